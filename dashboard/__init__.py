@@ -1,0 +1,1 @@
+"""smart-cushion dashboard (Flask app)."""

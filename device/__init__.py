@@ -1,0 +1,1 @@
+"""smart-cushion: the Pi daemon, its pure sitting pipeline and its CLI."""

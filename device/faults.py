@@ -1,0 +1,120 @@
+"""Channel faults (SPEC section 3), judged from the per-bin summaries.
+
+A channel is at fault when it gives no usable reading for fault_no_data_s
+(no answer, a rail value, an impossible load), when it repeats one value for
+fault_stuck_s while another channel moves, or when it keeps producing
+rejected readings (impossible jumps, rails) faster than single glitches
+would: more than _ERRATIC_SCORE within about a second. Single-sample spikes
+are rejected upstream and never make a fault on their own.
+"""
+
+from __future__ import annotations
+
+import math
+
+from device.config import CHANNELS, Detect
+from device.events import Fault
+
+_ERRATIC_SCORE = 3.0     # decaying count of rejected readings that makes a channel erratic
+_ERRATIC_CLEAR = 0.5     # ... and below which it has recovered
+_ERRATIC_TAU_S = 1.0
+
+
+class _Channel:
+    __slots__ = ("invalid_since", "const_since", "others_moved", "score", "score_since",
+                 "start", "detected_at", "reason")
+
+    def __init__(self) -> None:
+        self.invalid_since: float | None = None
+        self.const_since: float | None = None
+        self.others_moved = False
+        self.score = 0.0
+        self.score_since = 0.0
+        self.start: float | None = None  # a fault is running when set
+        self.detected_at = 0.0
+        self.reason = ""
+
+
+class ChannelFaults:
+    """Tracks the health of the four channels; reports faults as they start and end."""
+
+    def __init__(self, detect: Detect):
+        self._no_data_s = detect.fault_no_data_s
+        self._stuck_s = detect.fault_stuck_s
+        self.channels = [_Channel() for _ in CHANNELS]
+        self.faulted = [False, False, False, False]
+        self.count = 0  # channels at fault now
+        self.idle = True  # nothing to watch: every channel healthy with no timer running
+        self._last_t = None
+
+    def running(self) -> list[Fault]:
+        """Faults still going on, with end None."""
+        return [
+            Fault(name, c.start, None, c.detected_at, c.reason)
+            for name, c in zip(CHANNELS, self.channels)
+            if c.start is not None
+        ]
+
+    def update(self, t_first, t_last, now, n_valid, n_missing, n_rejected, n_changed):
+        """Feed one bin; returns (started, ended): new fault (channel index, start) pairs and finished Faults."""
+        started: list[tuple[int, float]] = []
+        ended: list[Fault] = []
+        decay = 1.0 if self._last_t is None else math.exp(-(t_last - self._last_t) / _ERRATIC_TAU_S)
+        self._last_t = t_last
+        moved = [n > 0 for n in n_changed]
+        idle = True
+        for i, c in enumerate(self.channels):
+            valid = n_valid[i] > 0
+            # Erratic: rejected readings arriving faster than isolated glitches.
+            if n_rejected[i]:
+                if c.score < _ERRATIC_CLEAR:
+                    c.score_since = t_first
+                c.score = c.score * decay + n_rejected[i]
+            elif c.score:
+                c.score *= decay
+                if c.score < 0.01:
+                    c.score = 0.0
+            # No usable reading.
+            if not valid:
+                if c.invalid_since is None:
+                    c.invalid_since = t_first
+            else:
+                c.invalid_since = None
+            # Stuck: one value while others move.
+            if valid and not moved[i]:
+                if c.const_since is None:
+                    c.const_since = t_first
+                    c.others_moved = False
+                if not c.others_moved and any(moved[j] for j in range(4) if j != i):
+                    c.others_moved = True
+            elif moved[i]:
+                c.const_since = None
+
+            if c.start is None:
+                reason = None
+                if c.invalid_since is not None and t_last - c.invalid_since >= self._no_data_s:
+                    reason, start = ("no_data" if n_missing[i] else "rail"), c.invalid_since
+                elif c.const_since is not None and c.others_moved and t_last - c.const_since >= self._stuck_s:
+                    reason, start = "stuck", c.const_since
+                elif c.score >= _ERRATIC_SCORE:
+                    reason, start = "erratic", c.score_since
+                if reason is not None:
+                    c.start, c.detected_at, c.reason = start, now, reason
+                    started.append((i, start))
+            else:
+                healthy = valid and (c.reason != "stuck" or moved[i]) and c.score < _ERRATIC_CLEAR
+                if c.reason == "stuck" and c.const_since is None:
+                    healthy = valid
+                if healthy and c.invalid_since is None and (c.reason != "erratic" or c.score < _ERRATIC_CLEAR):
+                    ended.append(Fault(CHANNELS[i], c.start, t_first, c.detected_at, c.reason))
+                    c.start = None
+            if c.start is not None or c.invalid_since is not None or c.const_since is not None or c.score:
+                idle = False
+        self.faulted = [c.start is not None for c in self.channels]
+        self.count = sum(self.faulted)
+        self.idle = idle
+        return started, ended
+
+    def skip_clean(self, t_last: float) -> None:
+        """A bin where every channel gave fresh, changing, unrejected readings and nothing was running."""
+        self._last_t = t_last

@@ -1,0 +1,120 @@
+"""Lateral excursions (SPEC section 3): sustained leans and brief twists / reaches.
+
+An excursion starts when |lat| >= lean_start and ends when |lat| < lean_end
+has held lean_end_hold_s; its end is when |lat| fell below lean_end. Lasting
+lean_min_s or more it is a lean (side = sign of its mean lat); shorter with a
+peak |lat| of twist_peak or more it is a twist.
+"""
+
+from __future__ import annotations
+
+from device.config import Detect
+from device.events import Lean, Twist
+
+
+class LateralDetector:
+    """Feed smoothed lat while the seated data is usable; returns finished leans and twists.
+
+    `lean_detected_at` is set once the running excursion has become a lean, so
+    a caller can act on a lean while it lasts.
+    """
+
+    __slots__ = (
+        "_start_at", "_end_below", "_end_hold", "_lean_min", "_twist_peak",
+        "start", "peak", "_lat_sum", "_count", "_below_since", "lean_detected_at",
+        "transitions",
+    )
+
+    def __init__(self, detect: Detect):
+        self._start_at = detect.lean_start
+        self._end_below = detect.lean_end
+        self._end_hold = detect.lean_end_hold_s
+        self._lean_min = detect.lean_min_s
+        self._twist_peak = detect.twist_peak
+        self.start: float | None = None
+        self.peak = 0.0
+        self._lat_sum = 0.0
+        self._count = 0
+        self._below_since: float | None = None
+        self.lean_detected_at: float | None = None
+        # Times the excursion state changed (starts, and returns below lean_end),
+        # so movements that belong to an excursion are not counted as fidgets.
+        self.transitions: list[float] = []
+
+    @property
+    def active(self) -> bool:
+        return self.start is not None
+
+    def update(self, t: float, lat: float, now: float) -> Lean | Twist | None:
+        size = lat if lat >= 0.0 else -lat
+        start = self.start
+        if start is None:
+            if size >= self._start_at:
+                self.start = t
+                self.peak = size
+                self._lat_sum = lat
+                self._count = 1
+                self._below_since = None
+                self.lean_detected_at = None
+                self._note_transition(t)
+            return None
+        if size >= self._end_below:
+            if self._below_since is not None:
+                self._below_since = None
+                self._note_transition(t)
+            self._lat_sum += lat
+            self._count += 1
+            if size > self.peak:
+                self.peak = size
+            if self.lean_detected_at is None and t - start >= self._lean_min:
+                self.lean_detected_at = now
+            return None
+        if self._below_since is None:
+            self._below_since = t
+            self._note_transition(t)
+            if self.lean_detected_at is None and t - start >= self._lean_min:
+                self.lean_detected_at = now
+        elif t - self._below_since >= self._end_hold:
+            return self._finish(self._below_since, now)
+        return None
+
+    def cut(self, t: float, now: float) -> Lean | Twist | None:
+        """The person stood up at t: a lean ends there; a shorter excursion was part of standing up."""
+        if self.start is None:
+            return None
+        end = self._below_since if self._below_since is not None else t
+        if end - self.start >= self._lean_min:
+            return self._finish(end, now)
+        self.discard()
+        return None
+
+    def discard(self) -> None:
+        """Forget the running excursion (it was an artefact of a fault)."""
+        self.start = None
+        self._below_since = None
+        self.lean_detected_at = None
+
+    def discard_since(self, t: float) -> None:
+        """Forget the running excursion if it started at or after t."""
+        if self.start is not None and self.start >= t:
+            self.discard()
+
+    def _note_transition(self, t: float) -> None:
+        transitions = self.transitions
+        transitions.append(t)
+        if len(transitions) > 8:
+            del transitions[0]
+
+    def _finish(self, end: float, now: float) -> Lean | Twist | None:
+        start = self.start
+        assert start is not None
+        side = "right" if self._lat_sum >= 0.0 else "left"
+        peak = round(self.peak, 3)
+        self.start = None
+        self._below_since = None
+        detected_at, self.lean_detected_at = self.lean_detected_at, None
+        if end - start >= self._lean_min:
+            return Lean(side, start, end, peak, detected_at if detected_at is not None else now)
+        if self.peak >= self._twist_peak:
+            return Twist(side, start, end, peak, now)
+        return None

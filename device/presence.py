@@ -1,0 +1,58 @@
+"""Seated / away (SPEC section 3): hysteresis on the seated load with hold times."""
+
+from __future__ import annotations
+
+from device.config import Detect
+from device.events import Sit, Stand
+
+
+class Presence:
+    """Seated once T >= seated_kg has held seated_hold_s; away once T < away_kg has held away_hold_s.
+
+    The event's t is when the load crossed the threshold, not when the hold
+    ended. A bag or laptop (a few kg) never reaches seated_kg.
+    """
+
+    __slots__ = ("seated", "_seated_kg", "_away_kg", "_seated_hold", "_away_hold", "_crossed_at")
+
+    def __init__(self, detect: Detect):
+        self.seated = False
+        self._seated_kg = detect.seated_kg
+        self._away_kg = detect.away_kg
+        self._seated_hold = detect.seated_hold_s
+        self._away_hold = detect.away_hold_s
+        self._crossed_at: float | None = None  # start of the current hold, if any
+
+    @property
+    def leaving(self) -> bool:
+        """Seated, but the load has dropped below away_kg and the hold is running."""
+        return self.seated and self._crossed_at is not None
+
+    def update(self, t: float, total_kg: float, now: float) -> Sit | Stand | None:
+        """Feed the seated load T (kg) at time t; returns a Sit or Stand when one is confirmed."""
+        if self.seated:
+            if total_kg < self._away_kg:
+                if self._crossed_at is None:
+                    self._crossed_at = t
+                elif t - self._crossed_at >= self._away_hold:
+                    self.seated = False
+                    crossed, self._crossed_at = self._crossed_at, None
+                    return Stand(crossed, now)
+            else:
+                self._crossed_at = None
+        else:
+            if total_kg >= self._seated_kg:
+                if self._crossed_at is None:
+                    self._crossed_at = t
+                elif t - self._crossed_at >= self._seated_hold:
+                    self.seated = True
+                    crossed, self._crossed_at = self._crossed_at, None
+                    return Sit(crossed, now)
+            else:
+                self._crossed_at = None
+        return None
+
+    def reset(self) -> None:
+        """Forget everything (no usable data for a long time): back to away, no hold."""
+        self.seated = False
+        self._crossed_at = None
