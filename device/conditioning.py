@@ -41,7 +41,7 @@ class Bins:
     kg: np.ndarray
     n_valid: np.ndarray
     n_missing: np.ndarray
-    n_rejected: np.ndarray
+    n_glitches: np.ndarray
     n_changed: np.ndarray
 
     def __len__(self) -> int:
@@ -131,7 +131,10 @@ class FrameConditioner:
             & (np.abs(right - left) <= limit)
         )
         valid = x_ok & ~spike
-        rejected = (~x_ok & ~missing[:closed]) | spike
+        # A glitch is a rejected reading right after a plausible one: a solid
+        # run of rail values is one glitch (then no data), garbage interleaved
+        # with good readings is many.
+        glitch = ((~x_ok & ~missing[:closed]) | spike) & left_ok
         changed = valid & left_ok & (x != left)
 
         idx = bin_index[:closed]
@@ -140,7 +143,7 @@ class FrameConditioner:
         n_valid = np.add.reduceat(valid.astype(np.int64), starts, axis=0)
         raw_sum = np.add.reduceat(np.where(valid, x, 0), starts, axis=0)
         n_missing = np.add.reduceat(missing[:closed].astype(np.int64), starts, axis=0)
-        n_rejected = np.add.reduceat(rejected.astype(np.int64), starts, axis=0)
+        n_glitches = np.add.reduceat(glitch.astype(np.int64), starts, axis=0)
         n_changed = np.add.reduceat(changed.astype(np.int64), starts, axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_raw = raw_sum / n_valid
@@ -156,6 +159,6 @@ class FrameConditioner:
             kg=kg,
             n_valid=n_valid,
             n_missing=n_missing,
-            n_rejected=n_rejected,
+            n_glitches=n_glitches,
             n_changed=n_changed,
         )

@@ -55,7 +55,7 @@ class ChannelFaults:
             if c.start is not None
         ]
 
-    def update(self, t_first, t_last, now, n_valid, n_missing, n_rejected, n_changed):
+    def update(self, t_first, t_last, now, n_valid, n_missing, n_glitches, n_changed):
         """Feed one bin; returns (started, ended): new fault (channel index, start) pairs and finished Faults."""
         started: list[tuple[int, float]] = []
         ended: list[Fault] = []
@@ -66,10 +66,10 @@ class ChannelFaults:
         for i, c in enumerate(self.channels):
             valid = n_valid[i] > 0
             # Erratic: rejected readings arriving faster than isolated glitches.
-            if n_rejected[i]:
+            if n_glitches[i]:
                 if c.score < _ERRATIC_CLEAR:
                     c.score_since = t_first
-                c.score = c.score * decay + n_rejected[i]
+                c.score = c.score * decay + n_glitches[i]
             elif c.score:
                 c.score *= decay
                 if c.score < 0.01:

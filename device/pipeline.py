@@ -43,7 +43,7 @@ from device.prompts import PromptScheduler
 from device.recording import MISSING
 from device.sessions import SessionTracker
 
-_SMOOTH = 0.4    # EMA weight of a new 0.1 s bin for lat and sag (time constant ~0.2 s)
+_SMOOTH = 0.6    # EMA weight of a new 0.1 s bin for lat and sag (time constant ~0.1 s)
 _GAP_S = 0.5     # a gap in the data longer than this restarts the smoothing
 
 
@@ -132,18 +132,18 @@ class Pipeline:
             return events
         clean = (
             (bins.n_valid > 0).all(axis=1)
-            & (bins.n_rejected == 0).all(axis=1)
+            & (bins.n_glitches == 0).all(axis=1)
             & (bins.n_changed > 0).all(axis=1)
         ).tolist()
         columns = zip(
             bins.t_first.tolist(), bins.t_last.tolist(), bins.now.tolist(), bins.kg.tolist(), clean,
-            bins.n_valid.tolist(), bins.n_missing.tolist(), bins.n_rejected.tolist(), bins.n_changed.tolist(),
+            bins.n_valid.tolist(), bins.n_missing.tolist(), bins.n_glitches.tolist(), bins.n_changed.tolist(),
         )
         faults = self.faults
         presence = self.presence
         held = self._held
         zero = self._zero
-        for t_first, t, now, kg, is_clean, n_valid, n_missing, n_rejected, n_changed in columns:
+        for t_first, t, now, kg, is_clean, n_valid, n_missing, n_glitches, n_changed in columns:
             dt = t - self._bin_t
             self._bin_t = t
             if is_clean and faults.idle:
@@ -154,7 +154,7 @@ class Pipeline:
                 held[2] = c2 = k2 - zero[2]
                 held[3] = c3 = k3 - zero[3]
             else:
-                started, ended = faults.update(t_first, t, now, n_valid, n_missing, n_rejected, n_changed)
+                started, ended = faults.update(t_first, t, now, n_valid, n_missing, n_glitches, n_changed)
                 if started:
                     self._fault_started(started)
                 events.extend(ended)

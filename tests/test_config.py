@@ -1,0 +1,72 @@
+import pytest
+
+from device.config import Config, config_from_dict, load_config
+from device.errors import CushionError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "cushion.toml"
+    path.write_text(text)
+    return path
+
+
+def test_empty_and_missing_files_give_defaults(tmp_path):
+    assert load_config(write(tmp_path, "")) == Config()
+    assert load_config(tmp_path / "absent.toml") == Config()
+    assert Config().breaks.break_after_min == 45 and Config().detect.lean_start == 0.20
+
+
+def test_spec_example_is_read(tmp_path):
+    config = load_config(write(tmp_path, """
+[calibration]
+offset = [-120340, 88012, 4410, -301777]
+counts_per_kg = [21430.5, -20988.0, 22010.2, 21775.9]
+[geometry]
+width_mm = 420.0
+depth_mm = 380
+[sensor]
+clock_pin = 5
+data_pins = [6, 13, 19, 26]
+rate_hz = 10
+[breaks]
+break_after_min = 30
+quiet_hours = ["22:00-07:00"]
+[detect]
+lean_min_s = 12
+"""))
+    assert config.calibration.counts_per_kg[1] == -20988.0
+    assert config.geometry.depth_mm == 380.0
+    assert config.sensor.rate_hz == 10
+    assert config.breaks.break_after_min == 30.0
+    assert config.breaks.quiet_hours == ("22:00-07:00",)
+    assert config.detect.lean_min_s == 12.0
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[detect]\nlean_minimum = 3", "unknown key [detect] lean_minimum"),
+    ("[detectors]\nx = 1", "unknown section [detectors]"),
+    ("[detect]\nlean_min_s = 'long'", "[detect] lean_min_s: expected a number"),
+    ("[sensor]\nclock_pin = 5.5", "[sensor] clock_pin: expected a whole number"),
+    ("[calibration]\noffset = [1, 2, 3]", "[calibration] offset: expected 4 values"),
+    ("[calibration]\ncounts_per_kg = [1, 0, 1, 1]", "counts_per_kg[1]: must not be zero"),
+    ("[sensor]\nrate_hz = 40", "[sensor] rate_hz: must be 80 or 10"),
+    ("[breaks]\nquiet_hours = ['late']", "quiet_hours[0]: expected \"HH:MM-HH:MM\""),
+    ("[detect]\nseated_kg = true", "[detect] seated_kg: expected a number"),
+    ("[breaks]\nstill_min = -1", "[breaks] still_min: must be positive"),
+])
+def test_bad_values_name_the_key(tmp_path, text, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(CushionError) as info:
+        load_config(path)
+    assert fragment in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    path = write(tmp_path, "[detect]\nlean_min_s = = 3\n")
+    with pytest.raises(CushionError, match=r"TOML syntax error.*line 2"):
+        load_config(path)
+
+
+def test_config_from_dict_accepts_ints_for_floats():
+    assert config_from_dict({"geometry": {"width_mm": 400}}).geometry.width_mm == 400.0

@@ -1,0 +1,69 @@
+"""Break and stillness prompts (SPEC section 3)."""
+
+import pytest
+
+from device.config import Breaks
+from device.prompts import PromptScheduler
+from tests.signals import Signal, of_type, run
+
+
+def prompts_of(events):
+    return [(e.kind, round(e.t)) for e in of_type(events, "prompt")]
+
+
+def test_break_due_then_overdue_every_15_minutes_with_move_nudges():
+    # Perfectly still for 100 minutes.
+    s = Signal(10).hold(1).ramp(100 * 60, 60, ramp_s=0.5)
+    events, pipeline = run(*s.frames(noise_counts=100))
+    got = prompts_of(events)
+    start = of_type(events, "sit")[0].t
+    expected = sorted([("move", 20), ("move", 40), ("break_due", 45), ("move", 60), ("break_overdue", 60),
+                       ("break_overdue", 75), ("move", 80), ("break_overdue", 90)], key=lambda p: p[1])
+    assert [k for k, _ in sorted(got, key=lambda p: (p[1], p[0]))] == [k for k, _ in sorted(expected, key=lambda p: (p[1], p[0]))]
+    for kind, t in got:
+        assert any(k == kind and abs((t - start) - m * 60) <= 1 for k, m in expected)
+    assert pipeline.sessions[0].prompts.count("break_overdue") == 3
+
+
+def test_short_absence_keeps_the_break_clock_but_restarts_stillness():
+    s = Signal(10).hold(1).ramp(30 * 60, 60).ramp(30, 0).ramp(21 * 60, 60)
+    events, _ = run(*s.frames(noise_counts=100))
+    kinds = prompts_of(events)
+    (due,) = [t for k, t in kinds if k == "break_due"]
+    assert due == pytest.approx(1 + 45 * 60, abs=2)
+    moves = [t for k, t in kinds if k == "move"]
+    # 20 min after sitting down, then 20 min after sitting back down (not 40 min after the start).
+    assert moves[0] == pytest.approx(1 + 20 * 60, abs=2)
+    assert moves[1] == pytest.approx(1 + 30 * 60 + 30 + 20 * 60, abs=2)
+
+
+def test_a_break_clears_the_prompts():
+    s = Signal(10).hold(1).ramp(44 * 60, 60).ramp(120, 0).ramp(44 * 60, 60)
+    events, pipeline = run(*s.frames(noise_counts=100))
+    assert not [k for k, _ in prompts_of(events) if k.startswith("break")]
+    assert pipeline.session_tracker.breaks == 1
+
+
+def test_no_prompt_while_away_a_due_prompt_waits_for_the_person():
+    s = Signal(10).hold(1).ramp(44.9 * 60, 60).ramp(40, 0).ramp(60, 60)
+    events, _ = run(*s.frames(noise_counts=100))
+    (due,) = [e for e in of_type(events, "prompt") if e.kind == "break_due"]
+    (back,) = [e for e in of_type(events, "sit")][1:]
+    assert due.t >= back.t and due.detected_at >= back.detected_at
+
+
+def test_scheduler_gives_one_prompt_of_a_kind_after_a_gap():
+    scheduler = PromptScheduler(Breaks())
+    scheduler.session_started(0.0)
+    assert scheduler.due(100 * 60, movement_pending=False) == ["break_overdue", "move"]
+    assert scheduler.due(100 * 60 + 1, movement_pending=False) == []
+    assert scheduler.due(105 * 60, movement_pending=False) == ["break_overdue"]
+
+
+def test_move_prompt_waits_for_a_pending_movement():
+    scheduler = PromptScheduler(Breaks())
+    scheduler.session_started(0.0)
+    assert scheduler.due(20 * 60, movement_pending=True) == []
+    scheduler.movement(20 * 60 - 2)  # it was a fidget after all
+    assert scheduler.due(20 * 60 + 2, movement_pending=False) == []
+    assert scheduler.due(40 * 60 - 2, movement_pending=False) == ["move"]
