@@ -194,13 +194,17 @@ class Pipeline:
 
             usable = faults.count == 0 and total >= self._away_kg
             if usable:
+                # A corner cannot carry a negative load; a slightly negative
+                # reading (noise, zero error) must not push lat past +-1.
+                lat = ((c1 + c3) - (c0 + c2)) / total
+                sag = ((c0 + c1) - (c2 + c3)) / total
+                lat = 1.0 if lat > 1.0 else (-1.0 if lat < -1.0 else lat)
+                sag = 1.0 if sag > 1.0 else (-1.0 if sag < -1.0 else sag)
                 if t - self._usable_last > _GAP_S:
                     self.fidget.restart()
-                    lat = ((c1 + c3) - (c0 + c2)) / total
-                    sag = ((c0 + c1) - (c2 + c3)) / total
                 else:
-                    lat = self.lat + _SMOOTH * (((c1 + c3) - (c0 + c2)) / total - self.lat)
-                    sag = self.sag + _SMOOTH * (((c0 + c1) - (c2 + c3)) / total - self.sag)
+                    lat = self.lat + _SMOOTH * (lat - self.lat)
+                    sag = self.sag + _SMOOTH * (sag - self.sag)
                 self._usable_last = t
                 self.lat, self.sag = lat, sag
                 self._detect_posture(t, lat, sag, now, events)
