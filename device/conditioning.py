@@ -81,7 +81,7 @@ class FrameConditioner:
             return _empty_bins()
         all_t = np.concatenate((self._buf_t, t)) if len(self._buf_t) else t
         all_raw = np.concatenate((self._buf_raw, raw)) if len(self._buf_raw) else raw
-        bin_index = np.floor(all_t / self.bin_s).astype(np.int64)
+        bin_index = self._bin_of(all_t)
         last_bin = bin_index[-1]
         closed = int(np.searchsorted(bin_index, last_bin, side="left"))
         if closed == 0:
@@ -98,11 +98,16 @@ class FrameConditioner:
         if len(self._buf_t) == 0:
             return _empty_bins()
         all_t, all_raw = self._buf_t, self._buf_raw
-        bin_index = np.floor(all_t / self.bin_s).astype(np.int64)
+        bin_index = self._bin_of(all_t)
         bins = self._close(all_t, all_raw, bin_index, len(all_t), now_after=all_t[-1])
         self._buf_t = np.empty(0)
         self._buf_raw = np.empty((0, 4), dtype=np.int64)
         return bins
+
+    def _bin_of(self, t: np.ndarray) -> np.ndarray:
+        # Bins are centred on multiples of bin_s, so frames of a 10 Hz sensor
+        # (t = k * 0.1, give or take rounding) fall mid-bin, never on an edge.
+        return np.floor(t / self.bin_s + 0.5).astype(np.int64)
 
     def _plausible(self, raw: np.ndarray) -> np.ndarray:
         return (raw != MISSING) & (raw > RAW_MIN) & (raw < RAW_MAX) & (raw >= self._raw_low) & (raw <= self._raw_high)

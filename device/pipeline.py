@@ -45,6 +45,7 @@ from device.sessions import SessionTracker
 
 _SMOOTH = 0.6    # EMA weight of a new 0.1 s bin for lat and sag (time constant ~0.1 s)
 _GAP_S = 0.5     # a gap in the data longer than this restarts the smoothing
+_SETTLE_S = 0.3  # after a fault ends, its last bin mixes bad and good readings: wait this long
 
 
 class Pipeline:
@@ -88,6 +89,7 @@ class Pipeline:
         self._bin_t = -math.inf
         self._healthy_share = 1.0
         self._all_fault_since: float | None = None
+        self._settled_at = -math.inf
 
     # ---- feeding -----------------------------------------------------------
 
@@ -157,7 +159,10 @@ class Pipeline:
                 started, ended = faults.update(t_first, t, now, n_valid, n_missing, n_glitches, n_changed)
                 if started:
                     self._fault_started(started)
-                events.extend(ended)
+                if ended:
+                    events.extend(ended)
+                    self._settled_at = t + _SETTLE_S
+                    self.fidget.not_before = max(self.fidget.not_before, t + self._guard)
                 for i in range(4):
                     value = kg[i]
                     if value == value and not faults.faulted[i]:
@@ -172,7 +177,7 @@ class Pipeline:
             self.corner_kg = [c0, c1, c2, c3]
 
             if total is not None:
-                change = presence.update(t, total, now)
+                change = presence.update(t_first, t, total, now)
                 if change is not None:
                     events.append(change)
                     if change.type == "sit":
@@ -192,7 +197,7 @@ class Pipeline:
                 self.lat = self.sag = None
                 continue
 
-            usable = faults.count == 0 and total >= self._away_kg
+            usable = faults.count == 0 and total >= self._away_kg and t >= self._settled_at
             if usable:
                 # A corner cannot carry a negative load; a slightly negative
                 # reading (noise, zero error) must not push lat past +-1.

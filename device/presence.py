@@ -28,13 +28,13 @@ class Presence:
         """Seated, but the load has dropped below away_kg and the hold is running."""
         return self.seated and self._crossed_at is not None
 
-    def update(self, t: float, total_kg: float, now: float) -> Sit | Stand | None:
-        """Feed the seated load T (kg) at time t; returns a Sit or Stand when one is confirmed."""
+    def update(self, t_first: float, t: float, total_kg: float, now: float) -> Sit | Stand | None:
+        """Feed the seated load T (kg) of a bin spanning t_first..t; returns a Sit or Stand once confirmed."""
         if self.seated:
             if total_kg < self._away_kg:
                 if self._crossed_at is None:
-                    self._crossed_at = t
-                elif t - self._crossed_at >= self._away_hold:
+                    self._crossed_at = t_first
+                if t - self._crossed_at >= self._away_hold:
                     self.seated = False
                     crossed, self._crossed_at = self._crossed_at, None
                     return Stand(crossed, now)
@@ -43,8 +43,8 @@ class Presence:
         else:
             if total_kg >= self._seated_kg:
                 if self._crossed_at is None:
-                    self._crossed_at = t
-                elif t - self._crossed_at >= self._seated_hold:
+                    self._crossed_at = t_first
+                if t - self._crossed_at >= self._seated_hold:
                     self.seated = True
                     crossed, self._crossed_at = self._crossed_at, None
                     return Sit(crossed, now)

@@ -1,0 +1,91 @@
+"""`cushion replay`: the report's shape, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from device.cli import main
+from tests.signals import CAL, Signal
+from device.recording import RecordingWriter
+
+CONFIG = f"""
+[calibration]
+offset = {list(CAL.offset)}
+counts_per_kg = {list(CAL.counts_per_kg)}
+"""
+
+
+@pytest.fixture
+def recording(tmp_path):
+    s = Signal(10).hold(5).ramp(120, 60, ramp_s=0.5).ramp(15, 60, lat=-0.3).ramp(20, 60, lat=0).ramp(70, 0)
+    t, raw = s.frames(noise_counts=150)
+    path = tmp_path / "rec.csv"
+    with RecordingWriter(path, {"rate_hz": "10"}) as writer:
+        writer.write_block(t, raw)
+    config = tmp_path / "cushion.toml"
+    config.write_text(CONFIG)
+    return path, config
+
+
+def test_json_report_has_the_spec_keys(recording, capsys):
+    path, config = recording
+    assert main(["replay", str(path), "--config", str(config), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 2300 and report["duration_s"] == pytest.approx(230.0)
+    assert set(report) >= {"frames", "duration_s", "sessions", "events", "summary"}
+    assert set(report["summary"]) >= {"seated_s", "sessions", "breaks", "fidgets", "lean_s", "twists", "prompts"}
+    (session,) = report["sessions"]
+    assert session["start"] == pytest.approx(5.15, abs=0.15) and session["end"] == pytest.approx(160.0, abs=0.5)
+    assert report["summary"]["seated_s"] == pytest.approx(155.0, abs=0.5)
+    assert report["summary"]["breaks"] == 1
+    assert report["summary"]["lean_s"]["left"] == pytest.approx(15.0, abs=1.0)
+    types = [e["type"] for e in report["events"]]
+    assert types == ["sit", "lean", "stand"]
+    lean = report["events"][1]
+    assert set(lean) >= {"type", "side", "start", "end", "peak", "detected_at"} and lean["side"] == "left"
+    detected = [e["detected_at"] for e in report["events"]]
+    assert detected == sorted(detected)
+
+
+def test_human_summary(recording, capsys):
+    path, config = recording
+    assert main(["replay", str(path), "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "1 session(s)" in out and "Leaning: left" in out
+
+
+def test_same_file_gives_the_same_report(recording, capsys):
+    path, config = recording
+    main(["replay", str(path), "--config", str(config), "--json"])
+    first = capsys.readouterr().out
+    main(["replay", str(path), "--config", str(config), "--json"])
+    assert capsys.readouterr().out == first
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "device.cli", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("recording_text, config_text, message", [
+    ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2\n", "", "line 3: expected 5 fields"),
+    ("", "", "the recording is empty"),
+    ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[detect]\nlean_min = 3\n", "unknown key [detect] lean_min"),
+    ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[geometry\n", "TOML syntax error"),
+])
+def test_bad_input_is_one_line_exit_2_no_traceback(tmp_path, recording_text, config_text, message):
+    rec = tmp_path / "in.csv"
+    rec.write_text(recording_text)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(config_text)
+    result = run_cli("replay", str(rec), "--config", str(cfg), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_missing_recording_is_a_clear_error(tmp_path):
+    result = run_cli("replay", str(tmp_path / "nope.csv"))
+    assert result.returncode == 2 and "nope.csv: cannot open" in result.stderr
