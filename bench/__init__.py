@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each figure printed as `name: value unit`."""
