@@ -91,12 +91,27 @@ class Sensor:
 
 
 @dataclass(frozen=True, slots=True)
+class Alerts:
+    """Buzzer, LED and button (BCM pins; -1 means not fitted)."""
+
+    buzzer: str = "active"           # "active" (Buzzer), "passive" (TonalBuzzer) or "none"
+    buzzer_pin: int = 17
+    buzzer_enabled: bool = True      # false: prompts are recorded and shown, never sounded
+    led: str = "plain"               # "plain" (LED) or "pwm" (PWMLED)
+    led_pin: int = 27
+    button_pin: int = 22             # press: snooze; hold: mute for the rest of the day
+    snooze_min: float = 10.0
+    hold_s: float = 2.0              # a press this long is a hold
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     calibration: Calibration = field(default_factory=Calibration)
     geometry: Geometry = field(default_factory=Geometry)
     detect: Detect = field(default_factory=Detect)
     breaks: Breaks = field(default_factory=Breaks)
     sensor: Sensor = field(default_factory=Sensor)
+    alerts: Alerts = field(default_factory=Alerts)
 
 
 # For each section: key -> (kind, list length or None). Kinds: "float", "int",
@@ -107,6 +122,7 @@ _SECTIONS: dict[str, type] = {
     "detect": Detect,
     "breaks": Breaks,
     "sensor": Sensor,
+    "alerts": Alerts,
 }
 
 _LIST_LENGTHS = {
@@ -211,6 +227,13 @@ def _check_consistency(config: Config, source: str) -> None:
             raise CushionError(f"{source}: [geometry] {key}: must be positive")
     if config.sensor.rate_hz not in (10, 80):
         raise CushionError(f"{source}: [sensor] rate_hz: must be 80 or 10, got {config.sensor.rate_hz}")
+    alerts = config.alerts
+    if alerts.buzzer not in ("active", "passive", "none"):
+        raise CushionError(f"{source}: [alerts] buzzer: must be \"active\", \"passive\" or \"none\", got {alerts.buzzer!r}")
+    if alerts.led not in ("plain", "pwm"):
+        raise CushionError(f"{source}: [alerts] led: must be \"plain\" or \"pwm\", got {alerts.led!r}")
+    if alerts.snooze_min <= 0 or alerts.hold_s <= 0:
+        raise CushionError(f"{source}: [alerts] snooze_min and hold_s: must be positive")
     d = config.detect
     if d.away_kg > d.seated_kg:
         raise CushionError(f"{source}: [detect] away_kg: must not exceed seated_kg ({d.seated_kg})")

@@ -70,3 +70,13 @@ def test_toml_syntax_error_names_the_line(tmp_path):
 
 def test_config_from_dict_accepts_ints_for_floats():
     assert config_from_dict({"geometry": {"width_mm": 400}}).geometry.width_mm == 400.0
+
+
+def test_alerts_section(tmp_path):
+    config = load_config(write(tmp_path, '[alerts]\nbuzzer = "passive"\nbuzzer_enabled = false\nbutton_pin = -1\n'))
+    assert config.alerts.buzzer == "passive" and config.alerts.buzzer_enabled is False
+    assert config.alerts.button_pin == -1
+    with pytest.raises(CushionError, match=r"\[alerts\] buzzer: must be"):
+        load_config(write(tmp_path, '[alerts]\nbuzzer = "loud"\n'))
+    with pytest.raises(CushionError, match=r"\[alerts\] buzzer_enabled: expected true or false"):
+        load_config(write(tmp_path, '[alerts]\nbuzzer_enabled = 1\n'))
