@@ -841,10 +841,14 @@ class _TruthFinder:
             truth.perches += self._postures("perch", *span)
             truth.slumps += self._postures("slump", *span)
         truth.fidgets = self._fidgets(truth.sits, truth.stands, spans)
+        # By the SPEC a silent or railed channel is a fault after fault_no_data_s,
+        # a frozen one (stuck, all ones) after fault_stuck_s: shorter ones are not faults.
+        shortest = {"stuck": self.detect.fault_stuck_s, "all_ones": self.detect.fault_stuck_s}
         truth.faults = [
             Fault(f.channel, f.start, min(f.end, self.end), detected_at=f.start, reason=f.reason)
             for f in self.trajectory.faults
             if f.start < self.end
+            and min(f.end, self.end) - f.start >= shortest.get(f.reason, self.detect.fault_no_data_s)
         ]
         return truth
 
@@ -1548,7 +1552,9 @@ class _DayPlanner:
         count = rng.poisson(3.0 * hours / 8.0) + (1 if hours >= 1 else 0)
         placed: list[tuple[float, float]] = []
         for _ in range(count):
-            seconds = rng.uniform(1, 20)
+            kind = FAULT_KINDS[rng.integers(len(FAULT_KINDS))]
+            # A frozen channel is only a fault after 2 s (SPEC): keep clear of that edge.
+            seconds = rng.uniform(3, 20) if kind in ("stuck", "all_ones") else rng.uniform(1, 20)
             room = [(a, b) for a, b in sc.quiet if b - a >= seconds + 6 and b <= self.end]
             for _attempt in range(20):
                 if not room:
@@ -1557,7 +1563,7 @@ class _DayPlanner:
                 start = rng.uniform(a + 3, b - 3 - seconds)
                 if all(start + seconds + 5 < s or start > e + 5 for s, e in placed):
                     placed.append((start, start + seconds))
-                    sc.fault(int(rng.integers(4)), FAULT_KINDS[rng.integers(len(FAULT_KINDS))], seconds, at=start)
+                    sc.fault(int(rng.integers(4)), kind, seconds, at=start)
                     break
 
 
@@ -1569,7 +1575,7 @@ def random_day(seed: int, hours: float = 8.0, geometry: Geometry | None = None) 
     long still stretches (21-30 min) in some; leans of 15-180 s (|lat|
     0.25-0.40), twists of 1.5-6.5 s (peak 0.35-0.50), perches and slumps of
     40-400 s; sometimes a bag of 2-6 kg on the empty cushion; a few channel
-    faults of 1-20 s; the person may already be seated at the start or
+    faults of 1-20 s (3-20 s for a frozen channel); the person may already be seated at the start or
     still seated at the end. Movements keep the design margins of SPEC
     section 3's thresholds (see the module constants).
     """
