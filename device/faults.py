@@ -39,13 +39,16 @@ class ChannelFaults:
     """Tracks the health of the four channels; reports faults as they start and end."""
 
     def __init__(self, detect: Detect):
-        self._no_data_s = detect.fault_no_data_s
-        self._stuck_s = detect.fault_stuck_s
+        self.configure(detect)
         self.channels = [_Channel() for _ in CHANNELS]
         self.faulted = [False, False, False, False]
         self.count = 0  # channels at fault now
         self.idle = True  # nothing to watch: every channel healthy with no timer running
         self._last_t = None
+
+    def configure(self, detect: Detect) -> None:
+        self._no_data_s = detect.fault_no_data_s
+        self._stuck_s = detect.fault_stuck_s
 
     def running(self) -> list[Fault]:
         """Faults still going on, with end None."""

@@ -35,15 +35,19 @@ class FidgetDetector:
     )
 
     def __init__(self, detect: Detect):
+        self.configure(detect)
+        self._trail: list[tuple[float, float, float]] = []
+        self.pending: list[tuple[float, float, float]] = []  # (t, size_mm, end) awaiting confirmation
+        self.not_before = -math.inf  # no movement starting before this counts (after sitting down)
+        self.restart()
+
+    def configure(self, detect: Detect) -> None:
+        """Take new thresholds; motion state and pending candidates are kept."""
         self._speed = detect.fidget_speed_mm_s
         self._size = detect.fidget_mm
         self._window = detect.fidget_window_s
         self._merge = detect.fidget_merge_s
         self._guard = detect.fidget_guard_s
-        self._trail: list[tuple[float, float, float]] = []
-        self.pending: list[tuple[float, float, float]] = []  # (t, size_mm, end) awaiting confirmation
-        self.not_before = -math.inf  # no movement starting before this counts (after sitting down)
-        self.restart()
 
     def restart(self) -> None:
         """Forget the motion state (data gap, fault, not seated); pending candidates stay."""

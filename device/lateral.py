@@ -26,11 +26,7 @@ class LateralDetector:
     )
 
     def __init__(self, detect: Detect):
-        self._start_at = detect.lean_start
-        self._end_below = detect.lean_end
-        self._end_hold = detect.lean_end_hold_s
-        self._lean_min = detect.lean_min_s
-        self._twist_peak = detect.twist_peak
+        self.configure(detect)
         self.start: float | None = None
         self.peak = 0.0
         self._lat_sum = 0.0
@@ -40,6 +36,14 @@ class LateralDetector:
         # Times the excursion state changed (starts, and returns below lean_end),
         # so movements that belong to an excursion are not counted as fidgets.
         self.transitions: list[float] = []
+
+    def configure(self, detect: Detect) -> None:
+        """Take new thresholds; a running excursion is kept."""
+        self._start_at = detect.lean_start
+        self._end_below = detect.lean_end
+        self._end_hold = detect.lean_end_hold_s
+        self._lean_min = detect.lean_min_s
+        self._twist_peak = detect.twist_peak
 
     @property
     def active(self) -> bool:

@@ -78,6 +78,28 @@ class Pipeline:
         self.sag: float | None = None
         self._zero = [0.0, 0.0, 0.0, 0.0]
         self._held = [0.0, 0.0, 0.0, 0.0]
+        self._configure_own(config)
+        self._usable_last = -math.inf
+        self._bin_t = -math.inf
+        self._healthy_share = 1.0
+        self._all_fault_since: float | None = None
+        self._settled_at = -math.inf
+
+    def reconfigure(self, config: Config) -> None:
+        """Take new thresholds and timings at run time, keeping every state (a session goes on).
+
+        Calibration is the conditioning stage's and needs a new Pipeline.
+        """
+        self.config = config
+        detect, breaks = config.detect, config.breaks
+        for part in (self.presence, self.lateral, self.posture, self.fidget, self.faults):
+            part.configure(detect)
+        self.session_tracker.configure(breaks)
+        self.prompts.configure(breaks)
+        self._configure_own(config)
+
+    def _configure_own(self, config: Config) -> None:
+        detect = config.detect
         self._half_width = config.geometry.width_mm / 2.0
         self._half_depth = config.geometry.depth_mm / 2.0
         self._away_kg = detect.away_kg
@@ -85,11 +107,6 @@ class Pipeline:
         self._fault_session_s = detect.fault_session_s
         self._zero_tau = detect.zero_track_tau_s
         self._zero_max = detect.zero_track_max_kg
-        self._usable_last = -math.inf
-        self._bin_t = -math.inf
-        self._healthy_share = 1.0
-        self._all_fault_since: float | None = None
-        self._settled_at = -math.inf
 
     # ---- feeding -----------------------------------------------------------
 

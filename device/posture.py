@@ -18,14 +18,18 @@ class PostureDetector:
     __slots__ = ("_perch", "_slump", "_min", "_end_hold", "kind", "start", "_out_since", "detected_at")
 
     def __init__(self, detect: Detect):
-        self._perch = detect.perch_sag
-        self._slump = detect.slump_sag
-        self._min = detect.posture_min_s
-        self._end_hold = detect.posture_end_hold_s
+        self.configure(detect)
         self.kind: str | None = None  # "perch" or "slump" while in range
         self.start = 0.0
         self._out_since: float | None = None
         self.detected_at: float | None = None  # set once the running posture has lasted posture_min_s
+
+    def configure(self, detect: Detect) -> None:
+        """Take new thresholds; a running posture is kept."""
+        self._perch = detect.perch_sag
+        self._slump = detect.slump_sag
+        self._min = detect.posture_min_s
+        self._end_hold = detect.posture_end_hold_s
 
     def update(self, t: float, sag: float, now: float) -> Posture | None:
         kind = self.kind

@@ -17,11 +17,15 @@ class Presence:
 
     def __init__(self, detect: Detect):
         self.seated = False
+        self._crossed_at: float | None = None  # start of the current hold, if any
+        self.configure(detect)
+
+    def configure(self, detect: Detect) -> None:
+        """Take new thresholds; the seated state and a running hold are kept."""
         self._seated_kg = detect.seated_kg
         self._away_kg = detect.away_kg
         self._seated_hold = detect.seated_hold_s
         self._away_hold = detect.away_hold_s
-        self._crossed_at: float | None = None  # start of the current hold, if any
 
     @property
     def leaving(self) -> bool:

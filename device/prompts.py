@@ -30,15 +30,27 @@ class PromptScheduler:
     )
 
     def __init__(self, breaks: Breaks):
-        self._break_after = breaks.break_after_min * 60.0
-        self._overdue_after = breaks.overdue_after_min * 60.0
-        self._repeat = breaks.repeat_min * 60.0
-        self._still = breaks.still_min * 60.0
         self._session_start: float | None = None
         self._break_due_given = False
         self._next_overdue = 0.0
         self._still_since = 0.0
         self.break_due_active = False  # a break prompt was given and the break not yet taken
+        self.configure(breaks)
+
+    def configure(self, breaks: Breaks) -> None:
+        """Take new timings; a running session keeps its start, the next overdue moves to the new schedule."""
+        self._break_after = breaks.break_after_min * 60.0
+        self._overdue_after = breaks.overdue_after_min * 60.0
+        self._repeat = breaks.repeat_min * 60.0
+        self._still = breaks.still_min * 60.0
+        start = self._session_start
+        if start is not None:
+            first = start + self._overdue_after
+            if self._next_overdue <= first:
+                self._next_overdue = first
+            else:  # already past the first overdue: next step of the new repeat
+                steps = -(-(self._next_overdue - first) // self._repeat)
+                self._next_overdue = first + steps * self._repeat
 
     def session_started(self, t: float) -> None:
         self._session_start = t

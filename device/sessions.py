@@ -21,6 +21,9 @@ class SessionTracker:
         self.away_since: float | None = None  # stand time of a running absence
         self.prompts: list[str] = []
         self.breaks = 0
+        self.configure(breaks)
+
+    def configure(self, breaks: Breaks) -> None:
         self._break_min_s = breaks.break_min_s
 
     @property

@@ -67,3 +67,21 @@ def test_move_prompt_waits_for_a_pending_movement():
     scheduler.movement(20 * 60 - 2)  # it was a fidget after all
     assert scheduler.due(20 * 60 + 2, movement_pending=False) == []
     assert scheduler.due(40 * 60 - 2, movement_pending=False) == ["move"]
+
+
+def test_new_break_timings_apply_to_the_running_session():
+    import dataclasses
+    from device.config import Config
+    from device.pipeline import Pipeline
+    from tests.signals import CAL
+
+    t, raw = Signal(10).hold(1).ramp(40 * 60, 60).frames(noise_counts=100)
+    config = Config(calibration=CAL)
+    pipeline = Pipeline(config)
+    split = int(10 * 60 * 10)  # ten minutes in, the person shortens the break timer to 30 min
+    events = pipeline.feed_block(t[:split], raw[:split])
+    pipeline.reconfigure(dataclasses.replace(config, breaks=Breaks(break_after_min=30)))
+    events += pipeline.feed_block(t[split:], raw[split:]) + pipeline.finish()
+    (due,) = [e for e in of_type(events, "prompt") if e.kind == "break_due"]
+    assert due.t == pytest.approx(1 + 30 * 60, abs=2)
+    assert len(pipeline.sessions) == 1  # the session went on
