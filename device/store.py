@@ -1,0 +1,631 @@
+"""The history database: one SQLite file the daemon writes and the dashboard reads.
+
+A thin edge over sqlite-utils. All SQL of the project lives here; the rest of
+the code calls a few verbs::
+
+    store = Store("/var/lib/cushion/history.db")
+    store.write_batch(now_t, now_wall, events=events, sessions=[open_session])
+    store.events_between(day_start, day_end, types=["lean", "twist"])
+
+Two clocks meet here. `_t` columns are the daemon's frame clock (monotonic
+seconds, SPEC section 3): they order things within one run of the daemon and
+mean nothing across runs. `_wall` columns are ISO-8601 local times with their
+UTC offset ("2024-05-01T09:30:12.345+02:00"): labels for people and for the
+dashboard's day and week views. `write_batch` turns frame times into wall
+labels from one (frame time, wall time) pair taken at the moment of writing.
+
+Decisions:
+- WAL journal, synchronous=NORMAL: the dashboard reads while the daemon
+  writes; a commit costs no fsync (only checkpoints do), which spares the SD
+  card. A killed process loses nothing it committed; a power cut may lose the
+  last commits but never corrupts the file.
+- The daemon batches its writes (`write_batch`, one transaction every few
+  seconds); `transactions` counts committed write transactions so the
+  benchmark can report database writes per hour.
+- Sessions are passed as the pipeline's own `Session` records and recognised
+  within one run by their start time; events are attached to the session
+  whose span holds their time. A session left open by a crash is found by
+  `left_open` and closed at its last heartbeat or continued.
+- Disk problems (read-only, full, I/O error, locked too long, damaged file)
+  raise `StoreError`, a CushionError whose message names the file and the
+  likely cause, so the daemon can log it and keep prompting.
+- The schema is versioned with PRAGMA user_version; `MIGRATIONS` upgrade an
+  old file on open. A file from a newer version of the software is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from device.errors import CushionError
+from device.events import Event, Fault, Session
+from device.report import event_to_dict
+
+
+class StoreError(CushionError):
+    """The history database could not be read or written (disk full, read-only, damaged...)."""
+
+
+# ---- records passed in -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Minute:
+    """What happened during one wall-clock minute; writing a minute twice adds up.
+
+    `minute` is the local time "YYYY-MM-DDTHH:MM" (see `minute_key`). Times in
+    seconds; `lat_mean` / `sag_mean` are the mean balance while seated (None if
+    never seated), merged weighted by `seated_s`.
+    """
+
+    minute: str
+    seated_s: float = 0.0
+    lat_mean: float | None = None
+    sag_mean: float | None = None
+    fidgets: int = 0
+    lean_left_s: float = 0.0
+    lean_right_s: float = 0.0
+    twists: int = 0
+    prompts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    """A press of the button: `action` "snooze" (for snooze_min) or "mute_day" (until midnight).
+
+    `kind` is the prompt that was showing ("break_due", "break_overdue",
+    "move") or "" if none; `wall` when it was pressed, `until_wall` when the
+    prompts come back (datetimes; naive ones are local time).
+    """
+
+    wall: datetime
+    kind: str
+    until_wall: datetime
+    action: str
+
+
+SNOOZE_ACTIONS = ("snooze", "mute_day")
+
+# The live row: column -> what it holds. Missing keys are stored as NULL.
+LIVE_COLUMNS = {
+    "seated": "bool: someone is sitting",
+    "sitting_s": "seconds since the current session started",
+    "next_prompt_kind": "the prompt due next: break_due, break_overdue or move",
+    "next_prompt_in_s": "seconds until that prompt",
+    "cop_x_mm": "centre of pressure, mm right of centre",
+    "cop_y_mm": "centre of pressure, mm forward of centre",
+    "lat": "lateral balance, -1..1, positive = right",
+    "sag": "sagittal balance, -1..1, positive = forward",
+    "total_kg": "seated load, kg",
+    "fidgets_per_10min": "fidget rate over the last 10 minutes",
+    "faults": "JSON list of channels at fault (or fault objects)",
+    "sample_rate_hz": "frames per second actually read",
+    "dropped_frames": "frames lost since the daemon started",
+    "break_due": "bool: the break LED is on",
+    "muted_until_wall": "prompts are snoozed or muted until this time",
+}
+
+
+def minute_key(wall: datetime | str) -> str:
+    """The `minutes` key of a time: its local "YYYY-MM-DDTHH:MM" (naive times are local)."""
+    return _as_datetime(wall).strftime("%Y-%m-%dT%H:%M")
+
+
+# ---- the schema --------------------------------------------------------------
+# A migration, once released, never changes: an old file is upgraded by
+# running the ones it has not seen, in order. Add new ones at the end.
+
+
+def _v1_tables(db: Database) -> None:
+    """The tables, and indexes on the wall times the `*_between` queries compare."""
+    db["sessions"].create(
+        {"id": int, "start_wall": str, "end_wall": str, "start_t": float, "end_t": float,
+         "prompts": str, "last_heartbeat_wall": str},
+        pk="id", not_null={"start_wall", "start_t", "prompts", "last_heartbeat_wall"},
+    )
+    db["events"].create(
+        {"id": int, "type": str, "wall": str, "detected_wall": str, "data": str},
+        pk="id", not_null={"type", "wall", "detected_wall", "data"},
+    )
+    db["minutes"].create(
+        {"minute": str, "seated_s": float, "lat_mean": float, "sag_mean": float, "fidgets": int,
+         "lean_left_s": float, "lean_right_s": float, "twists": int, "prompts": int},
+        pk="minute",
+        not_null={"seated_s", "fidgets", "lean_left_s", "lean_right_s", "twists", "prompts"},
+    )
+    db["snoozes"].create(
+        {"id": int, "wall": str, "kind": str, "until_wall": str, "action": str},
+        pk="id", not_null={"wall", "kind", "until_wall", "action"},
+    )
+    db["faults"].create(
+        {"id": int, "channel": str, "start_wall": str, "end_wall": str, "reason": str},
+        pk="id", not_null={"channel", "start_wall", "reason"},
+    )
+    db["settings"].create({"key": str, "value": str, "updated_wall": str}, pk="key",
+                          not_null={"value", "updated_wall"})
+    live: dict[str, Any] = {"id": int, "updated_wall": str}
+    live.update({"seated": int, "sitting_s": float, "next_prompt_kind": str, "next_prompt_in_s": float,
+                 "cop_x_mm": float, "cop_y_mm": float, "lat": float, "sag": float, "total_kg": float,
+                 "fidgets_per_10min": float, "faults": str, "sample_rate_hz": float,
+                 "dropped_frames": int, "break_due": int, "muted_until_wall": str})
+    db["live"].create(live, pk="id", not_null={"updated_wall"})
+    db["device_info"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["meta"].create({"key": str, "value": int}, pk="key", not_null={"value"})
+    # julianday() compares instants even when offsets differ (summer / winter time).
+    for table, column in (("sessions", "start_wall"), ("events", "wall"),
+                          ("snoozes", "wall"), ("faults", "start_wall")):
+        db.execute(f"CREATE INDEX {table}_{column} ON {table} (julianday({column}))")
+
+
+def _v2_event_sessions(db: Database) -> None:
+    """events.session_id: the session an event belongs to (NULL outside sessions).
+
+    Events already stored are matched to the session whose wall-time span holds
+    them (an open session's span runs to its last heartbeat).
+    """
+    db["events"].add_column("session_id", int)
+    db.execute(
+        """
+        UPDATE events SET session_id = (
+            SELECT s.id FROM sessions AS s
+            WHERE julianday(s.start_wall) <= julianday(events.wall)
+              AND julianday(events.wall) <= julianday(COALESCE(s.end_wall, s.last_heartbeat_wall))
+            ORDER BY julianday(s.start_wall) DESC LIMIT 1)
+        """
+    )
+    db["events"].create_index(["session_id"], index_name="events_session_id")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_EPS = 1e-6  # s: frame times equal up to float noise belong together
+_MINUTE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d\Z")
+_HINTS = {
+    "SQLITE_READONLY": "the file or the disk is read-only",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_IOERR": "disk I/O error (a failing SD card?)",
+    "SQLITE_CORRUPT": "the file is damaged",
+    "SQLITE_NOTADB": "the file is not a SQLite database",
+    "SQLITE_CANTOPEN": "the file cannot be opened",
+    "SQLITE_BUSY": "another process kept the database locked too long",
+    "SQLITE_LOCKED": "another process kept the database locked too long",
+}
+
+
+class Store:
+    """The history database at `path` (created with its folders if missing).
+
+    busy_timeout_s: how long a write waits for another process's write to
+    finish before giving up with StoreError. Close it with `close()` or use it
+    as a context manager; use it from the thread that opened it (the daemon
+    and each dashboard request open their own).
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0):
+        self.path = Path(path)
+        self.transactions = 0  # committed write transactions, creating or upgrading the schema included
+        # This run's sessions: start on the frame clock -> (row id, end or None,
+        # prompts carried over from a continued session). Ordered by start.
+        self._sessions: dict[float, tuple[int, float | None, tuple[str, ...]]] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create its folder: {exc}") from None
+        with self._errors("open the history database"):
+            conn = sqlite3.connect(self.path, timeout=busy_timeout_s)
+        try:
+            with self._errors("open the history database"):
+                self.db = Database(conn, execute_plugins=False)
+                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+                found = self.schema_version
+                if found > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: the history database has schema version {found}, newer than "
+                        f"version {SCHEMA_VERSION} that this software knows; update the software"
+                    )
+                self.db.enable_wal()
+                conn.execute("PRAGMA synchronous = NORMAL")
+                if found < SCHEMA_VERSION:
+                    self._migrate()
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def open(cls, path: str | Path, *, busy_timeout_s: float = 5.0) -> Store:
+        """The same as `Store(path)`."""
+        return cls(path, busy_timeout_s=busy_timeout_s)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The file's PRAGMA user_version: how many MIGRATIONS it has had."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # ---- the daemon's writes ---------------------------------------------
+
+    def write_batch(
+        self,
+        now_t: float,
+        now_wall: datetime,
+        *,
+        events: Iterable[Event] = (),
+        sessions: Iterable[Session] = (),
+        minutes: Iterable[Minute] = (),
+        snoozes: Iterable[Snooze] = (),
+        live: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write everything gathered since the last batch in one transaction.
+
+        now_t (s, frame clock) and now_wall (datetime; naive is local) are the
+        same moment on both clocks: a frame time t is labelled
+        now_wall + (t - now_t).
+
+        events: the pipeline's events; each is stored with its SPEC fields
+        (`report.event_to_dict`) and attached to the session holding its time
+        (t, or start for spans). Fault events also go to the faults table.
+        sessions: the pipeline's Session records of this run, new or changed
+        (the open one with end None, and each as it ends); a session is
+        recognised by its start, so passing one again only updates it.
+        Every batch also stamps last_heartbeat_wall on this run's open sessions,
+        so a batch with nothing else in it is a heartbeat.
+        minutes: per-minute summaries, added to a minute already stored.
+        snoozes: button presses. live: the live row (see `set_live`).
+
+        Either all of it is written or none: on StoreError (disk read-only,
+        full...) nothing was written and the same items can be passed again.
+        """
+        now = _as_datetime(now_wall)
+        now_label = _label(now)
+
+        def wall_at(t: float) -> str:
+            return _label(now + timedelta(seconds=t - now_t))
+
+        sessions = list(sessions)
+        event_rows = [(event, event_to_dict(event)) for event in events]
+        minute_rows = [_minute_row(m) for m in minutes]
+        snooze_rows = [_snooze_row(s) for s in snoozes]
+        live_row = None if live is None else _live_row(live, now_label)
+        open_ids = [sid for sid, end, _ in self._sessions.values() if end is None]
+        if not (sessions or event_rows or minute_rows or snooze_rows or live_row or open_ids):
+            return
+
+        before = dict(self._sessions)
+        try:
+            with self._transaction("write to the history database"):
+                written = {self._write_session(s, wall_at, now_label) for s in sessions}
+                for sid, end, _ in self._sessions.values():
+                    if end is None and sid not in written:
+                        self.db["sessions"].update(sid, {"last_heartbeat_wall": now_label})
+                rows = []
+                faults = []
+                for event, data in event_rows:
+                    t = getattr(event, "t", None)
+                    t = event.start if t is None else t
+                    rows.append({"type": event.type, "wall": wall_at(t),
+                                 "detected_wall": wall_at(event.detected_at),
+                                 "session_id": self._session_at(t), "data": json.dumps(data)})
+                    if isinstance(event, Fault):
+                        faults.append({"channel": event.channel, "start_wall": wall_at(event.start),
+                                       "end_wall": None if event.end is None else wall_at(event.end),
+                                       "reason": event.reason})
+                if rows:
+                    self.db["events"].insert_all(rows)
+                if faults:
+                    self.db["faults"].insert_all(faults)
+                for row in minute_rows:
+                    self.db.execute(_ADD_MINUTE, row)
+                if snooze_rows:
+                    self.db["snoozes"].insert_all(snooze_rows)
+                if live_row is not None:
+                    self.db["live"].insert(live_row, replace=True)
+        except BaseException:
+            self._sessions = before
+            raise
+
+    def set_live(self, values: Mapping[str, Any], wall: datetime | None = None) -> None:
+        """Replace the live row with `values` (keys from LIVE_COLUMNS; missing ones become NULL).
+
+        Its own transaction; the daemon can instead pass live= to write_batch.
+        wall: when these values were true (default: now).
+        """
+        row = _live_row(values, _label(_as_datetime(wall)))
+        with self._transaction("write the live state"):
+            self.db["live"].insert(row, replace=True)
+
+    def left_open(self) -> list[dict]:
+        """Sessions an earlier run left open (a crash or power cut), oldest first."""
+        mine = [sid for sid, _, _ in self._sessions.values()]
+        where = "end_wall IS NULL"
+        if mine:
+            where += f" AND id NOT IN ({', '.join('?' * len(mine))})"
+        return self._select("sessions", where, mine, "julianday(start_wall), id")
+
+    def close_left_open(self) -> list[dict]:
+        """Close the sessions an earlier run left open at their last heartbeat; returns them closed.
+
+        end_t is estimated on that run's frame clock from the wall times.
+        """
+        closed = []
+        rows = self.left_open()
+        if not rows:
+            return closed
+        with self._transaction("close sessions left open"):
+            for row in rows:
+                end = _as_datetime(row["last_heartbeat_wall"])
+                end_t = row["start_t"] + (end - _as_datetime(row["start_wall"])).total_seconds()
+                self.db["sessions"].update(row["id"], {"end_wall": row["last_heartbeat_wall"], "end_t": end_t})
+                closed.append(dict(row, end_wall=row["last_heartbeat_wall"], end_t=end_t))
+        return closed
+
+    def continue_session(self, session_id: int, start_t: float) -> None:
+        """Carry a session an earlier run left open on into this run.
+
+        The Session record of this run that starts at start_t (frame clock)
+        will then be written into that row: its wall start and earlier
+        prompts stay, its end and later prompts come from this run. Nothing
+        is written until the next batch.
+        """
+        rows = [row for row in self.left_open() if row["id"] == session_id]
+        if not rows:
+            raise ValueError(f"session {session_id} is not a session left open by an earlier run")
+        self._sessions[start_t] = (session_id, None, tuple(rows[0]["prompts"]))
+        self._sessions = dict(sorted(self._sessions.items()))
+
+    # ---- settings and device information ---------------------------------
+
+    def set_settings(self, values: Mapping[str, Any], wall: datetime | None = None) -> None:
+        """Set settings (JSON values) in one transaction; a value of None removes the key.
+
+        Keys are free-form ("breaks.break_after_min"); the daemon validates
+        them. Every call moves `settings_version` on.
+        """
+        label = _label(_as_datetime(wall))
+        with self._transaction("write settings"):
+            for key, value in values.items():
+                if value is None:
+                    self.db.execute("DELETE FROM settings WHERE key = ?", [key])
+                else:
+                    self.db["settings"].insert(
+                        {"key": key, "value": json.dumps(value), "updated_wall": label}, replace=True)
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES ('settings_version', 1) "
+                "ON CONFLICT (key) DO UPDATE SET value = value + 1"
+            )
+
+    def settings(self) -> dict[str, Any]:
+        """All settings: key -> value."""
+        return {row["key"]: json.loads(row["value"]) for row in self._select("settings", None, [], "key")}
+
+    def settings_version(self) -> int:
+        """A counter moved on by every settings write (0 before the first): cheap to poll."""
+        rows = self._select("meta", "key = 'settings_version'", [], None)
+        return rows[0]["value"] if rows else 0
+
+    def set_device_info(self, values: Mapping[str, Any]) -> None:
+        """Record facts about the device (JSON values), e.g. {"calibrated_on": "2024-05-01"}."""
+        with self._transaction("write device information"):
+            self.db["device_info"].insert_all(
+                [{"key": key, "value": json.dumps(value)} for key, value in values.items()], replace=True)
+
+    def device_info(self) -> dict[str, Any]:
+        return {row["key"]: json.loads(row["value"]) for row in self._select("device_info", None, [], "key")}
+
+    # ---- reading the history ---------------------------------------------
+    # a, b: datetimes (naive = local) or ISO-8601 strings; the range is [a, b).
+    # Rows come back as dicts, JSON columns decoded.
+
+    def sessions_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
+        """Sessions that overlap [a, b) (an open one runs to its last heartbeat), by start."""
+        return self._select(
+            "sessions",
+            "julianday(start_wall) < julianday(?) "
+            "AND julianday(COALESCE(end_wall, last_heartbeat_wall)) >= julianday(?)",
+            [_label(_as_datetime(b)), _label(_as_datetime(a))], "julianday(start_wall), id")
+
+    def events_between(self, a: datetime | str, b: datetime | str, types: Sequence[str] | None = None) -> list[dict]:
+        """Events whose time (t, or start) is in [a, b), optionally only these types, in time order."""
+        where = "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)"
+        args: list[Any] = [_label(_as_datetime(a)), _label(_as_datetime(b))]
+        if types is not None:
+            where += f" AND type IN ({', '.join('?' * len(types))})"
+            args.extend(types)
+        return self._select("events", where, args, "julianday(wall), id")
+
+    def minutes_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
+        """Minute summaries from a's minute up to (not including) b's, in order."""
+        return self._select("minutes", "minute >= ? AND minute < ?", [minute_key(a), minute_key(b)], "minute")
+
+    def snoozes_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
+        """Button presses in [a, b), in order."""
+        return self._select("snoozes", "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",
+                            [_label(_as_datetime(a)), _label(_as_datetime(b))], "julianday(wall), id")
+
+    def faults_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
+        """Channel faults that overlap [a, b) (end_wall NULL: still running when last seen)."""
+        return self._select(
+            "faults",
+            "julianday(start_wall) < julianday(?) AND (end_wall IS NULL OR julianday(end_wall) >= julianday(?))",
+            [_label(_as_datetime(b)), _label(_as_datetime(a))], "julianday(start_wall), id")
+
+    def live(self) -> dict | None:
+        """The live row (seated and break_due as bools), or None before the daemon wrote one."""
+        rows = self._select("live", "id = 1", [], None)
+        if not rows:
+            return None
+        row = rows[0]
+        del row["id"]
+        for key in ("seated", "break_due"):
+            if row[key] is not None:
+                row[key] = bool(row[key])
+        return row
+
+    # ---- inside --------------------------------------------------------
+
+    def _write_session(self, session: Session, wall_at: Callable[[float], str], now_label: str) -> int:
+        end_wall = None if session.end is None else wall_at(session.end)
+        known = self._sessions.get(session.start)
+        if known is None:
+            sid = self.db["sessions"].insert({
+                "start_wall": wall_at(session.start), "start_t": session.start,
+                "end_wall": end_wall, "end_t": session.end, "prompts": json.dumps(list(session.prompts)),
+                "last_heartbeat_wall": now_label,
+            }).last_pk
+            carried: tuple[str, ...] = ()
+        else:
+            sid, _, carried = known
+            self.db["sessions"].update(sid, {
+                "end_wall": end_wall, "end_t": session.end,
+                "prompts": json.dumps(list(carried + tuple(session.prompts))),
+                "last_heartbeat_wall": now_label,
+            })
+        self._sessions[session.start] = (sid, session.end, carried)
+        if len(self._sessions) > 1 and next(reversed(self._sessions)) != session.start:
+            self._sessions = dict(sorted(self._sessions.items()))
+        return sid
+
+    def _session_at(self, t: float) -> int | None:
+        """This run's session whose span holds frame time t."""
+        for start, (sid, end, _) in reversed(self._sessions.items()):
+            if start <= t + _EPS:
+                return sid if end is None or t <= end + _EPS else None
+        return None
+
+    def _migrate(self) -> None:
+        with self._transaction("upgrade the history database"):
+            # Re-read inside the write lock: another process may have upgraded it meanwhile.
+            for migration in MIGRATIONS[self.schema_version:]:
+                migration(self.db)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _select(self, table: str, where: str | None, args: Sequence[Any], order_by: str | None) -> list[dict]:
+        with self._errors("read the history database"):
+            rows = list(self.db[table].rows_where(where, args, order_by=order_by))
+        for row in rows:
+            for key in _JSON_COLUMNS.get(table, ()):
+                if row.get(key) is not None:
+                    row[key] = json.loads(row[key])
+        return rows
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[None]:
+        """One write transaction; the write lock is taken up front (BEGIN IMMEDIATE)."""
+        conn = self.db.conn
+        with self._errors(action):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the original error says more
+                raise
+        self.transactions += 1
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn SQLite's disk and file errors into StoreError naming the file and the cause.
+
+        Constraint errors and API misuse are bugs and pass through unchanged.
+        """
+        try:
+            yield
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise
+        except sqlite3.DatabaseError as exc:
+            name = getattr(exc, "sqlite_errorname", "") or ""
+            hint = _HINTS.get("_".join(name.split("_")[:2]))
+            cause = f"{hint} ({exc})" if hint else str(exc)
+            raise StoreError(f"{self.path}: cannot {action}: {cause}") from exc
+
+
+_JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults",)}
+
+# Adds a minute to the one already stored; the means are weighted by seated time.
+_ADD_MINUTE = """
+INSERT INTO minutes (minute, seated_s, lat_mean, sag_mean, fidgets, lean_left_s, lean_right_s, twists, prompts)
+VALUES (:minute, :seated_s, :lat_mean, :sag_mean, :fidgets, :lean_left_s, :lean_right_s, :twists, :prompts)
+ON CONFLICT (minute) DO UPDATE SET
+    seated_s = seated_s + excluded.seated_s,
+    lat_mean = CASE WHEN excluded.lat_mean IS NULL THEN lat_mean WHEN lat_mean IS NULL THEN excluded.lat_mean
+        ELSE COALESCE((lat_mean * seated_s + excluded.lat_mean * excluded.seated_s)
+                      / NULLIF(seated_s + excluded.seated_s, 0), excluded.lat_mean) END,
+    sag_mean = CASE WHEN excluded.sag_mean IS NULL THEN sag_mean WHEN sag_mean IS NULL THEN excluded.sag_mean
+        ELSE COALESCE((sag_mean * seated_s + excluded.sag_mean * excluded.seated_s)
+                      / NULLIF(seated_s + excluded.seated_s, 0), excluded.sag_mean) END,
+    fidgets = fidgets + excluded.fidgets,
+    lean_left_s = lean_left_s + excluded.lean_left_s,
+    lean_right_s = lean_right_s + excluded.lean_right_s,
+    twists = twists + excluded.twists,
+    prompts = prompts + excluded.prompts
+"""
+
+
+def _as_datetime(value: datetime | str | None) -> datetime:
+    """An aware datetime: naive ones are local time, strings are ISO-8601, None is now."""
+    if value is None:
+        return datetime.now().astimezone()
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 time: {value!r}") from None
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value
+
+
+def _label(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds")
+
+
+def _minute_row(minute: Minute) -> dict[str, Any]:
+    if not _MINUTE.match(minute.minute):
+        raise ValueError(f"minute must be local \"YYYY-MM-DDTHH:MM\", got {minute.minute!r}")
+    return {name: getattr(minute, name) for name in Minute.__slots__}
+
+
+def _snooze_row(snooze: Snooze) -> dict[str, Any]:
+    if snooze.action not in SNOOZE_ACTIONS:
+        raise ValueError(f"snooze action must be one of {SNOOZE_ACTIONS}, got {snooze.action!r}")
+    return {"wall": _label(_as_datetime(snooze.wall)), "kind": snooze.kind,
+            "until_wall": _label(_as_datetime(snooze.until_wall)), "action": snooze.action}
+
+
+def _live_row(values: Mapping[str, Any], updated_wall: str) -> dict[str, Any]:
+    unknown = set(values) - set(LIVE_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown live keys: {', '.join(sorted(unknown))}")
+    row: dict[str, Any] = {"id": 1, "updated_wall": updated_wall}
+    for key in LIVE_COLUMNS:
+        value = values.get(key)
+        if key == "faults" and value is not None:
+            value = json.dumps(list(value))
+        elif key == "muted_until_wall" and value is not None:
+            value = _label(_as_datetime(value))
+        elif isinstance(value, bool):
+            value = int(value)
+        row[key] = value
+    return row

@@ -1,0 +1,335 @@
+"""The history database (device/store.py): schema, migrations, verbs, robustness."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from device import store as store_module
+from device.errors import CushionError
+from device.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
+from device.report import event_to_dict
+from device.store import MIGRATIONS, SCHEMA_VERSION, Minute, Snooze, Store, StoreError
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = timezone(timedelta(hours=2))
+NOON = datetime(2024, 5, 1, 12, 0, tzinfo=TZ)  # wall time when the frame clock reads 1000.0 s
+DAY = (datetime(2024, 5, 1, tzinfo=TZ), datetime(2024, 5, 2, tzinfo=TZ))
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    with Store(tmp_path / "history.db") as store:
+        yield store
+
+
+def at(t):
+    """The wall time of frame time t (s) in these tests."""
+    return NOON + timedelta(seconds=t - 1000.0)
+
+
+def test_schema_is_created_with_folders(tmp_path):
+    path = tmp_path / "var" / "cushion" / "history.db"
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+        assert set(store.db.table_names()) >= {
+            "sessions", "events", "minutes", "snoozes", "faults", "settings", "live", "device_info", "meta"}
+        assert "session_id" in store.db["events"].columns_dict
+    assert path.is_file()
+
+
+def test_wal_mode_synchronous_normal_and_busy_timeout(fresh_db):
+    assert fresh_db.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert fresh_db.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert fresh_db.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    # WAL is a property of the file: another process sees it too.
+    other = sqlite3.connect(fresh_db.path)
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other.close()
+
+
+def test_migrations_upgrade_a_v1_file_keeping_its_rows(tmp_path):
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db["sessions"].insert({"start_wall": at(10).isoformat(), "start_t": 10.0, "end_wall": at(600).isoformat(),
+                           "end_t": 600.0, "prompts": '["move"]', "last_heartbeat_wall": at(600).isoformat()})
+    db["events"].insert_all([
+        {"type": "sit", "wall": at(10).isoformat(), "detected_wall": at(11.5).isoformat(),
+         "data": '{"type": "sit", "t": 10.0, "detected_at": 11.5}'},
+        {"type": "fault", "wall": at(700).isoformat(), "detected_wall": at(701).isoformat(),
+         "data": '{"type": "fault", "channel": "fr", "start": 700.0, "end": 705.0, "detected_at": 701.0}'},
+    ])
+    db.close()
+
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        (session,) = store.sessions_between(*DAY)
+        assert session["prompts"] == ["move"]
+        sit, fault = store.events_between(*DAY)
+        assert sit["data"] == {"type": "sit", "t": 10.0, "detected_at": 11.5}
+        assert sit["session_id"] == session["id"]  # v2 matched the old event to its session
+        assert fault["session_id"] is None
+    with Store(path) as again:  # an up-to-date file opens without writing
+        assert again.transactions == 0
+
+
+def test_newer_schema_is_refused_naming_file_and_versions(tmp_path):
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(CushionError) as caught:
+        Store(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert f"version {SCHEMA_VERSION + 1}" in message and f"version {SCHEMA_VERSION} " in message
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "history.db"
+    path.write_text("t,fl,fr,bl,br\n" * 200)
+    with pytest.raises(StoreError, match="not a SQLite database") as caught:
+        Store(path)
+    assert str(path) in str(caught.value)
+
+
+def test_sessions_open_heartbeat_and_close(fresh_db):
+    opened = fresh_db.transactions  # creating the schema was one
+    fresh_db.write_batch(1000.0, NOON, sessions=[Session(900.0, None, ())], events=[Sit(900.0, 901.5)])
+    (session,) = fresh_db.sessions_between(*DAY)
+    assert session["start_wall"] == "2024-05-01T11:58:20.000+02:00"
+    assert session["start_t"] == 900.0 and session["end_wall"] is None
+    assert session["last_heartbeat_wall"] == "2024-05-01T12:00:00.000+02:00"
+
+    fresh_db.write_batch(1005.0, at(1005))  # nothing new: a heartbeat
+    assert fresh_db.sessions_between(*DAY)[0]["last_heartbeat_wall"] == "2024-05-01T12:00:05.000+02:00"
+
+    closed = Session(900.0, 3000.0, ("move", "break_due"))
+    fresh_db.write_batch(3060.0, at(3060), sessions=[closed], events=[Stand(3000.0, 3001.5)])
+    (session,) = fresh_db.sessions_between(*DAY)
+    assert session["end_wall"] == at(3000).isoformat(timespec="milliseconds")
+    assert session["end_t"] == 3000.0 and session["prompts"] == ["move", "break_due"]
+    assert [e["session_id"] for e in fresh_db.events_between(*DAY)] == [session["id"]] * 2
+    assert fresh_db.transactions == opened + 3
+    fresh_db.write_batch(3065.0, at(3065))  # nothing open, nothing to write: no transaction
+    assert fresh_db.transactions == opened + 3
+
+
+def test_session_left_open_by_a_crash_is_closed_at_its_last_heartbeat(tmp_path):
+    path = tmp_path / "history.db"
+    with Store(path) as crashed:
+        crashed.write_batch(1000.0, NOON, sessions=[Session(900.0, None, ("move",))])
+        crashed.write_batch(1300.0, at(1300))
+    with Store(path) as store:
+        (left,) = store.left_open()
+        assert left["last_heartbeat_wall"] == at(1300).isoformat(timespec="milliseconds")
+        (closed,) = store.close_left_open()
+        assert closed["end_wall"] == left["last_heartbeat_wall"] and closed["end_t"] == pytest.approx(1300.0)
+        assert store.left_open() == []
+        assert store.sessions_between(*DAY)[0]["end_wall"] == left["last_heartbeat_wall"]
+
+
+def test_session_left_open_can_be_continued(tmp_path):
+    path = tmp_path / "history.db"
+    with Store(path) as crashed:
+        crashed.write_batch(1000.0, NOON, sessions=[Session(900.0, None, ("move",))])
+    with Store(path) as store:  # the new run's frame clock starts again near 0
+        (left,) = store.left_open()
+        store.continue_session(left["id"], start_t=2.0)
+        assert store.left_open() == []
+        store.write_batch(62.0, at(1060), sessions=[Session(2.0, 50.0, ("break_due",))], events=[Stand(50.0, 51.5)])
+        (session,) = store.sessions_between(*DAY)
+        assert session["id"] == left["id"] and session["start_wall"] == left["start_wall"]
+        assert session["prompts"] == ["move", "break_due"]
+        assert session["end_wall"] == at(1048).isoformat(timespec="milliseconds")
+        assert store.events_between(*DAY)[0]["session_id"] == left["id"]
+        with pytest.raises(ValueError):
+            store.continue_session(12345, start_t=0.0)
+
+
+def test_events_round_trip_with_their_spec_fields(fresh_db):
+    events = [
+        Sit(100.0, 101.5), Lean("left", 200.2, 260.9, 0.31, 210.2), Twist("right", 300.0, 303.1, 0.42, 303.1),
+        Fidget(412.5, 28.0, 413.1), Posture("slump", 500.0, 560.0, 530.0), Posture("perch", 600.0, 690.0, 630.0),
+        Prompt("move", 700.0, 700.0), Fault("fr", 800.0, 804.0, 800.5, "stuck"), Stand(900.0, 901.5),
+    ]
+    fresh_db.write_batch(1000.0, NOON, events=events, sessions=[Session(100.0, None, ("move",))])
+    rows = fresh_db.events_between(*DAY)
+    assert [row["data"] for row in rows] == [event_to_dict(e) for e in events]
+    assert [row["type"] for row in rows] == [e.type for e in events]
+    assert rows[1]["wall"] == "2024-05-01T11:46:40.200+02:00"           # lean start
+    assert rows[1]["detected_wall"] == "2024-05-01T11:46:50.200+02:00"  # its detected_at
+    assert {row["session_id"] for row in rows} == {fresh_db.sessions_between(*DAY)[0]["id"]}
+    assert [r["type"] for r in fresh_db.events_between(*DAY, types=["twist", "fidget"])] == ["twist", "fidget"]
+    # Bounds are instants, whatever their offset: 09:46:40Z is 11:46:40+02:00.
+    utc = fresh_db.events_between("2024-05-01T09:46:40Z", datetime(2024, 5, 1, 9, 48, tzinfo=timezone.utc))
+    assert [r["type"] for r in utc] == ["lean"]
+
+
+def test_fault_events_fill_the_faults_table(fresh_db):
+    fresh_db.write_batch(1000.0, NOON, events=[Fault("bl", 400.0, 430.0, 400.5, "no_data"),
+                                               Fault("fr", 900.0, None, 900.5, "rail")])
+    faults = fresh_db.faults_between(*DAY)
+    assert [(f["channel"], f["reason"]) for f in faults] == [("bl", "no_data"), ("fr", "rail")]
+    assert faults[0]["end_wall"] == at(430).isoformat(timespec="milliseconds")
+    assert faults[1]["end_wall"] is None
+    assert fresh_db.faults_between(at(950), at(2000)) == [faults[1]]  # still running
+
+
+def test_minute_written_twice_adds_up(fresh_db):
+    key = "2024-05-01T12:00"
+    first = Minute(key, seated_s=20.0, lat_mean=0.1, sag_mean=None, fidgets=1, lean_left_s=5.0, twists=1, prompts=1)
+    second = Minute(key, seated_s=60.0 - 20.0, lat_mean=0.4, sag_mean=-0.2, fidgets=2, lean_right_s=3.0)
+    fresh_db.write_batch(1000.0, NOON, minutes=[first])
+    fresh_db.write_batch(1005.0, at(1005), minutes=[second, Minute("2024-05-01T12:01", seated_s=1.0)])
+    row, _ = fresh_db.minutes_between(NOON, NOON + timedelta(minutes=2))
+    assert row["seated_s"] == 60.0
+    assert row["lat_mean"] == pytest.approx((0.1 * 20 + 0.4 * 40) / 60)  # weighted by seated time
+    assert row["sag_mean"] == pytest.approx(-0.2)
+    assert (row["fidgets"], row["lean_left_s"], row["lean_right_s"], row["twists"], row["prompts"]) == (3, 5.0, 3.0, 1, 1)
+    assert store_module.minute_key(at(1005)) == key
+    with pytest.raises(ValueError):
+        fresh_db.write_batch(1000.0, NOON, minutes=[Minute("12:00")])
+
+
+def test_settings_set_get_and_change_counter(fresh_db):
+    assert fresh_db.settings() == {} and fresh_db.settings_version() == 0
+    fresh_db.set_settings({"breaks.break_after_min": 40.0, "quiet_hours": ["22:00-07:00"]}, wall=NOON)
+    assert fresh_db.settings() == {"breaks.break_after_min": 40.0, "quiet_hours": ["22:00-07:00"]}
+    assert fresh_db.settings_version() == 1  # one write, one step, however many keys
+    with Store(fresh_db.path) as dashboard:
+        dashboard.set_settings({"quiet_hours": None, "alerts.buzzer_enabled": False})
+    assert fresh_db.settings_version() == 2
+    assert fresh_db.settings() == {"breaks.break_after_min": 40.0, "alerts.buzzer_enabled": False}
+
+
+def test_live_row_is_replaced(fresh_db):
+    fresh_db.set_live({"seated": True, "sitting_s": 120.0, "lat": 0.1, "faults": ["fr"], "break_due": False}, NOON)
+    fresh_db.write_batch(1005.0, at(1005), live={"seated": False, "dropped_frames": 3, "muted_until_wall": at(1600)})
+    live = fresh_db.live()
+    assert live["updated_wall"] == "2024-05-01T12:00:05.000+02:00"
+    assert live["seated"] is False and live["dropped_frames"] == 3
+    assert live["sitting_s"] is None and live["faults"] is None  # replaced, not merged
+    assert live["muted_until_wall"] == "2024-05-01T12:10:00.000+02:00"
+    assert fresh_db.db["live"].count == 1
+    with pytest.raises(ValueError, match="bogus"):
+        fresh_db.set_live({"bogus": 1})
+
+
+def test_snoozes_and_device_info_are_recorded(fresh_db):
+    fresh_db.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "break_due", at(1600), "snooze"),
+                                                Snooze(at(1700), "", datetime(2024, 5, 2, tzinfo=TZ), "mute_day")])
+    assert [(s["action"], s["until_wall"]) for s in fresh_db.snoozes_between(*DAY)] == [
+        ("snooze", "2024-05-01T12:10:00.000+02:00"), ("mute_day", "2024-05-02T00:00:00.000+02:00")]
+    with pytest.raises(ValueError):
+        fresh_db.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "move", NOON, "ignore")])
+    fresh_db.set_device_info({"calibrated_on": "2024-04-30", "firmware": "0.1.0"})
+    assert fresh_db.device_info() == {"calibrated_on": "2024-04-30", "firmware": "0.1.0"}
+
+
+def test_batch_is_atomic(fresh_db):
+    good = dict(events=[Sit(900.0, 901.5)], sessions=[Session(900.0, None, ())],
+                minutes=[Minute("2024-05-01T12:00", seated_s=60.0)])
+    bad_minute = Minute("2024-05-01T12:00", fidgets=None)  # NOT NULL: fails after sessions and events went in
+    before = fresh_db.transactions
+    with pytest.raises(sqlite3.IntegrityError):
+        fresh_db.write_batch(1000.0, NOON, **dict(good, minutes=good["minutes"] + [bad_minute]))
+    assert fresh_db.transactions == before
+    assert fresh_db.sessions_between(*DAY) == fresh_db.events_between(*DAY) == fresh_db.minutes_between(*DAY) == []
+    fresh_db.write_batch(1000.0, NOON, **good)  # the same batch again goes in once, whole
+    (session,) = fresh_db.sessions_between(*DAY)
+    assert fresh_db.events_between(*DAY)[0]["session_id"] == session["id"]
+
+
+def test_read_only_database_gives_a_clear_error(fresh_db):
+    # As if the SD card were remounted read-only under the running daemon
+    # (chmod would not stop root, who runs the tests in CI).
+    fresh_db.db.execute("PRAGMA query_only = ON")
+    batch = dict(events=[Sit(900.0, 901.5)], sessions=[Session(900.0, None, ())])
+    with pytest.raises(CushionError) as caught:
+        fresh_db.write_batch(1000.0, NOON, **batch)
+    assert isinstance(caught.value, StoreError)
+    assert str(fresh_db.path) in str(caught.value) and "read-only" in str(caught.value)
+    assert fresh_db.sessions_between(*DAY) == []  # reading still works
+    fresh_db.db.execute("PRAGMA query_only = OFF")  # the disk comes back: the daemon carries on
+    fresh_db.write_batch(1005.0, at(1005), **batch)
+    assert len(fresh_db.sessions_between(*DAY)) == len(fresh_db.events_between(*DAY)) == 1
+
+
+def test_full_disk_gives_a_clear_error(fresh_db):
+    pages = fresh_db.db.execute("PRAGMA page_count").fetchone()[0]
+    fresh_db.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk full"
+    fidgets = [Fidget(float(i), 20.0, i + 0.5) for i in range(500)]
+    before = fresh_db.transactions
+    with pytest.raises(StoreError, match="disk is full") as caught:
+        fresh_db.write_batch(1000.0, NOON, events=fidgets)
+    assert str(fresh_db.path) in str(caught.value)
+    assert fresh_db.events_between(*DAY) == [] and fresh_db.transactions == before
+
+
+def test_reader_is_not_blocked_by_a_writer(fresh_db):
+    fresh_db.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)])
+    with Store(fresh_db.path, busy_timeout_s=0.2) as dashboard:
+        fresh_db.db.execute("BEGIN IMMEDIATE")  # the daemon is in the middle of a batch
+        fresh_db.db["events"].insert({"type": "x", "wall": NOON.isoformat(), "detected_wall": "", "data": "{}"})
+        assert len(dashboard.events_between(*DAY)) == 1  # reads the last committed state at once
+        with pytest.raises(StoreError, match="locked"):
+            dashboard.set_settings({"a": 1})  # a second writer waits busy_timeout_s, then says why
+        fresh_db.db.execute("ROLLBACK")
+
+
+_WRITER = """
+import sys
+from datetime import datetime, timedelta, timezone
+from device.events import Fidget
+from device.store import Minute, Store
+
+store = Store(sys.argv[1])
+wall = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+n = 0
+while True:
+    t = 10.0 * n
+    fidgets = [Fidget(t + i / 10, 20.0, t + i / 10 + 0.5) for i in range(50)]
+    store.write_batch(t + 10.0, wall + timedelta(seconds=t + 10.0), events=fidgets,
+                      minutes=[Minute("2024-05-01T12:00", seated_s=10.0, fidgets=50)])
+    n += 1
+    print(n, flush=True)
+"""
+
+
+def test_sigkill_during_writes_leaves_an_intact_file(tmp_path):
+    path = tmp_path / "history.db"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    committed = 0
+    deadline = time.monotonic() + 4.0
+    try:
+        while committed < 40 and time.monotonic() < deadline:
+            line = child.stdout.readline()
+            if not line:
+                break
+            committed = int(line)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert committed >= 40, child.stderr.read()
+    assert Path(f"{path}-wal").exists()  # killed, not closed: the log was never folded back
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    fidgets = conn.execute("SELECT fidgets FROM minutes").fetchone()[0]
+    conn.close()
+    assert events % 50 == 0 and events // 50 >= committed  # whole batches, every one reported committed
+    assert fidgets == events  # the minute upserts went in with their own batches
+    with Store(path) as store:  # and it opens again for the next run
+        assert len(store.events_between("2024-05-01T00:00Z", "2024-05-02T00:00Z")) == events
