@@ -262,3 +262,29 @@ def load_config(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise CushionError(f"{path}: TOML syntax error: {exc}") from None
     return config_from_dict(data, str(path))
+
+
+# Settings the person may change from the dashboard (stored in the database as
+# "section.key" -> value, applied over the config file without a restart).
+# Calibration, geometry and wiring stay in the file: they belong to the hardware.
+EDITABLE_SECTIONS = ("detect", "breaks", "alerts")
+
+
+def config_with_settings(config: Config, settings: dict[str, Any], source: str = "settings") -> Config:
+    """The config with dashboard settings ("breaks.break_after_min": 40, ...) applied and validated.
+
+    Raises CushionError naming the setting when a key is unknown or a value invalid.
+    """
+    data: dict[str, Any] = {}
+    for section in _SECTIONS:
+        values = {}
+        for f in dataclasses.fields(_SECTIONS[section]):
+            value = getattr(getattr(config, section), f.name)
+            values[f.name] = list(value) if isinstance(value, tuple) else value
+        data[section] = {k: v for k, v in values.items() if v is not None}
+    for name, value in settings.items():
+        section, dot, key = name.partition(".")
+        if not dot or section not in EDITABLE_SECTIONS:
+            raise CushionError(f"{source}: {name}: not a setting (editable: {', '.join(EDITABLE_SECTIONS)} keys as section.key)")
+        data[section][key] = value
+    return config_from_dict(data, source)

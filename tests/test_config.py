@@ -80,3 +80,20 @@ def test_alerts_section(tmp_path):
         load_config(write(tmp_path, '[alerts]\nbuzzer = "loud"\n'))
     with pytest.raises(CushionError, match=r"\[alerts\] buzzer_enabled: expected true or false"):
         load_config(write(tmp_path, '[alerts]\nbuzzer_enabled = 1\n'))
+
+
+def test_settings_apply_over_the_file_and_are_validated():
+    from device.config import config_with_settings
+
+    base = Config()
+    changed = config_with_settings(base, {"breaks.break_after_min": 30, "alerts.buzzer_enabled": False,
+                                          "breaks.quiet_hours": ["22:00-07:00"]})
+    assert changed.breaks.break_after_min == 30.0 and changed.alerts.buzzer_enabled is False
+    assert changed.breaks.quiet_hours == ("22:00-07:00",)
+    assert changed.calibration == base.calibration
+    with pytest.raises(CushionError, match=r"\[breaks\] break_after_min: expected a number"):
+        config_with_settings(base, {"breaks.break_after_min": "soon"})
+    with pytest.raises(CushionError, match="calibration.offset: not a setting"):
+        config_with_settings(base, {"calibration.offset": [0, 0, 0, 0]})
+    with pytest.raises(CushionError, match="unknown key \\[detect\\] nope"):
+        config_with_settings(base, {"detect.nope": 1})
