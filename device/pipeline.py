@@ -98,6 +98,20 @@ class Pipeline:
         self.prompts.configure(breaks)
         self._configure_own(config)
 
+    def resume_session(self, start: float, prompts: tuple[str, ...], away_since: float) -> None:
+        """Carry on a session an earlier run left open (a crash, a restart).
+
+        start and away_since are on this run's frame clock (start may be
+        negative). The person counts as away since away_since (the last sign
+        of life): seated again within break_min_s of it, the session goes on
+        with its break clock; otherwise it ends there, as any session would.
+        """
+        self.session_tracker.start = start
+        self.session_tracker.prompts = list(prompts)
+        self.session_tracker.away_since = away_since
+        self.prompts.session_started(start)
+        self.prompts.resume(prompts)
+
     def _configure_own(self, config: Config) -> None:
         detect = config.detect
         self._half_width = config.geometry.width_mm / 2.0

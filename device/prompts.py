@@ -59,6 +59,13 @@ class PromptScheduler:
         self._still_since = t
         self.break_due_active = False
 
+    def resume(self, given: tuple[str, ...]) -> None:
+        """The session was resumed after a restart: these prompts were already given in it."""
+        if "break_due" in given or "break_overdue" in given:
+            self._break_due_given = True
+            self.break_due_active = True
+        self._next_overdue += self._repeat * given.count("break_overdue")
+
     def session_ended(self) -> None:
         """A break was taken (or the session abandoned): everything clears."""
         self._session_start = None

@@ -85,3 +85,38 @@ def test_new_break_timings_apply_to_the_running_session():
     (due,) = [e for e in of_type(events, "prompt") if e.kind == "break_due"]
     assert due.t == pytest.approx(1 + 30 * 60, abs=2)
     assert len(pipeline.sessions) == 1  # the session went on
+
+
+def _resumed(seconds_away_before_restart, seated_after):
+    from device.config import Config
+    from device.pipeline import Pipeline
+    from tests.signals import CAL
+
+    # The previous run: session started 50 min before this run, break_due already given,
+    # last heartbeat `seconds_away_before_restart` before this run's first frame.
+    s = Signal(10).hold(0.1)
+    if seated_after:
+        s.ramp(20 * 60, 60, ramp_s=0.3)
+    else:
+        s.hold(20 * 60)
+    t, raw = s.frames(noise_counts=100)
+    pipeline = Pipeline(Config(calibration=CAL))
+    pipeline.resume_session(-50 * 60.0, ("move", "break_due"), away_since=-seconds_away_before_restart)
+    events = pipeline.feed_block(t, raw) + pipeline.finish()
+    return events, pipeline
+
+
+def test_resumed_session_keeps_its_break_clock_when_the_person_is_back():
+    events, pipeline = _resumed(10, seated_after=True)
+    (session,) = pipeline.sessions
+    assert session.start == -50 * 60 and session.end is None
+    overdue = [e.t for e in of_type(events, "prompt") if e.kind == "break_overdue"]
+    assert overdue and overdue[0] == pytest.approx(10 * 60, abs=3)  # 60 min after the original start
+    assert not [e for e in of_type(events, "prompt") if e.kind == "break_due"]
+
+
+def test_resumed_session_ends_at_the_last_heartbeat_when_nobody_is_back():
+    events, pipeline = _resumed(10, seated_after=False)
+    (session,) = pipeline.sessions
+    assert session.end == -10 and pipeline.session_tracker.breaks == 1
+    assert not of_type(events, "prompt")
