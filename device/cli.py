@@ -32,6 +32,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from device.service import run, setup_logging
+
+    setup_logging(args.verbose)
+    return run(Path(args.config) if args.config else None, Path(args.db) if args.db else None,
+               sim=args.sim, speed=args.speed, seconds=args.seconds, seed=args.seed, hours=args.hours,
+               alerts_on=not args.no_alerts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cushion", description="Smart cushion: sitting habits from four load cells.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -48,6 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rate", type=int, choices=(10, 80), default=80)
     p.set_defaults(func=_cmd_simulate)
+    p = commands.add_parser("run", help="the live loop: sample, detect, prompt, keep the history")
+    p.add_argument("--config", help="config file (default: ~/.config/smart-cushion/config.toml, created on first run)")
+    p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db)")
+    p.add_argument("--sim", action="store_true", help="a simulated sitter instead of the HX711s (mock GPIO pins)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="with --sim: run N times faster than real time (1 = through the bit-level HX711 model)")
+    p.add_argument("--seconds", type=float, help="stop after this many seconds of sensor time")
+    p.add_argument("--seed", type=int, default=1, help="with --sim: which simulated day")
+    p.add_argument("--hours", type=float, default=8.0, help="with --sim: length of the simulated day")
+    p.add_argument("--no-alerts", action="store_true", help="no buzzer or LED")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_cmd_run)
     return parser
 
 

@@ -95,6 +95,8 @@ class Snooze:
 
 
 SNOOZE_ACTIONS = ("snooze", "mute_day")
+DIARY_REGIONS = ("lower", "middle", "upper")   # where in the back, bottom to top
+DIARY_SIDES = ("left", "centre", "right")
 
 # The live row: column -> what it holds. Missing keys are stored as NULL.
 LIVE_COLUMNS = {
@@ -186,7 +188,23 @@ def _v2_event_sessions(db: Database) -> None:
     db["events"].create_index(["session_id"], index_name="events_session_id")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions]
+def _v3_diary(db: Database) -> None:
+    """diary: episodes of back pain the person logs on the dashboard.
+
+    wall: when it happened (ISO-8601 local time with offset); logged_wall: when
+    it was written down. region "lower", "middle" or "upper"; side "left",
+    "centre" or "right"; severity 0-10; red_flags a JSON list of the keys of
+    the warning signs ticked (dashboard.advice.RED_FLAGS).
+    """
+    db["diary"].create(
+        {"id": int, "wall": str, "logged_wall": str, "region": str, "side": str, "severity": int,
+         "note": str, "red_flags": str},
+        pk="id", not_null={"wall", "logged_wall", "region", "side", "severity", "note", "red_flags"},
+    )
+    db.execute("CREATE INDEX diary_wall ON diary (julianday(wall))")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions, _v3_diary]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _EPS = 1e-6  # s: frame times equal up to float noise belong together
@@ -273,8 +291,13 @@ class Store:
         minutes: Iterable[Minute] = (),
         snoozes: Iterable[Snooze] = (),
         live: Mapping[str, Any] | None = None,
+        durable: bool = False,
     ) -> None:
         """Write everything gathered since the last batch in one transaction.
+
+        durable: fsync the commit (synchronous=FULL for this transaction), so
+        a power cut cannot take it back; the daemon does this for its history
+        batches every few seconds and leaves the once-a-second live row cheap.
 
         now_t (s, frame clock) and now_wall (datetime; naive is local) are the
         same moment on both clocks: a frame time t is labelled
@@ -311,7 +334,7 @@ class Store:
 
         before = dict(self._sessions)
         try:
-            with self._transaction("write to the history database"):
+            with self._transaction("write to the history database", durable=durable):
                 written = {self._write_session(s, wall_at, now_label) for s in sessions}
                 for sid, end, _ in self._sessions.values():
                     if end is None and sid not in written:
@@ -479,6 +502,65 @@ class Store:
                 row[key] = bool(row[key])
         return row
 
+    # ---- the pain diary --------------------------------------------------
+
+    def add_diary_entry(
+        self,
+        wall: datetime | str,
+        *,
+        region: str,
+        side: str,
+        severity: int,
+        note: str = "",
+        red_flags: Iterable[str] = (),
+        logged_wall: datetime | None = None,
+    ) -> int:
+        """Log an episode of back pain; returns its id.
+
+        wall: when it happened (naive = local). region: one of DIARY_REGIONS;
+        side: one of DIARY_SIDES; severity: 0 (none) to 10 (worst); red_flags:
+        keys of the warning signs ticked. logged_wall: when it was written down
+        (default now). Bad values raise ValueError.
+        """
+        if region not in DIARY_REGIONS:
+            raise ValueError(f"region must be one of {DIARY_REGIONS}, got {region!r}")
+        if side not in DIARY_SIDES:
+            raise ValueError(f"side must be one of {DIARY_SIDES}, got {side!r}")
+        if isinstance(severity, bool) or not isinstance(severity, int) or not 0 <= severity <= 10:
+            raise ValueError(f"severity must be a whole number from 0 to 10, got {severity!r}")
+        flags = list(red_flags)
+        if not all(isinstance(flag, str) and flag for flag in flags):
+            raise ValueError(f"red_flags must be keys (non-empty strings), got {flags!r}")
+        row = {"wall": _label(_as_datetime(wall)), "logged_wall": _label(_as_datetime(logged_wall)),
+               "region": region, "side": side, "severity": severity, "note": str(note),
+               "red_flags": json.dumps(flags)}
+        with self._transaction("write to the diary"):
+            return self.db["diary"].insert(row).last_pk
+
+    def diary_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
+        """Diary entries whose time is in [a, b), oldest first (red_flags decoded)."""
+        return self._select("diary", "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",
+                            [_label(_as_datetime(a)), _label(_as_datetime(b))], "julianday(wall), id")
+
+    def diary_latest(self, limit: int = 50) -> list[dict]:
+        """The `limit` most recent diary entries, newest first."""
+        with self._errors("read the history database"):
+            rows = list(self.db["diary"].rows_where(order_by="julianday(wall) DESC, id DESC", limit=int(limit)))
+        for row in rows:
+            row["red_flags"] = json.loads(row["red_flags"])
+        return rows
+
+    def diary_entry(self, entry_id: int) -> dict | None:
+        """One diary entry by id, or None."""
+        rows = self._select("diary", "id = ?", [entry_id], None)
+        return rows[0] if rows else None
+
+    def delete_diary_entry(self, entry_id: int) -> bool:
+        """Delete a diary entry; False if there was none with this id."""
+        with self._transaction("delete from the diary"):
+            cursor = self.db.execute("DELETE FROM diary WHERE id = ?", [entry_id])
+            return cursor.rowcount > 0
+
     # ---- inside --------------------------------------------------------
 
     def _write_session(self, session: Session, wall_at: Callable[[float], str], now_label: str) -> int:
@@ -527,10 +609,14 @@ class Store:
         return rows
 
     @contextmanager
-    def _transaction(self, action: str) -> Iterator[None]:
-        """One write transaction; the write lock is taken up front (BEGIN IMMEDIATE)."""
+    def _transaction(self, action: str, durable: bool = False) -> Iterator[None]:
+        """One write transaction; the write lock is taken up front (BEGIN IMMEDIATE).
+
+        durable: synchronous=FULL for this commit (the WAL is fsynced), NORMAL otherwise.
+        """
         conn = self.db.conn
         with self._errors(action):
+            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -561,7 +647,8 @@ class Store:
             raise StoreError(f"{self.path}: cannot {action}: {cause}") from exc
 
 
-_JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults",)}
+_JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults",),
+                 "diary": ("red_flags",)}
 
 # Adds a minute to the one already stored; the means are weighted by seated time.
 _ADD_MINUTE = """

@@ -333,3 +333,47 @@ def test_sigkill_during_writes_leaves_an_intact_file(tmp_path):
     assert fidgets == events  # the minute upserts went in with their own batches
     with Store(path) as store:  # and it opens again for the next run
         assert len(store.events_between("2024-05-01T00:00Z", "2024-05-02T00:00Z")) == events
+
+
+def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
+    path = tmp_path / "v2.db"
+    with Store(path) as store:
+        store.write_batch(1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5)])
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE diary")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 3
+        assert "diary" in store.db.table_names()
+        assert len(store.sessions_between(*DAY)) == len(store.events_between(*DAY)) == 1
+        assert store.diary_latest() == []
+
+
+def test_diary_entries_round_trip_and_delete(fresh_db):
+    first = fresh_db.add_diary_entry(at(500), region="lower", side="left", severity=6, note="after a long call",
+                                     red_flags=["fever"], logged_wall=at(2000))
+    second = fresh_db.add_diary_entry(at(900), region="upper", side="centre", severity=2)
+    entries = fresh_db.diary_between(*DAY)
+    assert [e["id"] for e in entries] == [first, second]  # oldest first
+    entry = entries[0]
+    assert entry["wall"] == at(500).isoformat(timespec="milliseconds")
+    assert entry["logged_wall"] == at(2000).isoformat(timespec="milliseconds")
+    assert (entry["region"], entry["side"], entry["severity"], entry["note"]) == ("lower", "left", 6, "after a long call")
+    assert entry["red_flags"] == ["fever"] and entries[1]["red_flags"] == []
+    assert [e["id"] for e in fresh_db.diary_latest(limit=1)] == [second]  # newest first
+    assert fresh_db.diary_entry(first) == entry and fresh_db.diary_entry(999) is None
+    assert fresh_db.diary_between(at(600), at(1000)) == [entries[1]]
+    assert fresh_db.delete_diary_entry(first) is True
+    assert fresh_db.delete_diary_entry(first) is False
+    assert [e["id"] for e in fresh_db.diary_between(*DAY)] == [second]
+
+
+@pytest.mark.parametrize("bad", [dict(region="neck"), dict(side="both"), dict(severity=11), dict(severity=-1),
+                                 dict(severity=5.5), dict(red_flags=[""])])
+def test_diary_refuses_bad_values(fresh_db, bad):
+    entry = dict(region="lower", side="right", severity=3) | bad
+    with pytest.raises(ValueError):
+        fresh_db.add_diary_entry(NOON, **entry)
+    assert fresh_db.diary_latest() == []

@@ -1,0 +1,378 @@
+"""`cushion run`: the live loop that samples, detects, prompts and keeps the history.
+
+The loop reads what the frame source produced since the last step (about
+0.1 s of frames), feeds the pipeline (the same one replay uses, frame for
+frame), acts on its events (buzzer, LED) and writes the history in batches.
+
+Timing uses the frame clock (time.monotonic on the Pi); the wall clock, which
+jumps when a Pi without RTC syncs NTP, only labels stored rows.
+
+Writes: the live row once a second, the history (events, sessions, minute
+rows, snoozes) once every `flush_s` (5 s) in one transaction. SQLite runs in
+WAL mode with synchronous=NORMAL, so a live-row commit costs no fsync; a
+history batch is fsynced (synchronous=FULL for that transaction), so a power cut loses at most the
+last `flush_s` and a kill -9 nothing committed. A disk error (read-only,
+full) is logged and the batch kept for the next try; prompting goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from device.config import Config, config_with_settings
+from device.errors import CushionError
+from device.events import Event, Session
+from device.minutes import MinuteAccumulator
+from device.pipeline import Pipeline
+from device.quiet import PromptGate, QuietHours, SnoozeState
+from device.store import Snooze, Store, StoreError
+from device import systemd
+
+log = logging.getLogger("cushion")
+
+_MAX_PENDING_EVENTS = 50_000  # kept across failed writes; beyond this the oldest go (logged)
+
+
+@dataclass(slots=True)
+class DaemonCounters:
+    steps: int = 0
+    frames: int = 0
+    batches: int = 0
+    live_writes: int = 0
+    failed_writes: int = 0
+
+
+class Daemon:
+    """Wires a frame source, the pipeline, the alerts and the store together.
+
+    file_config: the config file's settings; the database's settings (from the
+    dashboard) are applied over it and re-read when they change.
+    source: SensorSource or SimulatedSource (read(), wall_of(t), frames, dropped).
+    alerts: device.alerts.Alerts, or None for no buzzer/LED (replay-like runs).
+    """
+
+    def __init__(self, file_config: Config, store: Store, source, alerts=None, *,
+                 flush_s: float = 5.0, live_s: float = 1.0, settings_poll_s: float = 1.0):
+        self.file_config = file_config
+        self.store = store
+        self.source = source
+        self.alerts = alerts
+        self.flush_s = flush_s
+        self.live_s = live_s
+        self.settings_poll_s = settings_poll_s
+        self.counters = DaemonCounters()
+        self._settings_version = store.settings_version()
+        self.config = self._merged_config()
+        self.pipeline = Pipeline(self.config)
+        self.minutes = MinuteAccumulator(source.wall_of)
+        self.quiet = QuietHours.from_breaks(self.config.breaks)
+        self.snooze = SnoozeState()
+        self.gate = PromptGate(self.config.breaks)
+        self._pending_events: list[Event] = []
+        self._pending_sessions: dict[float, Session] = {}
+        self._pending_snoozes: list[Snooze] = []
+        self._button: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._sessions_seen = 0
+        self._last_flush_t: float | None = None
+        self._last_live_t: float | None = None
+        self._last_t: float | None = None
+        self._next_settings_poll = 0.0
+        self._fidget_times: deque[float] = deque()
+        self._rate_window: deque[tuple[float, int]] = deque()
+        self._led = {"away": None, "break_due": None, "fault": None}
+        self._last_prompt_kind = "any"
+        self._disk_error_logged_at = -1e9
+        self._resumed = False
+
+    # ---- set-up -------------------------------------------------------------
+
+    def _merged_config(self) -> Config:
+        settings = self.store.settings()
+        if not settings:
+            return self.file_config
+        try:
+            return config_with_settings(self.file_config, settings)
+        except CushionError as exc:
+            log.error("ignoring the dashboard's settings: %s", exc)
+            return self.file_config
+
+    def recover(self, first_t: float) -> None:
+        """Deal with sessions an earlier run left open (crash, power cut, restart).
+
+        The newest is carried on if its last heartbeat is less than break_min_s
+        ago: the pipeline resumes it as a session whose person is away since
+        that heartbeat, so it goes on if they are (still) seated and otherwise
+        ends at the heartbeat. Older ones are closed at their last heartbeat.
+        """
+        left = self.store.left_open()
+        if left:
+            newest = left[-1]
+            now_wall = self.source.wall_of(first_t)
+            heartbeat = _parse_wall(newest["last_heartbeat_wall"] or newest["start_wall"])
+            start = _parse_wall(newest["start_wall"])
+            if (now_wall - heartbeat).total_seconds() < self.config.breaks.break_min_s:
+                start_t = first_t - (now_wall - start).total_seconds()
+                away_t = first_t - (now_wall - heartbeat).total_seconds()
+                self.store.continue_session(newest["id"], start_t)
+                self.pipeline.resume_session(start_t, tuple(newest["prompts"] or ()), away_t)
+                self._resumed = True
+                log.info("resuming the session started %s (last heartbeat %s)", newest["start_wall"],
+                         newest["last_heartbeat_wall"])
+        closed = self.store.close_left_open()
+        for row in closed:
+            log.info("closed the session started %s at its last heartbeat %s", row["start_wall"], row["end_wall"])
+
+    # ---- the loop -----------------------------------------------------------
+
+    def run(self, stop: threading.Event, max_seconds: float | None = None) -> None:
+        """Loop until `stop` is set, the source ends, or max_seconds of frame time have passed."""
+        systemd.notify("READY=1")
+        watchdog = systemd.watchdog_interval_s()
+        next_ping = 0.0
+        started_t = None
+        try:
+            while not stop.is_set():
+                more = self.step()
+                if watchdog is not None and time.monotonic() >= next_ping:
+                    systemd.notify("WATCHDOG=1")
+                    next_ping = time.monotonic() + watchdog
+                if self._last_t is not None:
+                    started_t = self._last_t if started_t is None else started_t
+                    if max_seconds is not None and self._last_t - started_t >= max_seconds:
+                        break
+                if not more:
+                    break
+        finally:
+            systemd.notify("STOPPING=1")
+            self.finish()
+
+    def step(self) -> bool:
+        """One turn of the loop; False once the source has nothing more to give."""
+        block = self.source.read()
+        self.counters.steps += 1
+        self._handle_button()
+        if len(block):
+            if self._last_t is None:
+                self.recover(float(block.t[0]))
+                self._last_flush_t = self._last_live_t = float(block.t[0])
+            events = self.pipeline.feed_block(block.t, block.raw)
+            self.counters.frames += len(block)
+            self._rate_window.append((float(block.t[-1]), len(block)))
+            t = float(block.t[-1])
+            previous = self._last_t if self._last_t is not None else float(block.t[0])
+            self._account_time(previous, t)
+            self._last_t = t
+            for event in events:
+                self._on_event(event)
+            self._collect_sessions()
+            self._update_alerts()
+            if t - self._last_live_t >= self.live_s:
+                self._write_live(t)
+            if t - self._last_flush_t >= self.flush_s:
+                self.flush(t)
+        if time.monotonic() >= self._next_settings_poll:
+            self._next_settings_poll = time.monotonic() + self.settings_poll_s
+            self._poll_settings()
+        return not getattr(self.source, "finished", False)
+
+    def finish(self) -> None:
+        """Flush everything (the pipeline's open spans included) before exit."""
+        if self._last_t is not None:
+            for event in self.pipeline.finish():
+                if event.type != "fault":  # a running fault is not over: only live knows it
+                    self._on_event(event)
+            self._collect_sessions(final=True)
+            self.flush(self._last_t, final=True)
+        if self.alerts is not None:
+            self.alerts.set_away(True)
+
+    # ---- events and alerts --------------------------------------------------
+
+    def _account_time(self, t0: float, t1: float) -> None:
+        seated = self.pipeline.presence.seated
+        self.minutes.add_time(t1, t1 - t0, seated, self.pipeline.lat, self.pipeline.sag)
+
+    def _on_event(self, event: Event) -> None:
+        self._pending_events.append(event)
+        self.minutes.add_event(event)
+        kind = event.type
+        if kind == "fidget":
+            self._fidget_times.append(event.t)
+        elif kind == "prompt":
+            self._prompt(event.kind, event.t)
+        elif kind in ("sit", "stand"):
+            log.info("%s at %s", kind, self.source.wall_of(event.t).strftime("%H:%M:%S"))
+        elif kind == "fault":
+            log.warning("fault on %s (%s) from %s to %s", event.channel, event.reason,
+                        self.source.wall_of(event.start).strftime("%H:%M:%S"),
+                        self.source.wall_of(event.end).strftime("%H:%M:%S") if event.end is not None else "now")
+
+    def _prompt(self, kind: str, t: float) -> None:
+        wall = self.source.wall_of(t)
+        allowed = self.gate.allow(kind, t)
+        silenced = self.snooze.silenced_by(wall, self.quiet, self.config.alerts.buzzer_enabled)
+        sound = allowed and silenced is None
+        self._last_prompt_kind = kind
+        log.info("prompt %s%s", kind, "" if sound else f" (silent: {silenced or 'too soon'})")
+        if self.alerts is not None and allowed:
+            self.alerts.prompt(kind, sound=sound)
+
+    def _collect_sessions(self, final: bool = False) -> None:
+        sessions = self.pipeline.sessions
+        while self._sessions_seen < len(sessions):
+            session = sessions[self._sessions_seen]
+            self._sessions_seen += 1
+            self._pending_sessions[session.start] = session
+            if session.end is not None and not (final and session is sessions[-1]):
+                self.gate.new_session()
+                log.info("session %s - %s ended (%d prompts)", self.source.wall_of(session.start).strftime("%H:%M"),
+                         self.source.wall_of(session.end).strftime("%H:%M"), len(session.prompts))
+        tracker = self.pipeline.session_tracker
+        if tracker.start is not None and not final:
+            self._pending_sessions[tracker.start] = Session(tracker.start, None, tuple(tracker.prompts))
+
+    def _update_alerts(self) -> None:
+        if self.alerts is None:
+            return
+        state = {
+            "away": not self.pipeline.presence.seated,
+            "break_due": self.pipeline.prompts.break_due_active and self.pipeline.session_tracker.open,
+            "fault": self.pipeline.faults.count > 0,
+        }
+        if state == self._led:
+            return
+        if state["break_due"] != self._led["break_due"]:
+            self.alerts.set_break_due(state["break_due"])
+        if state["fault"] != self._led["fault"]:
+            self.alerts.set_fault(state["fault"])
+        if state["away"] != self._led["away"]:
+            self.alerts.set_away(state["away"])
+        self._led = state
+
+    def on_snooze(self) -> None:
+        """Button pressed (called from gpiozero's thread)."""
+        self._button.put("snooze")
+
+    def on_mute(self) -> None:
+        """Button held (called from gpiozero's thread)."""
+        self._button.put("mute_day")
+
+    def _handle_button(self) -> None:
+        while True:
+            try:
+                action = self._button.get_nowait()
+            except queue.Empty:
+                return
+            t = self._last_t if self._last_t is not None else 0.0
+            now = self.source.wall_of(t)
+            if action == "snooze":
+                until = self.snooze.snooze(now, self.config.alerts.snooze_min)
+            else:
+                until = self.snooze.mute_day(now)
+            self._pending_snoozes.append(Snooze(now, self._last_prompt_kind, until, action))
+            if self.alerts is not None:
+                self.alerts.stop_sound()
+            log.info("%s until %s", action, until.strftime("%H:%M"))
+
+    # ---- settings -----------------------------------------------------------
+
+    def _poll_settings(self) -> None:
+        try:
+            version = self.store.settings_version()
+        except StoreError as exc:
+            self._disk_error(exc)
+            return
+        if version == self._settings_version:
+            return
+        self._settings_version = version
+        config = self._merged_config()
+        if config == self.config:
+            return
+        self.config = config
+        self.pipeline.reconfigure(config)
+        self.quiet = QuietHours.from_breaks(config.breaks)
+        self.gate = PromptGate(config.breaks)
+        log.info("settings changed: now in effect")
+
+    # ---- writing --------------------------------------------------------------
+
+    def live_status(self, t: float) -> dict:
+        p = self.pipeline
+        tracker = p.session_tracker
+        nxt = p.prompts.next_due() if tracker.open else None
+        while self._fidget_times and self._fidget_times[0] < t - 600:
+            self._fidget_times.popleft()
+        while self._rate_window and self._rate_window[0][0] < t - 5:
+            self._rate_window.popleft()
+        span = (self._rate_window[-1][0] - self._rate_window[0][0]) if len(self._rate_window) > 1 else 0
+        frames = sum(n for _, n in list(self._rate_window)[1:])
+        wall = self.source.wall_of(t)
+        muted = self.snooze.muted_until if self.snooze.is_muted(wall) else (
+            self.snooze.snoozed_until if self.snooze.is_snoozed(wall) else None)
+        half_w, half_d = p.config.geometry.width_mm / 2, p.config.geometry.depth_mm / 2
+        return {
+            "seated": p.presence.seated,
+            "sitting_s": round(t - tracker.start, 1) if tracker.start is not None else 0.0,
+            "next_prompt_kind": nxt[0] if nxt else None,
+            "next_prompt_in_s": round(max(0.0, nxt[1] - t), 1) if nxt else None,
+            "cop_x_mm": round(p.lat * half_w, 1) if p.lat is not None else None,
+            "cop_y_mm": round(p.sag * half_d, 1) if p.sag is not None else None,
+            "lat": round(p.lat, 3) if p.lat is not None else None,
+            "sag": round(p.sag, 3) if p.sag is not None else None,
+            "total_kg": round(p.total_kg, 2) if p.total_kg is not None else None,
+            "fidgets_per_10min": len(self._fidget_times),
+            "faults": [f.channel for f in p.faults.running()],
+            "sample_rate_hz": round(frames / span, 1) if span > 0 else None,
+            "dropped_frames": int(getattr(self.source, "dropped", 0)) + int(getattr(self.source, "missing", 0)),
+            "break_due": bool(p.prompts.break_due_active and tracker.open),
+            "muted_until_wall": muted.isoformat() if muted else None,
+        }
+
+    def _write_live(self, t: float) -> None:
+        self._last_live_t = t
+        try:
+            self.store.set_live(self.live_status(t), wall=self.source.wall_of(t))
+            self.counters.live_writes += 1
+        except StoreError as exc:
+            self._disk_error(exc)
+
+    def flush(self, t: float, final: bool = False) -> None:
+        """Write the history gathered since the last flush in one durable transaction."""
+        self._last_flush_t = t
+        minutes = self.minutes.take()
+        events, sessions, snoozes = self._pending_events, list(self._pending_sessions.values()), self._pending_snoozes
+        if not (events or sessions or snoozes or minutes):
+            return
+        try:
+            self.store.write_batch(t, self.source.wall_of(t), events=events, sessions=sessions, minutes=minutes,
+                                   snoozes=snoozes, live=self.live_status(t), durable=True)
+        except StoreError as exc:
+            self._disk_error(exc)
+            self.counters.failed_writes += 1
+            self.minutes.put_back(minutes)
+            if len(self._pending_events) > _MAX_PENDING_EVENTS:
+                lost = len(self._pending_events) - _MAX_PENDING_EVENTS
+                del self._pending_events[:lost]
+                log.error("dropped the %d oldest unsaved events", lost)
+            return
+        self.counters.batches += 1
+        self._pending_events = []
+        self._pending_snoozes = []
+        self._pending_sessions = {}
+
+    def _disk_error(self, exc: Exception) -> None:
+        if time.monotonic() - self._disk_error_logged_at > 60:
+            log.error("history not saved (prompting goes on): %s", exc)
+            self._disk_error_logged_at = time.monotonic()
+
+
+def _parse_wall(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.astimezone()
+
