@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["bench_pipeline", "bench_driver"]
+BENCHMARKS = ["bench_pipeline", "bench_driver", "bench_daemon", "bench_dashboard"]
 
 
 def main(argv: list[str]) -> int:

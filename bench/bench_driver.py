@@ -1,0 +1,190 @@
+"""Benchmark: the HX711 driver against the naive use of adafruit_hx711.
+
+Four simulated HX711s (device.hx711_model) on gpiozero mock pins, sharing one
+clock as SPEC section 7 wires them, convert at 80 samples/s in real time and
+power down when PD_SCK stays high over 60 us, as the datasheet says. Measured:
+
+- driver_frames_per_s: frames of all four channels per second from
+  HX711Array.read_frame() (the chips' limit is 80);
+- naive_frames_per_s: the same from adafruit_hx711's HX711.read() on each chip
+  in turn, through PinValue adapters, with only what Blinka on Linux lacks
+  (microcontroller.disable_interrupts / enable_interrupts) shimmed to run;
+- pin_ops_per_frame: the driver's pin operations (clock writes and DOUT
+  reads, waiting included) per frame. The physical minimum with a shared
+  clock is 25 pulses (50 writes) and 24 x 4 DOUT samples plus the check
+  after the 25th pulse; on lgpio the four DOUTs are one group read.
+
+Each figure is printed on its own line as ``name: value unit``; details
+follow. Run: ``python -m bench.bench_driver [--seconds 8] [--naive-seconds 6]``
+(or via ``python -m bench``, which calls main()).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+
+from gpiozero.pins.mock import MockFactory
+
+from device.config import Sensor
+from device.hx711 import AdafruitHX711, HX711Array, PinValue
+from device.hx711_model import attach_array
+
+SENSOR = Sensor()
+SOURCES = (123_456, -7, 0, -8_000_000)        # fl, fr, bl, br in counts
+PHASES = (0.0, 0.0031, 0.0062, 0.0093)        # each chip ready at its own moment
+
+
+def bench_driver(seconds: float) -> dict:
+    factory = MockFactory()
+    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES)
+    with HX711Array(SENSOR, pin_factory=factory) as array:
+        array.read_frame()                    # opened: reset and settled
+        s = array.stats
+        before = (s.frames, s.pin_reads, s.pin_writes, s.clock_pulses, s.resyncs,
+                  sum(s.dropped.values()), s.dropped["power_down"], chips[0].power_downs)
+        frames = correct = 0
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            frame = array.read_frame()
+            frames += 1
+            correct += frame.raw == SOURCES
+        elapsed = time.monotonic() - start
+        n = s.frames - before[0]
+        result = {
+            "frames_per_s": frames / elapsed,
+            "frames": frames,
+            "correct": correct,
+            "pin_ops_per_frame": (s.pin_reads - before[1] + s.pin_writes - before[2]) / n,
+            "pin_reads_per_frame": (s.pin_reads - before[1]) / n,
+            "pin_writes_per_frame": (s.pin_writes - before[2]) / n,
+            "clock_pulses_per_frame": (s.clock_pulses - before[3]) / n,
+            "resyncs": s.resyncs - before[4],
+            "dropped": sum(s.dropped.values()) - before[5],
+            "dropped_by_reason": dict(s.dropped),
+            "worst_high_us": s.worst_high_s * 1e6,
+            "aborts": s.dropped["power_down"] - before[6],
+            # each resync powers the chips down once; any more were caused by
+            # a pulse really held high over 60 us (edge to edge, as the chip saw it)
+            "real_power_downs": chips[0].power_downs - before[7] - (s.resyncs - before[4]),
+            "path": array.path,
+        }
+    return result
+
+
+class _CountingPin(PinValue):
+    """PinValue that counts its reads and writes."""
+
+    __slots__ = ("ops",)
+
+    def __init__(self, pin):
+        super().__init__(pin)
+        self.ops = 0
+
+    @property
+    def value(self) -> bool:
+        self.ops += 1
+        return bool(self.pin.state)
+
+    @value.setter
+    def value(self, level) -> None:
+        self.ops += 1
+        self.pin.state = bool(level)
+
+
+@contextlib.contextmanager
+def _blinka_shims():
+    """Add what adafruit_hx711's read_fast calls and Blinka on Linux lacks;
+    nothing else (delay_us stays Blinka's time.sleep)."""
+    import microcontroller
+    added = [name for name in ("disable_interrupts", "enable_interrupts")
+             if not hasattr(microcontroller, name)]
+    for name in added:
+        setattr(microcontroller, name, lambda: None)
+    try:
+        yield
+    finally:
+        for name in added:
+            delattr(microcontroller, name)
+
+
+def bench_naive(seconds: float) -> dict:
+    factory = MockFactory()
+    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES)
+    clock_pin = factory.pin(SENSOR.clock_pin)
+    clock_pin.output_with_state(False)
+    clock = _CountingPin(clock_pin)
+    douts = []
+    for pin in SENSOR.data_pins:
+        dout = factory.pin(pin)
+        dout.input_with_pull("up")          # a pull-up, as the boards should have
+        douts.append(_CountingPin(dout))
+    result = {"frames": 0, "correct": 0, "values": []}
+    stop = threading.Event()
+
+    def run():
+        with _blinka_shims():
+            sensors = [AdafruitHX711(dout, clock) for dout in douts]
+            start = time.monotonic()
+            while not stop.is_set() and time.monotonic() - start < seconds:
+                raw = tuple(sensor.read() for sensor in sensors)
+                result["frames"] += 1
+                result["correct"] += raw == SOURCES
+                result["values"].append(raw)
+            result["elapsed"] = time.monotonic() - start
+
+    downs = chips[0].power_downs
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds + 5)
+    stop.set()
+    if worker.is_alive():                   # `while self.is_busy: pass` never ended
+        result["hung"] = True
+        result["elapsed"] = seconds + 5
+    ops = clock.ops + sum(d.ops for d in douts)
+    result["frames_per_s"] = result["frames"] / result["elapsed"]
+    result["pin_ops_per_frame"] = ops / max(result["frames"], 1)
+    result["chip_power_downs"] = chips[0].power_downs - downs
+    result["max_high_us"] = chips[0].max_high_s * 1e6
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="driver run length")
+    parser.add_argument("--naive-seconds", type=float, default=6.0, help="naive run length")
+    args = parser.parse_args([] if argv is None else argv)
+    driver = bench_driver(args.seconds)
+    naive = bench_naive(args.naive_seconds)
+
+    print(f"driver_frames_per_s: {driver['frames_per_s']:.1f} frames/s")
+    print(f"naive_frames_per_s: {naive['frames_per_s']:.1f} frames/s")
+    print(f"pin_ops_per_frame: {driver['pin_ops_per_frame']:.1f} ops")
+    print()
+    speedup = driver["frames_per_s"] / naive["frames_per_s"] if naive["frames_per_s"] else float("inf")
+    print(f"# driver: {driver['frames']} frames in {args.seconds:g} s via {driver['path']}, "
+          f"{driver['correct']} with all four values right; {speedup:.1f}x the naive rate")
+    print(f"# driver: {driver['dropped']} frames dropped {driver['dropped_by_reason']}, "
+          f"{driver['resyncs']} resyncs (each costs ~5 conversions of settling); "
+          f"longest SCK high measured {driver['worst_high_us']:.0f} us")
+    print(f"# driver: of {driver['aborts']} trains stopped for a pulse measured over 60 us, "
+          f"{driver['real_power_downs']} had really powered the chips down (edge to edge); "
+          f"the driver's measurement brackets the two writes, so it cannot tell")
+    print(f"# driver per frame: {driver['clock_pulses_per_frame']:.1f} clock pulses, "
+          f"{driver['pin_writes_per_frame']:.1f} pin writes, {driver['pin_reads_per_frame']:.1f} "
+          f"DOUT reads (minimum 25 pulses = 50 writes and 100 reads on gpiozero pins)")
+    print(f"# naive: {naive['frames']} frames in {naive['elapsed']:.1f} s, {naive['correct']} "
+          f"with all four values right; the chips powered down {naive['chip_power_downs']} times "
+          f"(longest SCK high {naive['max_high_us']:.0f} us: Blinka's delay_us(1) is a "
+          f"time.sleep); {naive['pin_ops_per_frame']:.0f} pin ops per frame"
+          + ("; HUNG in `while self.is_busy: pass`" if naive.get("hung") else ""))
+    if naive["values"]:
+        print(f"# naive sample frame: {naive['values'][-1]} (true: {SOURCES})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
