@@ -43,6 +43,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
                alerts_on=not args.no_alerts)
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard import serve
+    from device.service import default_db_path
+
+    serve(args.db or default_db_path(), host=args.host, port=args.port, config_path=args.config)
+    return 0
+
+
+def _cmd_set_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dashboard import set_password
+    from device.errors import CushionError
+    from device.service import default_db_path
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("New dashboard password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CushionError("set-password: the two passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    set_password(args.db or default_db_path(), password)
+    print("dashboard password set", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cushion", description="Smart cushion: sitting habits from four load cells.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -71,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-alerts", action="store_true", help="no buzzer or LED")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_cmd_run)
+
+    p = commands.add_parser("dashboard", help="serve the web dashboard (127.0.0.1 unless a password is set)")
+    p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 needs `cushion set-password`")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--config", help="config file, for validating settings")
+    p.set_defaults(func=_cmd_dashboard)
+
+    p = commands.add_parser("set-password", help="set the dashboard password (read from the terminal or stdin)")
+    p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db)")
+    p.set_defaults(func=_cmd_set_password)
     return parser
 
 

@@ -1,0 +1,148 @@
+"""The pain diary (/diary): log an episode in two taps and see what the cushion saw before it.
+
+Two taps: how bad (0-10), then where in the back; each "where" button saves
+the form. When (default now), a note and red flags are optional. For each
+episode the page puts the hours before it next to the person's usual figures
+for the same hours. A ticked red flag gets its plain instruction to seek
+medical help. Nothing here is ever sent anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from device.store import DIARY_REGIONS, DIARY_SIDES
+
+from dashboard import params
+from dashboard.advice import RED_FLAGS
+from dashboard.db import get_store
+from dashboard.history import episode_contexts, local_midnight, today
+
+bp = Blueprint("diary", __name__)
+
+HOURS_BEFORE = 4.0
+BASELINE_DAYS = 14
+SHOWN = 50
+MAX_NOTE = 2000
+RED_FLAG_RECENT_DAYS = 7
+FLAGS = {flag.key: flag for flag in RED_FLAGS}
+REGION_NAMES = {"upper": "Upper back", "middle": "Middle back", "lower": "Lower back"}
+SIDE_NAMES = {"left": "left", "centre": "centre", "right": "right"}
+
+
+def where_label(region: str, side: str) -> str:
+    return f"{REGION_NAMES.get(region, region)}, {SIDE_NAMES.get(side, side)}"
+
+
+def flag_messages(keys) -> list[dict]:
+    """The red flags ticked, most urgent first (the order of RED_FLAGS), with what to do."""
+    return [{"key": f.key, "label": f.label, "action": f.action} for f in RED_FLAGS if f.key in set(keys)]
+
+
+def _now_local() -> datetime:
+    return datetime.now().replace(second=0, microsecond=0)
+
+
+def _parse_form(form) -> tuple[dict, dict[str, str]]:
+    """The entry from the form, and messages per field for what is wrong."""
+    errors: dict[str, str] = {}
+    entry: dict = {}
+    text = (form.get("when") or "").strip()
+    if text:
+        try:
+            moment = datetime.strptime(text, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            errors["when"] = f"Give the time as date and time (YYYY-MM-DDTHH:MM), not {text!r}."
+        else:
+            if moment > datetime.now() + timedelta(minutes=5):
+                errors["when"] = "That time is in the future."
+            elif moment.year < 1970:
+                errors["when"] = "That time is too far back."
+            entry["wall"] = moment
+    else:
+        entry["wall"] = datetime.now()
+    severity = form.get("severity", "")
+    if severity not in {str(i) for i in range(11)}:
+        errors["severity"] = "Choose how bad it is, from 0 (no pain) to 10 (the worst)."
+    else:
+        entry["severity"] = int(severity)
+    where = form.get("where") or "-".join(filter(None, (form.get("region"), form.get("side"))))
+    region, _, side = where.partition("-")
+    if region not in DIARY_REGIONS or side not in DIARY_SIDES:
+        errors["where"] = "Choose where in the back it hurts."
+    else:
+        entry["region"], entry["side"] = region, side
+    flags = form.getlist("red_flags")
+    unknown = [key for key in flags if key not in FLAGS]
+    if unknown:
+        errors["red_flags"] = f"Unknown red flag: {', '.join(unknown)}."
+    entry["red_flags"] = [key for key in FLAGS if key in flags]
+    note = (form.get("note") or "").strip()
+    if len(note) > MAX_NOTE:
+        errors["note"] = f"Keep the note under {MAX_NOTE} characters (it has {len(note)})."
+    entry["note"] = note
+    return entry, errors
+
+
+def _page(form=None, errors=None, status=200):
+    store = get_store()
+    entries = store.diary_latest(SHOWN)
+    contexts = episode_contexts(store, entries, HOURS_BEFORE, BASELINE_DAYS)
+    cutoff = datetime.now().astimezone() - timedelta(days=RED_FLAG_RECENT_DAYS)
+    recent_flags = [e for e in entries if e["red_flags"] and datetime.fromisoformat(e["wall"]) >= cutoff]
+    return render_template(
+        "diary.html", entries=entries, contexts=contexts, form=form or MultiDict(), errors=errors or {},
+        default_when=_now_local().strftime("%Y-%m-%dT%H:%M"), max_when=(_now_local() + timedelta(minutes=5))
+        .strftime("%Y-%m-%dT%H:%M"), regions=("upper", "middle", "lower"), sides=DIARY_SIDES,
+        region_names=REGION_NAMES, red_flags=RED_FLAGS, where_label=where_label, flag_messages=flag_messages,
+        recent_flags=recent_flags, hours=HOURS_BEFORE, baseline_days=BASELINE_DAYS,
+    ), status
+
+
+@bp.route("/diary")
+def show():
+    return _page()
+
+
+@bp.route("/diary", methods=("POST",))
+def add():
+    entry, errors = _parse_form(request.form)
+    if errors:
+        return _page(request.form, errors, 400)
+    entry_id = get_store().add_diary_entry(entry["wall"], region=entry["region"], side=entry["side"],
+                                           severity=entry["severity"], note=entry["note"],
+                                           red_flags=entry["red_flags"])
+    flash(f"Saved: {where_label(entry['region'], entry['side']).lower()}, {entry['severity']}/10.", "ok")
+    for message in flag_messages(entry["red_flags"]):
+        flash(f"You ticked a red flag: {message['label']}. {message['action']}", "urgent")
+    return redirect(url_for("diary.show", _anchor=f"entry-{entry_id}"))
+
+
+@bp.route("/diary/<int:entry_id>/delete", methods=("POST",))
+def delete(entry_id: int):
+    if not get_store().delete_diary_entry(entry_id):
+        abort(404, f"There is no diary entry {entry_id}.")
+    flash("Entry deleted.", "ok")
+    return redirect(url_for("diary.show"))
+
+
+def entry_to_dict(entry: dict, context=None) -> dict:
+    data = {key: entry[key] for key in ("id", "wall", "logged_wall", "region", "side", "severity", "note",
+                                        "red_flags")}
+    data["red_flag_actions"] = flag_messages(entry["red_flags"])
+    if context is not None:
+        data["before"] = context.to_dict()
+    return data
+
+
+@bp.route("/api/diary")
+def api_diary():
+    first, last = params.date_range(today(), default_days=365)
+    store = get_store()
+    entries = store.diary_between(local_midnight(first), local_midnight(last + timedelta(days=1)))
+    contexts = episode_contexts(store, entries, HOURS_BEFORE, BASELINE_DAYS)
+    return jsonify(first=first.isoformat(), last=last.isoformat(),
+                   entries=[entry_to_dict(e, contexts.get(e["id"])) for e in entries])

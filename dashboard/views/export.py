@@ -1,0 +1,100 @@
+"""Export (/api/export/<sessions|events|diary>.<csv|json>?from=YYYY-MM-DD&to=YYYY-MM-DD).
+
+Both days are included; without them, the last 30 days. The file is made
+here and downloaded by the browser; nothing is sent anywhere else.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, jsonify
+
+from dashboard import params
+from dashboard.db import get_store
+from dashboard.history import local_midnight, today, ts_of
+
+bp = Blueprint("export", __name__)
+
+KINDS = ("sessions", "events", "diary")
+FORMATS = ("csv", "json")
+EVENT_FIELDS = ("side", "kind", "start", "end", "peak", "size_mm", "channel", "reason", "t", "detected_at")
+COLUMNS = {
+    "sessions": ("id", "start_wall", "end_wall", "duration_s", "prompts", "last_heartbeat_wall"),
+    "events": ("id", "type", "wall", "detected_wall", "session_id", "duration_s") + EVENT_FIELDS,
+    "diary": ("id", "wall", "logged_wall", "region", "side", "severity", "note", "red_flags"),
+}
+
+
+def _rows(kind: str, a, b) -> list[dict]:
+    store = get_store()
+    if kind == "sessions":
+        rows = []
+        for row in store.sessions_between(a, b):
+            end = row["end_wall"] or row["last_heartbeat_wall"]
+            rows.append({"id": row["id"], "start_wall": row["start_wall"], "end_wall": row["end_wall"],
+                         "duration_s": round(ts_of(end) - ts_of(row["start_wall"]), 1),
+                         "prompts": row["prompts"], "last_heartbeat_wall": row["last_heartbeat_wall"]})
+        return rows
+    if kind == "events":
+        rows = []
+        for row in store.events_between(a, b):
+            data = row["data"]
+            start, end = data.get("start"), data.get("end")
+            duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+            rows.append({"id": row["id"], "type": row["type"], "wall": row["wall"],
+                         "detected_wall": row["detected_wall"], "session_id": row["session_id"],
+                         "duration_s": duration, "data": data})
+        return rows
+    return [{key: row[key] for key in COLUMNS["diary"]} for row in store.diary_between(a, b)]
+
+
+def _cell(value) -> str:
+    """One CSV cell. Text that a spreadsheet would run as a formula is quoted with a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ";".join(map(str, value))
+    text = str(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def _csv(kind: str, rows: list[dict]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    columns = COLUMNS[kind]
+    writer.writerow(columns)
+    for row in rows:
+        flat = dict(row)
+        if kind == "events":
+            flat.update({key: row["data"].get(key) for key in EVENT_FIELDS})
+        writer.writerow([_cell(flat.get(column)) for column in columns])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.route("/api/export/<name>")
+def export(name: str):
+    kind, dot, fmt = name.rpartition(".")
+    if not dot or kind not in KINDS or fmt not in FORMATS:
+        abort(404, f"No export called {name!r}: try sessions, events or diary, as .csv or .json "
+                   "(e.g. /api/export/events.csv?from=2024-05-01&to=2024-05-31).")
+    first, last = params.date_range(today())
+    rows = _rows(kind, local_midnight(first), local_midnight(last + timedelta(days=1)))
+    filename = f"cushion-{kind}-{first.isoformat()}-to-{last.isoformat()}.{fmt}"
+    if fmt == "json":
+        response = jsonify(kind=kind, first=first.isoformat(), last=last.isoformat(), rows=rows)
+    else:
+        response = Response(_csv(kind, rows), mimetype="text/csv")
+        response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+

@@ -1,0 +1,85 @@
+"""The Settings page (/settings): break timings, quiet hours, buzzer, thresholds.
+
+Saved with `store.set_settings`; the daemon polls settings_version and applies
+them without a restart. Only differences from the config file (or the
+defaults) are stored, so a later change to the file still takes effect.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from dashboard import settings_form
+from dashboard.db import get_store
+
+bp = Blueprint("settings", __name__)
+
+
+def _page(values: dict[str, str], errors: dict[str, str], status: int = 200):
+    store = get_store()
+    base = current_app.config["BASE_CONFIG"]
+    fields = settings_form.fields(base)
+    stored = store.settings()
+    groups = []
+    for section, (title, folded) in settings_form.GROUPS.items():
+        members = [f for f in fields if f.section == section]
+        has_error = any(f.name in errors for f in members)
+        changed = any(f.name in stored for f in members)
+        groups.append({"section": section, "title": title, "folded": folded and not has_error and not changed,
+                       "fields": members})
+    defaults = {f.name: settings_form.as_text(settings_form.config_value(base, f)) for f in fields}
+    return render_template("settings.html", groups=groups, values=values, errors=errors, defaults=defaults,
+                           stored=stored, version=store.settings_version(),
+                           config_file=current_app.config["CUSHION_CONFIG"]), status
+
+
+def _current_values() -> dict[str, str]:
+    """Each field as the daemon sees it: the stored setting, else the file's value."""
+    base = current_app.config["BASE_CONFIG"]
+    stored = get_store().settings()
+    values = {}
+    for field in settings_form.fields(base):
+        value = stored.get(field.name, settings_form.config_value(base, field))
+        values[field.name] = settings_form.as_text(value)
+    return values
+
+
+@bp.route("/settings")
+def show():
+    return _page(_current_values(), {})
+
+
+@bp.route("/settings", methods=("POST",))
+def save():
+    base = current_app.config["BASE_CONFIG"]
+    fields = settings_form.fields(base)
+    wanted, errors = settings_form.validate(base, request.form, fields)
+    if errors:
+        values = {f.name: (("on" if request.form.get(f.name) else "") if f.kind == "bool"
+                           else request.form.get(f.name, "")) for f in fields}
+        return _page(values, errors, 400)
+    store = get_store()
+    stored = store.settings()
+    names = {f.name for f in fields}
+    changes = {name: value for name, value in wanted.items() if stored.get(name) != value}
+    changes.update({name: None for name in stored if name in names and name not in wanted})
+    if not changes:
+        flash("Nothing changed.", "ok")
+    else:
+        store.set_settings(changes)
+        flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}. The cushion applies "
+              "them within a few seconds.", "ok")
+    return redirect(url_for("settings.show"))
+
+
+@bp.route("/settings/reset", methods=("POST",))
+def reset():
+    store = get_store()
+    names = {f.name for f in settings_form.fields(current_app.config["BASE_CONFIG"])}
+    changes = {name: None for name in store.settings() if name in names}
+    if changes:
+        store.set_settings(changes)
+        flash("Back to the config file's values (or the defaults).", "ok")
+    else:
+        flash("Nothing to reset.", "ok")
+    return redirect(url_for("settings.show"))

@@ -1,0 +1,147 @@
+"""Real-browser fixtures: Debian's headless chromium driven by Selenium, the dashboard served in a thread.
+
+Every test here skips, saying why, when chromium, chromedriver or selenium is
+missing (`apt-get install chromium chromium-driver`; pip `selenium`). The
+browser never downloads anything: the driver is /usr/bin/chromedriver and
+background networking is off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dashboard import create_app
+from dashboard.sample_history import fill_history
+from device.store import Store
+
+CHROMIUM = os.environ.get("CUSHION_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CUSHION_CHROMEDRIVER", "/usr/bin/chromedriver")
+PHONE = (390, 844)
+DESKTOP = (1280, 900)
+
+
+def _chromium() -> str | None:
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
+def _missing() -> str | None:
+    if _chromium() is None:
+        return f"chromium is not installed ({CHROMIUM}); apt-get install chromium chromium-driver"
+    if not Path(CHROMEDRIVER).exists():
+        return f"chromedriver is not installed ({CHROMEDRIVER}); apt-get install chromium-driver"
+    try:
+        import selenium  # noqa: F401  (only whether it is there)
+    except ImportError:
+        return "selenium is not installed (pip install selenium, in the test extra)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = _chromium()
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
+                     "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                     f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def set_viewport(driver, width: int, height: int, mobile: bool = False) -> None:
+    """Emulate a screen of this CSS size (a phone: mobile=True, as its browser would lay out)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+class LiveServer:
+    """The dashboard on 127.0.0.1 and a free port, in a thread (werkzeug's threaded server)."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="dashboard", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+class FakeDaemon:
+    """Rewrites the live row every `period` s as the daemon will: seated, sitting_s growing."""
+
+    def __init__(self, db_path: Path, period: float = 0.3, start_sitting_s: float = 600.0):
+        self.db_path = db_path
+        self.period = period
+        self.start_sitting_s = start_sitting_s
+        self.writes = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="fake-daemon", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from dashboard.sample_history import live_values
+
+        started = datetime.now()
+        with Store(self.db_path) as store:
+            while not self._stop.is_set():
+                sitting = self.start_sitting_s + (datetime.now() - started).total_seconds()
+                store.set_live(live_values(sitting_s=sitting))
+                self.writes += 1
+                self._stop.wait(self.period)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "history.db"
+
+
+@pytest.fixture
+def served(db_path):
+    """A served dashboard on a database with three weeks of history (through today)."""
+    with Store(db_path) as store:
+        first = date.today() - timedelta(days=21)
+        fill_history(store, first, 22, seed=3, until=datetime.now())
+    # Stale after 2 s instead of 5, so the stale test need not wait as long.
+    app = create_app({"DATABASE": str(db_path), "LIVE_STALE_S": 2.0})
+    server = LiveServer(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def daemon(db_path, served):
+    fake = FakeDaemon(db_path)
+    try:
+        yield fake
+    finally:
+        fake.stop()
