@@ -337,7 +337,8 @@ class Daemon:
     def _write_live(self, t: float) -> None:
         self._last_live_t = t
         try:
-            self.store.set_live(self.live_status(t), wall=self.source.wall_of(t))
+            # Stamped with the real clock, so the dashboard can tell a stopped daemon.
+            self.store.set_live(self.live_status(t), wall=datetime.now().astimezone())
             self.counters.live_writes += 1
         except StoreError as exc:
             self._disk_error(exc)
@@ -351,7 +352,7 @@ class Daemon:
             return
         try:
             self.store.write_batch(t, self.source.wall_of(t), events=events, sessions=sessions, minutes=minutes,
-                                   snoozes=snoozes, live=self.live_status(t), durable=True)
+                                   snoozes=snoozes, durable=True)
         except StoreError as exc:
             self._disk_error(exc)
             self.counters.failed_writes += 1

@@ -90,32 +90,43 @@ class LiveServer:
         self.thread.join(timeout=5)
 
 
-class FakeDaemon:
-    """Rewrites the live row every `period` s as the daemon will: seated, sitting_s growing."""
+class SimulatedDaemon:
+    """The real daemon (pipeline, minute rows, live row once a second) on a simulated sitter, in a thread.
 
-    def __init__(self, db_path: Path, period: float = 0.3, start_sitting_s: float = 600.0):
+    The sitter is seated from the start and stays, so the Now page's sitting
+    timer must advance in step with real time.
+    """
+
+    def __init__(self, db_path: Path):
         self.db_path = db_path
-        self.period = period
-        self.start_sitting_s = start_sitting_s
-        self.writes = 0
+        self.daemon = None
         self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="fake-daemon", daemon=True)
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="simulated-daemon", daemon=True)
         self.thread.start()
+        assert self._ready.wait(10), "the simulated daemon did not start"
+
+    @property
+    def writes(self) -> int:
+        return self.daemon.counters.live_writes if self.daemon is not None else 0
 
     def _run(self) -> None:
-        from dashboard.sample_history import live_values
+        from device.config import Config
+        from device.daemon import Daemon
+        from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
+        from device.sources import SimulatedSource
 
-        started = datetime.now()
-        with Store(self.db_path) as store:
-            while not self._stop.is_set():
-                sitting = self.start_sitting_s + (datetime.now() - started).total_seconds()
-                store.set_live(live_values(sitting_s=sitting))
-                self.writes += 1
-                self._stop.wait(self.period)
+        sim = Simulation(Scenario(Person(mass_kg=75), seated=True).hold(3600), calibration=DEMO_CALIBRATION,
+                         rate_hz=80, seed=5)
+        with Store(self.db_path) as store:  # a Store belongs to the thread that opened it
+            source = SimulatedSource(sim, speed=1.0, start_wall=datetime.now().astimezone())
+            self.daemon = Daemon(Config(calibration=DEMO_CALIBRATION), store, source, None)
+            self._ready.set()
+            self.daemon.run(self._stop)
 
     def stop(self) -> None:
         self._stop.set()
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -140,8 +151,8 @@ def served(db_path):
 
 @pytest.fixture
 def daemon(db_path, served):
-    fake = FakeDaemon(db_path)
+    simulated = SimulatedDaemon(db_path)
     try:
-        yield fake
+        yield simulated
     finally:
-        fake.stop()
+        simulated.stop()
