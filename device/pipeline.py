@@ -33,7 +33,7 @@ import numpy as np
 
 from device.conditioning import Bins, FrameConditioner
 from device.config import Config
-from device.events import Event, Fault, Prompt, Session, Sit, Stand
+from device.events import Event, Prompt, Session, Stand
 from device.faults import ChannelFaults
 from device.fidget import FidgetDetector
 from device.lateral import LateralDetector

@@ -10,7 +10,7 @@ import dashboard
 from dashboard import create_app, is_loopback, serve, set_password
 from device.errors import CushionError
 from device.store import Store
-from tests.test_dashboard_fixtures import DAY, app, client, day_db, db_path, post, runner, set_token, text  # noqa: F401
+from tests.dashboard_support import DAY, post, set_token, text
 
 PAGES = ["/", f"/day/{DAY}", "/trends", "/trends?days=30", "/trends?days=365", "/advice", "/diary", "/settings",
          "/device"]

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from device.store import Store
-from tests.test_dashboard_fixtures import DAY, app, client, day_db, db_path, post, text  # noqa: F401
+from tests.dashboard_support import DAY, post, text
 
 
 def test_api_day(client, day_db):

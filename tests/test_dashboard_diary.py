@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from dashboard.advice import RED_FLAGS
 from device.store import Store
-from tests.test_dashboard_fixtures import app, client, day_db, db_path, post, text  # noqa: F401
+from tests.dashboard_support import post, text
 
 
 def entries(db_path):

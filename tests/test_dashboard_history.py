@@ -9,7 +9,7 @@ import pytest
 from dashboard.history import day_detail, episode_contexts, local_midnight, totals_for_days
 from device.events import Fidget, Prompt, Session, Sit, Stand
 from device.store import Store
-from tests.test_dashboard_fixtures import DAY, MIDNIGHT, at, day_db, db_path, store  # noqa: F401
+from tests.dashboard_support import DAY, MIDNIGHT, at
 
 
 def test_day_totals_follow_the_definitions(day_db):
@@ -114,3 +114,27 @@ def test_episode_without_earlier_days_has_no_usual_figures(store):
 
 def test_day_boundaries_are_local_midnight():
     assert local_midnight(date(2024, 5, 1)).replace(tzinfo=None) == datetime(2024, 5, 1)
+
+
+def test_day_fixture_is_stored_with_sessions_attached(day_db):
+    with Store(day_db) as store:
+        a, b = MIDNIGHT, MIDNIGHT + timedelta(days=1)
+        sessions = store.sessions_between(a, b)
+        events = store.events_between(a, b)
+    assert [s["start_wall"][11:16] for s in sessions] == ["09:00", "10:00", "13:00"]
+    assert len(events) == 19
+    assert all(e["session_id"] is not None for e in events)
+
+
+def test_sample_history_writes_plausible_days(tmp_path):
+    from dashboard.sample_history import fill_history
+
+    with Store(tmp_path / "h.db") as store:
+        written = fill_history(store, DAY, 7, seed=2)
+        sessions = store.sessions_between(MIDNIGHT, MIDNIGHT + timedelta(days=7))
+        minutes = store.minutes_between(MIDNIGHT, MIDNIGHT + timedelta(days=7))
+    assert written > 100
+    assert 6 * 5 <= len(sessions) <= 9 * 7  # 6-9 a workday, a few at weekends
+    assert sum(m["seated_s"] for m in minutes) == pytest.approx(
+        sum((datetime.fromisoformat(s["end_wall"]) - datetime.fromisoformat(s["start_wall"])).total_seconds()
+            for s in sessions), rel=1e-3)

@@ -11,7 +11,7 @@ from markupsafe import escape
 from dashboard.advice import ADVICE_FOR_EVENT, RED_FLAGS, SECTIONS
 from dashboard.sample_history import live_values
 from device.store import Store
-from tests.test_dashboard_fixtures import DAY, app, client, day_db, db_path, store, text  # noqa: F401
+from tests.dashboard_support import DAY, text
 
 
 # ---- Now ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from dashboard import create_app, settings_form
 from device.config import EDITABLE_SECTIONS, Config, config_with_settings
 from device.store import Store
-from tests.test_dashboard_fixtures import app, client, db_path, post, text  # noqa: F401
+from tests.dashboard_support import post, text
 
 
 def current_form(client) -> dict:

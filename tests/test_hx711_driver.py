@@ -14,9 +14,8 @@ import threading
 import time
 
 import pytest
-from gpiozero import LED, Device
+from gpiozero import LED
 from gpiozero.exc import GPIOPinInUse
-from gpiozero.pins.mock import MockFactory
 
 from device import hx711
 from device.config import Sensor
@@ -34,17 +33,6 @@ from device.hx711_model import SETTLING_CONVERSIONS, attach_array, attach_chip
 SENSOR = Sensor()                                  # clock 5, data 6, 13, 19, 26
 PER_CHIP = Sensor(clock_pins=(5, 12, 16, 20))
 PHASES = (0.0, 0.003, 0.006, 0.009)                 # chips ready at different moments
-
-
-@pytest.fixture()
-def factory():
-    saved = Device.pin_factory
-    Device.pin_factory = MockFactory()
-    try:
-        yield Device.pin_factory
-    finally:
-        Device.pin_factory.reset()
-        Device.pin_factory = saved
 
 
 @pytest.fixture()

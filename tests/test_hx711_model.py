@@ -15,8 +15,6 @@ import statistics
 import time
 
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 from device.config import Sensor
 from device.hx711_model import (
@@ -33,17 +31,6 @@ from device.hx711_model import (
 )
 
 CLOCK, DATA = 5, 6
-
-
-@pytest.fixture()
-def factory():
-    saved = Device.pin_factory
-    Device.pin_factory = MockFactory()
-    try:
-        yield Device.pin_factory
-    finally:
-        Device.pin_factory.reset()
-        Device.pin_factory = saved
 
 
 def wire(factory, clock=CLOCK, data=DATA, pull="up", **kwargs):

@@ -1,4 +1,4 @@
-"""Fixtures the dashboard tests share (imported by each test_dashboard_* file), and checks of them.
+"""What the dashboard tests share: fixtures (made available to every test by conftest.py) and helpers.
 
 flaskr's shape: `app` is built on a fresh temporary database, `client` and
 `runner` come from it. `day_db` holds one known day written through
@@ -14,7 +14,7 @@ exact totals:
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -100,30 +100,3 @@ def post(client, url: str, data: dict | None = None, **kwargs):
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-# ---- the fixtures themselves ---------------------------------------------------
-
-
-def test_day_fixture_is_stored_with_sessions_attached(day_db):
-    with Store(day_db) as store:
-        a, b = MIDNIGHT, MIDNIGHT + timedelta(days=1)
-        sessions = store.sessions_between(a, b)
-        events = store.events_between(a, b)
-    assert [s["start_wall"][11:16] for s in sessions] == ["09:00", "10:00", "13:00"]
-    assert len(events) == 19
-    assert all(e["session_id"] is not None for e in events)
-
-
-def test_sample_history_writes_plausible_days(tmp_path):
-    from dashboard.sample_history import fill_history
-
-    with Store(tmp_path / "h.db") as store:
-        written = fill_history(store, DAY, 7, seed=2)
-        sessions = store.sessions_between(MIDNIGHT, MIDNIGHT + timedelta(days=7))
-        minutes = store.minutes_between(MIDNIGHT, MIDNIGHT + timedelta(days=7))
-    assert written > 100
-    assert 6 * 5 <= len(sessions) <= 9 * 7  # 6-9 a workday, a few at weekends
-    assert sum(m["seated_s"] for m in minutes) == pytest.approx(
-        sum((datetime.fromisoformat(s["end_wall"]) - datetime.fromisoformat(s["start_wall"])).total_seconds()
-            for s in sessions), rel=1e-3)
