@@ -69,6 +69,30 @@ def _cmd_set_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from device.commands import check
+
+    return check(args.config, sim=args.sim, seconds=args.seconds)
+
+
+def _cmd_tare(args: argparse.Namespace) -> int:
+    from device.commands import tare
+
+    return tare(args.config, sim=args.sim, seconds=args.seconds, force=args.force)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from device.commands import calibrate
+
+    return calibrate(args.config, weight_kg=args.weight, sim=args.sim, yes=args.yes, seconds=args.seconds)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from device.commands import record
+
+    return record(args.recording, args.config, sim=args.sim, seconds=args.seconds)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cushion", description="Smart cushion: sitting habits from four load cells.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -98,6 +122,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_cmd_run)
 
+    # The sensor commands (hardware/calibration.md).
+    config_help = "config file (default: ~/.config/smart-cushion/config.toml)"
+    sim_help = "a simulated cushion on mock GPIO pins instead of the HX711s"
+    p = commands.add_parser("check", help="read the HX711s for a few seconds: answers, rate, noise, direction per channel")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--sim", action="store_true", help=sim_help)
+    p.add_argument("--seconds", type=_positive, default=3.0, help="how long to read (default 3)")
+    p.set_defaults(func=_cmd_check)
+
+    p = commands.add_parser("tare", help="zero: write the empty cushion's readings to [calibration] offset")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--sim", action="store_true", help=sim_help)
+    p.add_argument("--seconds", type=_positive, default=3.0, help="how long to average (default 3)")
+    p.add_argument("--force", action="store_true",
+                   help="tare even if the cushion reads much heavier than at the last tare (the setup changed)")
+    p.set_defaults(func=_cmd_tare)
+
+    p = commands.add_parser("calibrate", help="guided calibration with a known weight on each corner in turn")
+    p.add_argument("--weight", type=_positive, required=True, metavar="KG", help="the weight's mass in kg (5-20 kg is best)")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--sim", action="store_true", help=sim_help + " (the simulated rig places the weight)")
+    p.add_argument("--yes", action="store_true", help="with --sim: do not wait for Enter at each step")
+    p.add_argument("--seconds", type=_positive, default=2.0, help="steady seconds averaged at each step (default 2)")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = commands.add_parser("record", help="write the raw sensor frames to a recording (SPEC section 4)")
+    p.add_argument("recording", help="recording to write (CSV)")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--sim", action="store_true", help=sim_help)
+    p.add_argument("--seconds", type=_positive, help="stop after this many seconds (default: at Ctrl-C or SIGTERM)")
+    p.set_defaults(func=_cmd_record)
+
     p = commands.add_parser("dashboard", help="serve the web dashboard (127.0.0.1 unless a password is set)")
     p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 needs `cushion set-password`")
@@ -109,6 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db)")
     p.set_defaults(func=_cmd_set_password)
     return parser
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
