@@ -49,6 +49,11 @@ class FidgetDetector:
         self._merge = detect.fidget_merge_s
         self._guard = detect.fidget_guard_s
 
+    @property
+    def deciding(self) -> bool:
+        """A movement is under way or waiting to be told apart from a twist or a stand-up."""
+        return self._moving or bool(self.pending)
+
     def restart(self) -> None:
         """Forget the motion state (data gap, fault, not seated); pending candidates stay."""
         self._prev_t: float | None = None

@@ -73,7 +73,6 @@ class Pipeline:
         self.last_t: float | None = None
         # Live state, updated every bin.
         self.total_kg = 0.0
-        self.corner_kg = [0.0, 0.0, 0.0, 0.0]
         self.lat: float | None = None   # smoothed, only while usable
         self.sag: float | None = None
         self._zero = [0.0, 0.0, 0.0, 0.0]
@@ -205,7 +204,6 @@ class Pipeline:
             else:
                 self._all_fault_since = None
             self.total_kg = total
-            self.corner_kg = [c0, c1, c2, c3]
 
             if total is not None:
                 change = presence.update(t_first, t, total, now)
@@ -245,7 +243,7 @@ class Pipeline:
                 self.lat, self.sag = lat, sag
                 self._detect_posture(t, lat, sag, now, events)
             if tracker.open and tracker.away_since is None and not presence.leaving:
-                pending = self.lateral.active or bool(self.fidget.pending) or self.fidget._moving
+                pending = self.lateral.active or self.fidget.deciding
                 for kind in self.prompts.due(t, pending):
                     events.append(Prompt(kind, t, now))
                     tracker.prompts.append(kind)
