@@ -487,7 +487,9 @@ def record(recording, config_path=None, *, sim: bool = False, seconds: float | N
                     frame = array.read_frame()
                     if start is None:
                         start = frame.t
-                    t = frame.t - start
+                    # Rounded as the file will show it, so a frame a hair
+                    # before the limit cannot be written as the limit itself.
+                    t = round(frame.t - start, 4)
                     if seconds is not None and t >= seconds:
                         break
                     writer.write_frame(t, frame.raw)
