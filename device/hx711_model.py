@@ -95,49 +95,84 @@ def _history(history: int | None, first: PinState) -> deque | list:
 class HX711ClockPin(MockPin):
     """PD_SCK as a mock pin: each edge goes to every chip in ``listeners``.
 
-    ``history`` bounds ``states`` (None keeps everything).
+    ``history`` bounds ``states`` (None keeps everything); its times come
+    from time.perf_counter, the clock the chips judge pulses by.
     """
 
     def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY):
         self.history = history
         self.listeners: list[HX711Chip] = []
-        self._preempt: list[list[float]] = []  # [rising edges to let pass, seconds]
+        self.queued = 0                         # edges since the last catch_up
+        self._preempt: list[list] = []  # [rising edges to let pass, seconds, before_edge]
         super().__init__(factory, info)
 
     def clear_states(self):
-        self._last_change = monotonic()
+        self._last_change = perf_counter()
         self.states = _history(self.history, PinState(0.0, self._state))
 
+    def _set_state(self, value):
+        if self._function != "output":
+            return super()._set_state(value)     # gpiozero's error for an input pin
+        self._change_state(bool(value))
+
     def _change_state(self, value):
-        if not super()._change_state(value):
+        # MockPin._change_state, with one clock (perf_counter, which also
+        # stamps the edge) and no call through: the writer's pulse, which
+        # the driver times, is spent here.
+        if self._state == value:
             return False
-        edge = (value, perf_counter())
+        due = self._due_stalls() if value and self._preempt else ()
+        for seconds, before_edge in due:
+            if before_edge:
+                _spin(seconds)
+        t = perf_counter()
+        self._state = value
+        self.states.append(PinState(t - self._last_change, value))
+        self._last_change = t
+        edge = (value, t)
         for chip in self.listeners:
-            edges = chip.edges
-            edges.append(edge)
-            # A chip whose DOUT nobody reads catches up when a neighbour's
-            # is read (HX711DataPin._get_state); this bounds its memory.
-            if not value and len(edges) > _MAX_QUEUED_EDGES * 64:
-                chip.sync(edge[1])
-        if value and self._preempt:
-            self._preempted()
+            chip.edges.append(edge)
+        self.queued += 1
+        if self.queued > _MAX_QUEUED_EDGES * 64 and not value:
+            # Nobody reads any DOUT on this clock: catch up here to bound
+            # the memory (a reader would have done it between pulses).
+            self.catch_up(t)
+        for seconds, before_edge in due:
+            if not before_edge:
+                _spin(seconds)
         return True
 
-    def preempt(self, seconds: float, after_rises: int = 0) -> None:
+    def catch_up(self, now: float) -> None:
+        """Bring up to date the chips with many queued edges (those whose
+        DOUT nobody reads)."""
+        self.queued = 0
+        for chip in self.listeners:
+            if len(chip.edges) > _MAX_QUEUED_EDGES:
+                chip.sync(now)
+
+    def preempt(self, seconds: float, after_rises: int = 0, *, before_edge: bool = False) -> None:
         """Stall whoever raises PD_SCK for ``seconds``, on the rising edge
         ``after_rises`` rising edges from now: what a reader preempted
-        mid-pulse does to the chip."""
-        self._preempt.append([after_rises, seconds])
+        mid-pulse does to the chip. ``before_edge``: stall inside the write
+        before the line rises, so the writer measures a long pulse that the
+        chip never saw (a reader preempted between its clock and its edge)."""
+        self._preempt.append([after_rises, seconds, before_edge])
 
-    def _preempted(self) -> None:
+    def _due_stalls(self) -> list[tuple[float, bool]]:
+        due = []
         for item in list(self._preempt):
             if item[0] > 0:
                 item[0] -= 1
-                continue
-            self._preempt.remove(item)
-            end = perf_counter() + item[1]
-            while perf_counter() < end:
-                pass
+            else:
+                self._preempt.remove(item)
+                due.append((item[1], item[2]))
+        return due
+
+
+def _spin(seconds: float) -> None:
+    end = perf_counter() + seconds
+    while perf_counter() < end:
+        pass
 
 
 class HX711DataPin(MockPin):
@@ -161,14 +196,13 @@ class HX711DataPin(MockPin):
         if chip is not None:
             now = perf_counter()
             clock = chip.clock
-            if clock is not None:
+            if clock is not None and clock.queued > _MAX_QUEUED_EDGES:
                 # Chips on the same clock whose DOUT nobody reads catch up
                 # here, while the reader samples DOUT (PD_SCK low), never
                 # inside a clock write, where the time would count as high.
-                for other in clock.listeners:
-                    if len(other.edges) > _MAX_QUEUED_EDGES:
-                        other.sync(now)
-            level = chip.line(now)
+                clock.catch_up(now)
+            chip.sync(now)
+            level = chip._line if not chip._unplugged else chip.line(now)
             if level != self._state and self._change_state(level):
                 if self._when_changed is not None and self._edges in (
                         "both", "rising" if level else "falling"):
@@ -407,24 +441,46 @@ class HX711Chip:
         edges = self.edges
         if edges:
             self.edges = []
+            # The hot path of a simulated read (8 of these per pulse on a
+            # 4-chip clock): an ordinary pulse of a read under way is
+            # handled inline; anything else goes to _rise / _fall.
+            limit = self.power_down_s
             for high, t in edges:
                 if high:
-                    self._rise(t)
+                    pulses = self._pulses
+                    if (0 < pulses < 24 and self._glitch_at is None and t < self._next_tick
+                            and self._powered and not self._unplugged):
+                        pulses += 1
+                        self._pulses = pulses
+                        self._line = bool(self._reg >> (24 - pulses) & 1)
+                        self._clock_high = True
+                        self._t_rise = t
+                    else:
+                        self._rise(t)
                 else:
-                    self._fall(t)
-        self._update(now)
+                    high_for = t - self._t_rise
+                    if (t < self._next_tick and (limit is None or high_for <= limit)
+                            and self._powered and not self._unplugged and not self._stray):
+                        self._clock_high = False
+                        self._t_fall = t
+                        if high_for > self._max_high:
+                            self._max_high = high_for
+                    else:
+                        self._fall(t)
+        if self._powered and not self._unplugged and (self._clock_high or now >= self._next_tick):
+            self._update(now)
 
     def line(self, now: float) -> bool:
         """The level on DOUT at ``now`` (perf_counter seconds)."""
         self.sync(now)
-        if self._unplugged:
-            pull = self.dout._pull if self.dout is not None else "floating"
-            if pull == "up":
-                return True
-            if pull == "down":
-                return False
-            return self._clock_high or now - self._t_fall < FLOAT_COUPLING_S
-        return self._line
+        if not self._unplugged:
+            return self._line
+        pull = self.dout._pull if self.dout is not None else "floating"
+        if pull == "up":
+            return True
+        if pull == "down":
+            return False
+        return self._clock_high or now - self._t_fall < FLOAT_COUPLING_S
 
     # -- the chip -----------------------------------------------------------
 

@@ -272,6 +272,20 @@ def test_power_down_time_is_judged_in_real_time(factory):
     assert chip.max_high_s > 200e-6
 
 
+def test_a_writer_stalled_before_its_edge_is_not_a_long_pulse(factory):
+    chip, clk, dout = wire(factory, source=0x5A5A5, power_down_s=60e-6)
+    wait_ready(dout)
+    t0 = time.perf_counter()
+    clk.preempt(200e-6, before_edge=True)         # inside the write, before the line moves
+    clk.state = True
+    first = dout.state
+    clk.state = False
+    assert time.perf_counter() - t0 > 200e-6      # what the writer measures
+    assert chip.max_high_s < 60e-6 and chip.power_downs == 0
+    rest, after = read_word(clk, dout, pulses=24)  # bits 2-24, then the 25th pulse
+    assert ((first << 23) | rest >> 1) == 0x5A5A5 and after
+
+
 # -- misbehaviour -------------------------------------------------------------
 
 def test_unplugged_with_pull_up_is_never_ready(factory):
