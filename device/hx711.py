@@ -22,7 +22,10 @@ trusting does"):
   the one that lowers it (an upper bound: the driver cannot see the edges):
   over 50 us the frame is dropped; over 60 us the chips may have powered
   down, so they are resynchronised (held in power-down, reset, 4 settling
-  conversions read and thrown away);
+  conversions read and thrown away), unless the rest of the train proves
+  they did not (each shows a data 0 after that pulse: a chip that reset
+  reads busy until its next conversion), which spares the 5 conversions a
+  resync costs when only the reader, not the pulse, was held up;
 - single readings shaped like a glitch (DOUT high mid-read: the low bits all
   ones, 2**n - 1) that jump away from the channel's last value are rejected;
   a genuine 0 or -1 is kept;
@@ -81,6 +84,7 @@ SETTLING_CONVERSIONS = 4      # datasheet: not data after power-up, reset, gain 
 RAIL_LOW = -0x800000
 RAIL_HIGH = 0x7FFFFF
 FAST_RATE_MARGIN = 1.25       # "80 SPS" boards measure up to ~92
+GUARD_POLLS = 2               # wake this many poll intervals before the predicted ready
 WARM_UP_WRITES = 2            # PD_SCK-low writes before each timed train
 
 
@@ -89,6 +93,15 @@ def to_signed(word: int) -> int:
     0x800000 -> -8388608, 0x7FFFFF -> 8388607."""
     word &= 0xFFFFFF
     return word - 0x1000000 if word & 0x800000 else word
+
+
+def _awake_after(samples: list[int], pulse: int, chip: int) -> bool:
+    """Whether ``chip`` drove DOUT low on a data bit from ``pulse`` (0-based)
+    on and high after the 25th: it was still shifting out its conversion, so
+    it had not powered down and reset in that pulse."""
+    if not samples[DATA_BITS] >> chip & 1:
+        return False
+    return any(not sample >> chip & 1 for sample in samples[pulse:DATA_BITS])
 
 
 def trailing_ones(value: int) -> int:
@@ -121,15 +134,18 @@ class HX711Stats:
     """Counters since the array was opened.
 
     ``dropped`` counts frames read but not passed on, by reason: ``sck_high``
-    (a clock pulse over ``max_high_s``), ``power_down`` (one over 60 us: the
-    chips were resynchronised), ``dout_not_high`` (a DOUT still low after the
-    25th pulse), ``slow_read`` (the train took over half a conversion period).
+    (a clock pulse over ``max_high_s``, or over 60 us but every chip shown
+    not to have powered down: ``resyncs_spared``), ``power_down`` (one over
+    60 us: the chips were resynchronised), ``dout_not_high`` (a DOUT still
+    low after the 25th pulse), ``slow_read`` (the train took over half a
+    conversion period).
     """
 
     frames: int = 0
     dropped: Counter = field(default_factory=Counter)
     discarded: int = 0        # settling conversions read and thrown away
     resyncs: int = 0          # power cycles
+    resyncs_spared: int = 0   # pulses measured over 60 us that every chip survived
     faults: int = 0           # a chip stopped answering
     glitches: int = 0         # readings rejected as glitches
     rails: int = 0            # rail readings passed on
@@ -173,6 +189,56 @@ class GlitchFilter:
             return False
         self._last[channel] = value
         return True
+
+
+class ReadyCadence:
+    """When to look at DOUT again: the chips' conversion period, learned.
+
+    A board's rate is set by its own oscillator ("80 SPS" boards run at
+    80-92), so the reader cannot know to the millisecond when the next
+    conversion is ready. Polling through the whole uncertainty costs about 10
+    looks a frame (and as many wake-ups of a sleeping process); learning the
+    period from when the chips are seen to become ready costs about 3, and
+    the sleep before them is longer.
+
+    Pure: times in, times out. ``ready(last_busy, seen)`` notes a wait that
+    saw the chips busy at ``last_busy`` (None: already ready at the first
+    look) and ready at ``seen``, and returns when to look next (None: at
+    once). The estimate starts at the fastest a board runs, so the first
+    waits never sleep past a conversion, and it only moves on gaps that are
+    one conversion long; a wait that finds the chips already ready shortens
+    it, so a too-long estimate cannot make each read later than the last.
+    """
+
+    SMOOTHING = 0.25
+
+    def __init__(self, period_s: float, poll_s: float):
+        self.nominal_s = period_s
+        self.period_s = period_s / FAST_RATE_MARGIN
+        self.guard_s = GUARD_POLLS * poll_s
+        self._shortest = period_s / 1.5
+        self._longest = period_s * 1.5
+        self._last_mid: float | None = None
+
+    def ready(self, last_busy: float | None, seen: float) -> float | None:
+        if last_busy is None:
+            # It became ready some time before we looked: no bracket, and we
+            # may have overslept. Shorten the estimate; poll next time.
+            self._last_mid = None
+            self.period_s = max(self.period_s - self.guard_s, self._shortest)
+            return None
+        mid = (last_busy + seen) / 2
+        if self._last_mid is not None:
+            gap = mid - self._last_mid
+            if 0.6 * self.period_s < gap < 1.4 * self.period_s:    # one conversion apart
+                period = self.period_s + self.SMOOTHING * (gap - self.period_s)
+                self.period_s = min(max(period, self._shortest), self._longest)
+        self._last_mid = mid
+        return last_busy + self.period_s - self.guard_s
+
+    def forget(self) -> None:
+        """The chips were reset: their conversions start afresh."""
+        self._last_mid = None
 
 
 class PinValue:
@@ -226,20 +292,22 @@ class _PinBus:
             self._clocks[k].state = level
         self.stats.pin_writes += len(clocks)
 
-    def train(self, clocks, chips, pulses: int, abort_s: float):
+    def train(self, clocks, chips, pulses: int, limit_s: float):
         """Clock ``pulses`` pulses on ``clocks``, sampling ``chips``' DOUTs
-        after each falling edge. Returns (samples, longest high, aborted): the
-        train stops at once if a pulse was high longer than ``abort_s``."""
+        after each falling edge. Returns (samples, longest high, over_at):
+        over_at is the index of the first pulse measured high longer than
+        ``limit_s`` (None if none was). The train is finished even then, so
+        the samples after it can show whether the chips powered down."""
         pins = [self._clocks[k] for k in clocks]
         douts = [(1 << j, self._douts[j]) for j in chips]
         samples = []
         append = samples.append
         worst = 0.0
-        aborted = False
+        over_at = None
         pc = perf_counter
         clk = pins[0]
         single = len(pins) == 1
-        for _ in range(pulses):
+        for i in range(pulses):
             if single:
                 t0 = pc()
                 clk.state = True
@@ -254,18 +322,16 @@ class _PinBus:
                 high = pc() - t0
             if high > worst:
                 worst = high
-                if high > abort_s:
-                    aborted = True
-                    break
+                if high > limit_s and over_at is None:
+                    over_at = i
             mask = 0
             for bit, dout in douts:
                 if dout.state:
                     mask |= bit
             append(mask)
-        done = len(samples) + aborted
-        self.stats.pin_writes += 2 * done * len(pins)
-        self.stats.pin_reads += len(samples) * len(douts)
-        return samples, worst, aborted
+        self.stats.pin_writes += 2 * pulses * len(pins)
+        self.stats.pin_reads += pulses * len(douts)
+        return samples, worst, over_at
 
     def close(self) -> None:
         for pin in self._clocks:
@@ -308,29 +374,27 @@ class _LgpioBus:
         self._lg.group_write(self._h, self._clock, mask if level else 0, mask)
         self.stats.pin_writes += 1
 
-    def train(self, clocks, chips, pulses: int, abort_s: float):
+    def train(self, clocks, chips, pulses: int, limit_s: float):
         mask = sum(1 << k for k in clocks)
         write, read = self._lg.group_write, self._lg.group_read
         h, clock, data = self._h, self._clock, self._data
         samples = []
         worst = 0.0
-        aborted = False
+        over_at = None
         pc = perf_counter
-        for _ in range(pulses):
+        for i in range(pulses):
             t0 = pc()
             write(h, clock, mask, mask)
             write(h, clock, 0, mask)
             high = pc() - t0
             if high > worst:
                 worst = high
-                if high > abort_s:
-                    aborted = True
-                    break
+                if high > limit_s and over_at is None:
+                    over_at = i
             samples.append(read(h, data)[1])
-        done = len(samples) + aborted
-        self.stats.pin_writes += 2 * done
-        self.stats.pin_reads += len(samples)
-        return samples, worst, aborted
+        self.stats.pin_writes += 2 * pulses
+        self.stats.pin_reads += pulses
+        return samples, worst, over_at
 
     def close(self) -> None:
         lg = self._lg
@@ -419,6 +483,7 @@ class HX711Array(Device):
         self._power_down_s = power_down_s
         self._filter = GlitchFilter(len(data_pins)) if reject_glitches else None
         self._not_before: float | None = None
+        self._cadence = ReadyCadence(self._period, self._poll_s)
         self._deadline_s = 0.5
         self.pin_factory.reserve_pins(self, *clock_pins, *data_pins)
         try:
@@ -554,10 +619,9 @@ class HX711Array(Device):
             pending = still
             last_busy = now
             sleep(min(self._poll_s, max(deadline - now, 0.0)))
-        # The last chip to get ready did so after last_busy, so its next
-        # conversion cannot come before last_busy + a (fast) period.
-        self._not_before = (last_busy + self._period / FAST_RATE_MARGIN
-                            if last_busy is not None and chips and not still else None)
+        # The last chip to get ready did so after last_busy: sleep until
+        # just before its next conversion.
+        self._not_before = self._cadence.ready(last_busy, now) if chips and not still else None
         return still
 
     def _write_off(self, j: int, reason: str) -> None:
@@ -606,19 +670,27 @@ class HX711Array(Device):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            samples, worst, aborted = self._bus.train(clocks, members, PULSES, self._power_down_s)
+            samples, worst, over_at = self._bus.train(clocks, members, PULSES, self._power_down_s)
         finally:
             if collecting:
                 gc.enable()
         elapsed = monotonic() - t
-        stats.clock_pulses += len(samples) + aborted
+        stats.clock_pulses += len(samples)
         if worst > stats.worst_high_s:
             stats.worst_high_s = worst
-        if aborted:
-            # Over 60 us: the chips may be in power-down or reset; put them
-            # there for certain and let them settle.
-            stats.dropped["power_down"] += 1
-            self._power_cycle(clocks)
+        if over_at is not None:
+            # Over 60 us as measured, so the chips may have powered down in
+            # that pulse and reset as it ended. One that did reads busy (DOUT
+            # high) from then until its first conversion, a period or more
+            # away: a data 0 later in this train proves it did not. Resync
+            # (5 conversions lost) only the chips that cannot show one.
+            unproven = [j for j in members if not _awake_after(samples, over_at, j)]
+            if unproven:
+                stats.dropped["power_down"] += 1
+                self._power_cycle({chips[j].clock for j in unproven})
+            else:
+                stats.dropped["sck_high"] += 1
+                stats.resyncs_spared += 1
             return None
         if worst > self._max_high_s:
             stats.dropped["sck_high"] += 1       # out of spec, not powered down
@@ -697,3 +769,4 @@ class HX711Array(Device):
                 chip.discard = SETTLING_CONVERSIONS
         self.stats.resyncs += 1
         self._not_before = None
+        self._cadence.forget()

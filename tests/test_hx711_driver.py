@@ -268,6 +268,36 @@ def test_clock_held_high_too_long_drops_the_frame_and_resyncs(rig, factory):
     assert array.stats.worst_high_s > 150e-6
 
 
+def test_pulse_measured_long_that_the_chips_saw_short_is_dropped_without_resync(rig, factory):
+    # The reader stalls inside its rising write before the line moves: it
+    # measures 150 us, the chips see an ordinary pulse, stay awake and go on
+    # shifting out data 0s, which is the proof the driver looks for.
+    array, chips = rig((100, 200, 300, 400))
+    array.read_frame()
+    s = array.stats
+    before = (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs)
+    factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
+    frame = array.read_frame()
+    assert frame.raw == (100, 200, 300, 400)
+    assert s.worst_high_s > 150e-6
+    assert (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs) == (
+        before[0], before[1] + 1, before[2] + 1, before[3])
+
+
+def test_pulse_measured_long_is_resynced_when_the_bits_after_it_prove_nothing(rig, factory):
+    # -1 is all ones: a chip that reset would read the same, so the driver
+    # cannot rule a power-down out and resynchronises, as for a real one.
+    array, chips = rig((-1, -1, -1, -1))
+    array.read_frame()
+    s = array.stats
+    before = (s.resyncs, s.resyncs_spared, s.dropped["power_down"])
+    factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
+    frame = array.read_frame()
+    assert frame.raw == (-1, -1, -1, -1)
+    assert s.resyncs >= before[0] + 1 and s.dropped["power_down"] >= before[2] + 1
+    assert s.resyncs_spared == before[1]
+
+
 def test_pulse_over_max_high_but_under_power_down_drops_without_resync(rig, factory):
     array, chips = rig((7, 8, 9, 10), max_high_s=20e-6)
     array.read_frame()
@@ -425,8 +455,8 @@ def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory):
     while bus.levels(range(4)) and time.monotonic() < deadline:
         time.sleep(0.0005)
     calls = fake.calls
-    samples, worst, aborted = bus.train([0], [0, 1, 2, 3], 25, 1.0)
-    assert not aborted and len(samples) == 25
+    samples, worst, over_at = bus.train([0], [0, 1, 2, 3], 25, 1.0)
+    assert over_at is None and len(samples) == 25
     assert fake.calls - calls == 25 * 3                 # write, write, group read
     words = [sum((s >> j & 1) << (23 - i) for i, s in enumerate(samples[:24])) for j in range(4)]
     assert [to_signed(w) for w in words] == [-9, 99, -999, 9999]
