@@ -1,6 +1,12 @@
-"""Run every benchmark: `make bench` (or `python -m bench [name ...]`)."""
+"""Run every benchmark: `make bench` (or `python -m bench [name ...]`).
 
-import importlib
+Each runs in a fresh Python process of its own, as the daemon and the
+dashboard run: the CPU and memory one measures must not carry what an
+earlier one left behind (the replay's numpy heap, its garbage-collector
+generations, its threads).
+"""
+
+import subprocess
 import sys
 
 BENCHMARKS = ["bench_pipeline", "bench_driver", "bench_daemon", "bench_dashboard"]
@@ -8,15 +14,17 @@ BENCHMARKS = ["bench_pipeline", "bench_driver", "bench_daemon", "bench_dashboard
 
 def main(argv: list[str]) -> int:
     chosen = argv or BENCHMARKS
+    failed = []
     for name in chosen:
-        try:
-            module = importlib.import_module(f"bench.{name}")
-        except ModuleNotFoundError as exc:
-            print(f"# {name}: not available ({exc.name})")
-            continue
-        print(f"# {name}")
-        sys.stdout.flush()
-        module.main()
+        if name not in BENCHMARKS:
+            print(f"# {name}: no such benchmark (choose from {', '.join(BENCHMARKS)})", file=sys.stderr)
+            return 2
+        print(f"# {name}", flush=True)
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"# failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
