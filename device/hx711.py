@@ -104,6 +104,10 @@ def _awake_after(samples: list[int], pulse: int, chip: int) -> bool:
     return any(not sample >> chip & 1 for sample in samples[pulse:DATA_BITS])
 
 
+# _BIT_AS_DIGIT[j] maps a DOUT sample (bit j: chip j's line) to b"0" or b"1".
+_BIT_AS_DIGIT = [bytes(b"01"[sample >> j & 1] for sample in range(256)) for j in range(8)]
+
+
 def trailing_ones(value: int) -> int:
     """How many low bits of the 24-bit word of ``value`` are ones."""
     word = value & 0xFFFFFF
@@ -207,7 +211,9 @@ class ReadyCadence:
     once). The estimate starts at the fastest a board runs, so the first
     waits never sleep past a conversion, and it only moves on gaps that are
     one conversion long; a wait that finds the chips already ready shortens
-    it, so a too-long estimate cannot make each read later than the last.
+    it, so a too-long estimate cannot make each read later than the last,
+    and keeps the phase, so one late wake-up costs a few looks, not a
+    period of polling.
     """
 
     SMOOTHING = 0.25
@@ -218,17 +224,27 @@ class ReadyCadence:
         self.guard_s = GUARD_POLLS * poll_s
         self._shortest = period_s / 1.5
         self._longest = period_s * 1.5
-        self._last_mid: float | None = None
+        self._last_mid: float | None = None   # when the last conversion came (estimated)
+        self._phase_only = False              # _last_mid is a guess, not a bracket's middle
 
     def ready(self, last_busy: float | None, seen: float) -> float | None:
         if last_busy is None:
             # It became ready some time before we looked: no bracket, and we
-            # may have overslept. Shorten the estimate; poll next time.
-            self._last_mid = None
+            # may have overslept. Shorten the estimate. The conversion came a
+            # period after the last one, or by `seen` at the latest: keep that
+            # phase (polling a whole period instead costs ~30 looks, and a
+            # wake-up a guard late is common on a loaded machine), but learn
+            # no period from it.
             self.period_s = max(self.period_s - self.guard_s, self._shortest)
-            return None
+            if self._last_mid is None:
+                return None
+            self._last_mid = min(self._last_mid + self.period_s, seen)
+            self._phase_only = True
+            return self._last_mid + self.period_s - self.guard_s
         mid = (last_busy + seen) / 2
-        if self._last_mid is not None:
+        if self._phase_only:
+            self._phase_only = False
+        elif self._last_mid is not None:
             gap = mid - self._last_mid
             if 0.6 * self.period_s < gap < 1.4 * self.period_s:    # one conversion apart
                 period = self.period_s + self.SMOOTHING * (gap - self.period_s)
@@ -239,6 +255,7 @@ class ReadyCadence:
     def forget(self) -> None:
         """The chips were reset: their conversions start afresh."""
         self._last_mid = None
+        self._phase_only = False
 
 
 class PinValue:
@@ -457,6 +474,8 @@ class HX711Array(Device):
         super().__init__(pin_factory=pin_factory)
         sensor = sensor if sensor is not None else Sensor()
         data_pins = tuple(sensor.data_pins)
+        if not 1 <= len(data_pins) <= len(_BIT_AS_DIGIT):
+            raise ValueError(f"{len(data_pins)} data pins: 1 to {len(_BIT_AS_DIGIT)} chips can be read together")
         if len(names) != len(data_pins):
             raise ValueError(f"{len(names)} names for {len(data_pins)} data pins")
         if sensor.clock_pins:
@@ -705,6 +724,9 @@ class HX711Array(Device):
         if stuck_low:
             return self._out_of_step(stuck_low, t)
 
+        # The 24 data samples as bytes, so each chip's word is one C-level
+        # translate and int() instead of 24 Python shifts (the hottest line).
+        data_bits = bytes(samples[:DATA_BITS])
         raw: list[int | None] = [None] * len(chips)
         rails, glitches = [], []
         settling = False
@@ -719,10 +741,7 @@ class HX711Array(Device):
             if chip.recovering:
                 log.info("HX711 %s reads again", chip.name)
                 chip.recovering = False
-            word = 0
-            for sample in samples[:DATA_BITS]:
-                word = (word << 1) | (sample >> j & 1)
-            value = to_signed(word)
+            value = to_signed(int(data_bits.translate(_BIT_AS_DIGIT[j]), 2))
             if self._filter is not None and not self._filter.accept(j, value):
                 stats.glitches += 1
                 glitches.append(chip.name)
@@ -768,5 +787,12 @@ class HX711Array(Device):
             if chip.clock in clocks:
                 chip.discard = SETTLING_CONVERSIONS
         self.stats.resyncs += 1
-        self._not_before = None
         self._cadence.forget()
+        # A chip's first conversion after a reset is a period away, and the
+        # fastest boards run at FAST_RATE_MARGIN times nominal: sleep until
+        # then rather than poll through it, when every chip waited for was reset.
+        waited = [chip for chip in self._chips if chip.fault is None]
+        if waited and all(chip.clock in clocks for chip in waited):
+            self._not_before = monotonic() + self._period / FAST_RATE_MARGIN - self._cadence.guard_s
+        else:
+            self._not_before = None

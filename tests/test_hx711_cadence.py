@@ -16,9 +16,10 @@ NOMINAL = 1 / 80
 POLL = NOMINAL / 50
 
 
-def run_reader(true_period, frames=400, jitter_s=0.0, seed=0, start=0.0031):
+def run_reader(true_period, frames=400, jitter_s=0.0, seed=0, start=0.0031, late_every=0, late_s=0.0):
     """Simulate the reader's wait loop against chips ready at start + k * true_period.
 
+    Every `late_every`-th sleep wakes `late_s` late (a loaded machine).
     Returns (looks per frame, conversions slept through, cadence).
     """
     rng = random.Random(seed)
@@ -31,6 +32,8 @@ def run_reader(true_period, frames=400, jitter_s=0.0, seed=0, start=0.0031):
         ready = ready_times[k]
         if look_at is not None and look_at > now:
             now = look_at + rng.uniform(0, jitter_s)      # sleep wakes late, never early
+            if late_every and k % late_every == late_every - 1:
+                now += late_s
         last_busy = None
         while True:
             looks += 1
@@ -65,6 +68,16 @@ def test_waking_late_shortens_the_estimate_and_polls_until_it_brackets_again():
     cadence.period_s = NOMINAL
     assert cadence.ready(None, 1.0) is None          # ready at the first look: poll next time
     assert cadence.period_s == pytest.approx(NOMINAL - cadence.guard_s)
+
+
+def test_a_late_wake_up_costs_a_few_looks_not_a_period_of_polling():
+    # One sleep in ten wakes a millisecond late (past the guard): the chips
+    # are ready at the first look. Polling the next whole period each time
+    # came to 8.3 looks a frame; keeping the phase, 4.6 (3.8 with no late wake).
+    looks, missed, cadence = run_reader(NOMINAL, jitter_s=50e-6, late_every=10, late_s=1e-3)
+    assert missed == 0
+    assert looks < 5.0
+    assert cadence.period_s == pytest.approx(NOMINAL, abs=4 * POLL)
 
 
 def test_a_too_long_estimate_is_corrected_without_losing_conversions():
