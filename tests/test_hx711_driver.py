@@ -175,18 +175,34 @@ def test_shared_clock_reads_what_four_single_chip_readers_read(factory):
         assert four.read_frame().raw == tuple(singles) == sources
 
 
-def test_chips_ready_at_different_moments(rig):
-    array, chips = rig((10, 20, 30, 40), phases_s=(0.0, 0.004, 0.0085, 0.012))
-    chips[2].slow = 1.3             # and one converting slower than nominal
-    frames = [array.read_frame() for _ in range(12)]
-    assert all(f.raw == (10, 20, 30, 40) and f.faults == () for f in frames[1:])
+def test_chips_ready_at_different_moments(factory):
     # Clocked only when every chip was ready: no pulse ever met a busy chip.
-    assert all(chip.comm_errors == [] for chip in chips)
+    # Only a train the machine held up past 60 us has pulses after a chip
+    # reset (the driver finishes it to see which chips stayed awake), so the
+    # pulse check is made on a run with none (the data check on every run).
+    for attempt in range(5):
+        chips = attach_array(factory, SENSOR, (10, 20, 30, 40), phases_s=(0.0, 0.004, 0.0085, 0.012))
+        chips[2].slow = 1.3             # and one converting slower than nominal
+        with HX711Array(SENSOR) as array:
+            frames = [array.read_frame() for _ in range(12)]
+            assert all(f.raw == (10, 20, 30, 40) and f.faults == () for f in frames[1:])
+            held_up = array.stats.worst_high_s > hx711.POWER_DOWN_S
+        if not held_up:
+            assert all(chip.comm_errors == [] for chip in chips)
+            return
+        factory.reset()
+    pytest.skip("every run had a clock pulse held over 60 us by the machine")
+
+
+# With a clock line per chip, a pulse here is four mock-pin writes up and four
+# down, so the driver measures it (an upper bound) near the 50 us limit and
+# drops many frames that real lgpio group writes would not: give reads time.
+SLOW_CLOCKS_DEADLINE_S = 3.0
 
 
 def test_per_chip_clocks(rig):
     array, chips = rig((5, -5, 50, -50), sensor=PER_CHIP)
-    assert [array.read_frame().raw for _ in range(3)] == [(5, -5, 50, -50)] * 3
+    assert [array.read_frame(SLOW_CLOCKS_DEADLINE_S).raw for _ in range(3)] == [(5, -5, 50, -50)] * 3
     assert array.path == "pins"
 
 
@@ -272,16 +288,23 @@ def test_pulse_measured_long_that_the_chips_saw_short_is_dropped_without_resync(
     # The reader stalls inside its rising write before the line moves: it
     # measures 150 us, the chips see an ordinary pulse, stay awake and go on
     # shifting out data 0s, which is the proof the driver looks for.
+    # The counts are exact only if the machine held no other pulse up by
+    # itself meanwhile (a few a second on a loaded virtual machine): the
+    # stall is tried again, up to 5 times, for a read with nothing else.
     array, chips = rig((100, 200, 300, 400))
     array.read_frame()
     s = array.stats
-    before = (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs)
-    factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
-    frame = array.read_frame()
-    assert frame.raw == (100, 200, 300, 400)
-    assert s.worst_high_s > 150e-6
-    assert (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs) == (
-        before[0], before[1] + 1, before[2] + 1, before[3])
+    for attempt in range(5):
+        before = (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs)
+        factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
+        frame = array.read_frame()
+        assert frame.raw == (100, 200, 300, 400)
+        assert s.worst_high_s > 150e-6
+        change = tuple(now - then for now, then in zip(
+            (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs), before))
+        if change == (0, 1, 1, 0):      # spared, dropped, no resync, no chip powered down
+            return
+    pytest.fail(f"(resyncs, spared, dropped, power-downs) changed by {change}, not (0, 1, 1, 0)")
 
 
 def test_pulse_measured_long_is_resynced_when_the_bits_after_it_prove_nothing(rig, factory):
@@ -443,7 +466,7 @@ def test_lgpio_fast_path(rig, factory, monkeypatch, sensor):
                         hx711._LgpioBus(fake, 0, clocks, data, stats))
     array, chips = rig((-9, 99, -999, 9999), sensor=sensor)
     assert array.path == "lgpio"
-    assert [array.read_frame().raw for _ in range(3)] == [(-9, 99, -999, 9999)] * 3
+    assert [array.read_frame(SLOW_CLOCKS_DEADLINE_S).raw for _ in range(3)] == [(-9, 99, -999, 9999)] * 3
 
 
 def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory):
