@@ -170,14 +170,11 @@ def _convert(where: str, kind: str, value: Any) -> Any:
 
 
 def _parse_quiet_range(where: str, text: str) -> str:
-    try:
-        start, end = text.split("-")
-        for part in (start, end):
-            hours, minutes = part.strip().split(":")
-            if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
-                raise ValueError
-    except ValueError:
-        raise CushionError(f"{where}: expected \"HH:MM-HH:MM\", got {text!r}") from None
+    # The same parser the daemon uses, so a range the file accepts never
+    # fails at start-up (imported here: quiet.py builds on this module).
+    from device.quiet import QuietRange
+
+    QuietRange.parse(text, where)
     return text
 
 
@@ -234,16 +231,68 @@ def _check_consistency(config: Config, source: str) -> None:
         raise CushionError(f"{source}: [alerts] led: must be \"plain\" or \"pwm\", got {alerts.led!r}")
     if alerts.snooze_min <= 0 or alerts.hold_s <= 0:
         raise CushionError(f"{source}: [alerts] snooze_min and hold_s: must be positive")
+    for i, cpk in enumerate(config.calibration.counts_per_kg):
+        if abs(cpk) < 1:
+            raise CushionError(f"{source}: [calibration] counts_per_kg[{i}]: {cpk} counts a kilogram is "
+                               "no load cell (an HX711 at gain 128 gives thousands)")
+    _check_pins(config, source)
     d = config.detect
-    if d.away_kg > d.seated_kg:
-        raise CushionError(f"{source}: [detect] away_kg: must not exceed seated_kg ({d.seated_kg})")
-    if d.lean_end > d.lean_start:
-        raise CushionError(f"{source}: [detect] lean_end: must not exceed lean_start ({d.lean_start})")
+
+    def require(ok: bool, key: str, message: str) -> None:
+        if not ok:
+            raise CushionError(f"{source}: [detect] {key}: {message}, got {getattr(d, key)}")
+
+    require(d.seated_kg > 0, "seated_kg", "must be positive")
+    require(d.away_kg > 0, "away_kg", "must be positive")
+    require(d.away_kg <= d.seated_kg, "away_kg", f"must not exceed seated_kg ({d.seated_kg})")
+    require(0 < d.lean_start < 1, "lean_start", "must be between 0 and 1 (a share of the load)")
+    require(0 < d.lean_end <= d.lean_start, "lean_end", f"must be above 0 and not exceed lean_start ({d.lean_start})")
+    require(d.lean_start <= d.twist_peak <= 1, "twist_peak", f"must be from lean_start ({d.lean_start}) to 1")
+    require(0 < d.perch_sag < 1, "perch_sag", "must be between 0 and 1")
+    require(-1 < d.slump_sag < 0, "slump_sag", "must be between -1 and 0")
+    require(d.fidget_mm > 0, "fidget_mm", "must be positive")
+    require(d.fidget_speed_mm_s > 0, "fidget_speed_mm_s", "must be positive")
+    require(d.spike_kg > 0, "spike_kg", "must be positive")
+    require(d.corner_max_kg > d.seated_kg, "corner_max_kg", f"must exceed seated_kg ({d.seated_kg})")
+    require(d.corner_min_kg < 0, "corner_min_kg", "must be below 0 (a corner reads a little below zero when unloaded)")
+    require(d.zero_track_max_kg >= 0, "zero_track_max_kg", "must not be negative (0 turns zero tracking off)")
+    b = config.breaks
+    if b.overdue_after_min <= b.break_after_min:
+        raise CushionError(f"{source}: [breaks] overdue_after_min: must be later than break_after_min "
+                           f"({b.break_after_min}), got {b.overdue_after_min}")
     for section, obj in (("detect", d), ("breaks", config.breaks)):
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
             if (f.name.endswith("_s") or f.name.endswith("_min")) and isinstance(value, float) and value <= 0:
                 raise CushionError(f"{source}: [{section}] {f.name}: must be positive, got {value}")
+
+
+# BCM numbers of the GPIO lines on the Raspberry Pi's 40-pin header.
+GPIO_PINS = range(28)
+
+
+def _check_pins(config: Config, source: str) -> None:
+    """Every pin a GPIO of the header, none used twice (sensor and alerts together)."""
+    sensor, alerts = config.sensor, config.alerts
+    pins: list[tuple[str, int]] = []
+    if sensor.clock_pins:
+        pins += [(f"[sensor] clock_pins[{i}]", pin) for i, pin in enumerate(sensor.clock_pins)]
+    else:
+        pins.append(("[sensor] clock_pin", sensor.clock_pin))
+    pins += [(f"[sensor] data_pins[{i}]", pin) for i, pin in enumerate(sensor.data_pins)]
+    if alerts.buzzer != "none":
+        pins.append(("[alerts] buzzer_pin", alerts.buzzer_pin))
+    pins.append(("[alerts] led_pin", alerts.led_pin))
+    if alerts.button_pin != -1:
+        pins.append(("[alerts] button_pin", alerts.button_pin))
+    seen: dict[int, str] = {}
+    for where, pin in pins:
+        if pin not in GPIO_PINS:
+            extra = " (or -1 for no button)" if where == "[alerts] button_pin" else ""
+            raise CushionError(f"{source}: {where} = {pin}: must be a BCM GPIO number from 0 to 27{extra}")
+        if pin in seen:
+            raise CushionError(f"{source}: {where} = {pin}: same pin as {seen[pin]}; give each its own pin")
+        seen[pin] = where
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -254,7 +303,9 @@ def load_config(path: str | Path | None) -> Config:
     if not path.exists():
         return Config()
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows save a byte-order mark, which TOML
+        # itself would reject as a syntax error at line 1.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CushionError(f"{path}: cannot read: {exc}") from None
     try:

@@ -53,6 +53,24 @@ lean_min_s = 12
     ("[breaks]\nquiet_hours = ['late']", "quiet_hours[0]: expected \"HH:MM-HH:MM\""),
     ("[detect]\nseated_kg = true", "[detect] seated_kg: expected a number"),
     ("[breaks]\nstill_min = -1", "[breaks] still_min: must be positive"),
+    # Values of the right type that cannot work together or at all.
+    ("[breaks]\nbreak_after_min = 30\noverdue_after_min = 20", "overdue_after_min: must be later than break_after_min"),
+    ("[detect]\nseated_kg = -5\naway_kg = -10", "[detect] seated_kg: must be positive"),
+    ("[detect]\nlean_start = 1.5", "[detect] lean_start: must be between 0 and 1"),
+    ("[detect]\nlean_end = -0.1", "[detect] lean_end: must be above 0"),
+    ("[detect]\ntwist_peak = 0.1", "[detect] twist_peak: must be from lean_start"),
+    ("[detect]\nperch_sag = -0.3", "[detect] perch_sag: must be between 0 and 1"),
+    ("[detect]\ncorner_max_kg = -100", "[detect] corner_max_kg: must exceed seated_kg"),
+    ("[detect]\nspike_kg = 0", "[detect] spike_kg: must be positive"),
+    ("[detect]\nzero_track_max_kg = -1", "[detect] zero_track_max_kg: must not be negative"),
+    ("[calibration]\ncounts_per_kg = [1e-7, 1, 1, 1]", "counts_per_kg[0]: 1e-07 counts a kilogram is no load cell"),
+    ("[breaks]\nquiet_hours = [' 22 : 00 - 07 : 00 ']", "quiet_hours[0]: expected \"HH:MM-HH:MM\""),
+    ("[breaks]\nquiet_hours = ['07:00-07:00']", "quiet_hours[0]: '07:00-07:00' starts and ends at the same time"),
+    ("[sensor]\ndata_pins = [6, 6, 19, 26]", "[sensor] data_pins[1] = 6: same pin as [sensor] data_pins[0]"),
+    ("[sensor]\nclock_pin = 999", "[sensor] clock_pin = 999: must be a BCM GPIO number from 0 to 27"),
+    ("[alerts]\nbuzzer_pin = 27", "[alerts] led_pin = 27: same pin as [alerts] buzzer_pin"),
+    ("[alerts]\nbutton_pin = -5", "[alerts] button_pin = -5: must be a BCM GPIO number from 0 to 27 (or -1"),
+    ("[alerts]\nled_pin = 6", "[alerts] led_pin = 6: same pin as [sensor] data_pins[0]"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, fragment):
     path = write(tmp_path, text)
@@ -60,6 +78,17 @@ def test_bad_values_name_the_key(tmp_path, text, fragment):
         load_config(path)
     assert fragment in str(info.value)
     assert str(path) in str(info.value)
+
+
+def test_pins_of_an_unfitted_buzzer_or_button_are_not_checked(tmp_path):
+    config = load_config(write(tmp_path, '[alerts]\nbuzzer = "none"\nbuzzer_pin = 27\nbutton_pin = -1\n'))
+    assert config.alerts.buzzer == "none" and config.alerts.button_pin == -1
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "cushion.toml"
+    path.write_bytes("\ufeff[breaks]\nbreak_after_min = 30\n".encode("utf-8"))
+    assert load_config(path).breaks.break_after_min == 30.0
 
 
 def test_toml_syntax_error_names_the_line(tmp_path):
