@@ -4,7 +4,9 @@ A channel is at fault when it gives no usable reading for fault_no_data_s
 (no answer, a rail value, an impossible load), when it repeats one value for
 fault_stuck_s while another channel moves, or when it keeps producing
 rejected readings (impossible jumps, rails) faster than single glitches
-would: more than _ERRATIC_SCORE within about a second. Single-sample spikes
+would: more than _ERRATIC_SCORE within about a second, or (what counts at
+10 frames/s, where a second holds only ten readings) more than
+_ERRATIC_SHARE of its readings over about a second. Single-sample spikes
 are rejected upstream and never make a fault on their own.
 """
 
@@ -18,11 +20,13 @@ from device.events import Fault
 _ERRATIC_SCORE = 3.0     # decaying count of rejected readings that makes a channel erratic
 _ERRATIC_CLEAR = 0.5     # ... and below which it has recovered
 _ERRATIC_TAU_S = 1.0
+_ERRATIC_SHARE = 0.3     # share of rejected readings (decaying mean) that makes a channel erratic
+_ERRATIC_SHARE_CLEAR = 0.1
 
 
 class _Channel:
     __slots__ = ("invalid_since", "const_since", "others_moved", "score", "score_since",
-                 "start", "detected_at", "reason")
+                 "share", "start", "detected_at", "reason")
 
     def __init__(self) -> None:
         self.invalid_since: float | None = None
@@ -30,6 +34,7 @@ class _Channel:
         self.others_moved = False
         self.score = 0.0
         self.score_since = 0.0
+        self.share = 0.0          # decaying mean share of rejected readings
         self.start: float | None = None  # a fault is running when set
         self.detected_at = 0.0
         self.reason = ""
@@ -58,7 +63,7 @@ class ChannelFaults:
             if c.start is not None
         ]
 
-    def update(self, t_first, t_last, now, n_valid, n_missing, n_glitches, n_changed):
+    def update(self, t_first, t_last, now, n_valid, n_missing, n_glitches, n_changed, n_rejected, n_frames):
         """Feed one bin; returns (started, ended): new fault (channel index, start) pairs and finished Faults."""
         started: list[tuple[int, float]] = []
         ended: list[Fault] = []
@@ -69,14 +74,18 @@ class ChannelFaults:
         for i, c in enumerate(self.channels):
             valid = n_valid[i] > 0
             # Erratic: rejected readings arriving faster than isolated glitches.
-            if n_glitches[i]:
-                if c.score < _ERRATIC_CLEAR:
+            if n_glitches[i] or n_rejected[i]:
+                if c.score < _ERRATIC_CLEAR and c.share < _ERRATIC_SHARE_CLEAR:
                     c.score_since = t_first
                 c.score = c.score * decay + n_glitches[i]
-            elif c.score:
+                c.share = c.share * decay + (1.0 - decay) * (n_rejected[i] / n_frames)
+            elif c.score or c.share:
                 c.score *= decay
+                c.share *= decay
                 if c.score < 0.01:
                     c.score = 0.0
+                if c.share < 0.001:
+                    c.share = 0.0
             # No usable reading.
             if not valid:
                 if c.invalid_since is None:
@@ -99,19 +108,21 @@ class ChannelFaults:
                     reason, start = ("no_data" if n_missing[i] else "rail"), c.invalid_since
                 elif c.const_since is not None and c.others_moved and t_last - c.const_since >= self._stuck_s:
                     reason, start = "stuck", c.const_since
-                elif c.score >= _ERRATIC_SCORE:
+                elif c.score >= _ERRATIC_SCORE or c.share >= _ERRATIC_SHARE:
                     reason, start = "erratic", c.score_since
                 if reason is not None:
                     c.start, c.detected_at, c.reason = start, now, reason
                     started.append((i, start))
             else:
-                healthy = valid and (c.reason != "stuck" or moved[i]) and c.score < _ERRATIC_CLEAR
+                calm = c.score < _ERRATIC_CLEAR and c.share < _ERRATIC_SHARE_CLEAR
+                healthy = valid and (c.reason != "stuck" or moved[i]) and calm
                 if c.reason == "stuck" and c.const_since is None:
                     healthy = valid
-                if healthy and c.invalid_since is None and (c.reason != "erratic" or c.score < _ERRATIC_CLEAR):
+                if healthy and c.invalid_since is None and (c.reason != "erratic" or calm):
                     ended.append(Fault(CHANNELS[i], c.start, t_first, c.detected_at, c.reason))
                     c.start = None
-            if c.start is not None or c.invalid_since is not None or c.const_since is not None or c.score:
+            if (c.start is not None or c.invalid_since is not None or c.const_since is not None
+                    or c.score or c.share):
                 idle = False
         self.faulted = [c.start is not None for c in self.channels]
         self.count = sum(self.faulted)

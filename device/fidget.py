@@ -1,8 +1,9 @@
 """Fidgets (SPEC section 3): quick in-chair shifts of the centre of pressure.
 
-A movement starts when the (smoothed) centre of pressure moves at
-fidget_speed_mm_s or faster and ends once it has been slower than that for
-fidget_merge_s, so movements closer together than that are one. It is a
+A movement starts when the centre of pressure (0.1 s bins) moves at
+fidget_speed_mm_s or faster, measured over the last 0.2 s, and ends once it
+has been slower than that for fidget_merge_s, so movements closer together
+than that are one. It is a
 fidget when it carried the centre of pressure fidget_mm or more from where it
 started within fidget_window_s. Its t is when it started, size_mm how far.
 
@@ -24,6 +25,7 @@ from device.events import Fidget
 _GAP_S = 0.5         # a data gap longer than this breaks speed estimation
 _LEAD_S = 0.25       # measure displacement from where the CoP was this long before the speed crossing
 _TRANSITION_SLACK_S = 0.5
+_SPEED_BINS = 2      # speed = distance over this many bins / their time
 
 
 class FidgetDetector:
@@ -86,8 +88,11 @@ class FidgetDetector:
 
     def _step(self, t, x, y, dt, now, transitions) -> Fidget | None:
         trail = self._trail
-        px, py = trail[-2][1], trail[-2][2]
-        speed = math.hypot(x - px, y - py) / dt
+        # Speed over the last _SPEED_BINS bins (0.2 s): one bin's difference
+        # at 10 Hz carries +-2.5 mm/s of noise and sway, enough to lift a slow
+        # 35 mm/s shift over 40 now and then; two halve it.
+        base = trail[-1 - _SPEED_BINS] if len(trail) > _SPEED_BINS else trail[0]
+        speed = math.hypot(x - base[1], y - base[2]) / (t - base[0])
         fast = speed >= self._speed
         if not self._moving:
             if fast:

@@ -49,6 +49,12 @@ class LateralDetector:
     def active(self) -> bool:
         return self.start is not None
 
+    @property
+    def undecided(self) -> bool:
+        """An excursion is running that may yet be a twist, a lean or nothing,
+        or a lean whose end is being confirmed."""
+        return self.start is not None and (self.lean_detected_at is None or self._below_since is not None)
+
     def update(self, t: float, lat: float, now: float) -> Lean | Twist | None:
         size = lat if lat >= 0.0 else -lat
         start = self.start

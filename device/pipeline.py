@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from device.conditioning import Bins, FrameConditioner
+from device.conditioning import BIN_S, Bins, FrameConditioner
 from device.config import Config
 from device.events import Event, Prompt, Session, Stand
 from device.faults import ChannelFaults
@@ -43,9 +43,16 @@ from device.prompts import PromptScheduler
 from device.recording import MISSING
 from device.sessions import SessionTracker
 
-_SMOOTH = 0.6    # EMA weight of a new 0.1 s bin for lat and sag (time constant ~0.1 s)
+# lat and sag are smoothed with a time constant of ~0.11 s: weight 0.6 for a
+# new bin 0.1 s after the last, by the bins' mean frame times (so uneven bins
+# of an off-nominal sensor rate or dropped frames weigh what they span).
+_SMOOTH_TAU_S = -BIN_S / math.log(1.0 - 0.6)
 _GAP_S = 0.5     # a gap in the data longer than this restarts the smoothing
 _SETTLE_S = 0.3  # after a fault ends, its last bin mixes bad and good readings: wait this long
+# A fault is known from its start, but garbage that still looks like a load
+# (a loose DOUT line) can move the balance a few readings before the fault
+# is: an excursion starting this shortly before a fault is its artefact too.
+_FAULT_LOOKBACK_S = 1.0
 
 
 class Pipeline:
@@ -83,6 +90,7 @@ class Pipeline:
         self._healthy_share = 1.0
         self._all_fault_since: float | None = None
         self._settled_at = -math.inf
+        self._after_outage = False   # a session ended for lack of data; the person not yet seen away
 
     def reconfigure(self, config: Config) -> None:
         """Take new thresholds and timings at run time, keeping every state (a session goes on).
@@ -116,6 +124,7 @@ class Pipeline:
         self._half_width = config.geometry.width_mm / 2.0
         self._half_depth = config.geometry.depth_mm / 2.0
         self._away_kg = detect.away_kg
+        self._seated_kg = detect.seated_kg
         self._guard = detect.fidget_guard_s
         self._fault_session_s = detect.fault_session_s
         self._zero_tau = detect.zero_track_tau_s
@@ -165,19 +174,27 @@ class Pipeline:
         clean = (
             (bins.n_valid > 0).all(axis=1)
             & (bins.n_glitches == 0).all(axis=1)
+            & (bins.n_rejected == 0).all(axis=1)
             & (bins.n_changed > 0).all(axis=1)
         ).tolist()
         columns = zip(
-            bins.t_first.tolist(), bins.t_last.tolist(), bins.now.tolist(), bins.kg.tolist(), clean,
-            bins.n_valid.tolist(), bins.n_missing.tolist(), bins.n_glitches.tolist(), bins.n_changed.tolist(),
+            bins.t_first.tolist(), bins.t_last.tolist(), bins.t_mean.tolist(), bins.now.tolist(), bins.kg.tolist(),
+            clean,
         )
+        counts = None   # the per-channel counts as lists, made only if a bin needs the fault monitor
         faults = self.faults
         presence = self.presence
         held = self._held
         zero = self._zero
-        for t_first, t, now, kg, is_clean, n_valid, n_missing, n_glitches, n_changed in columns:
+        gap_s = self._fault_session_s
+        for index, (t_first, t, t_mean, now, kg, is_clean) in enumerate(columns):
             dt = t - self._bin_t
             self._bin_t = t
+            if dt > gap_s and self.session_tracker.open and self.session_tracker.away_since is None:
+                # No frames at all for that long (the recorder or the daemon
+                # stopped): like every channel silent, the session ends when
+                # the data stopped.
+                self._data_stopped(t - dt)
             if is_clean and faults.idle:
                 faults.skip_clean(t)
                 k0, k1, k2, k3 = kg
@@ -186,7 +203,10 @@ class Pipeline:
                 held[2] = c2 = k2 - zero[2]
                 held[3] = c3 = k3 - zero[3]
             else:
-                started, ended = faults.update(t_first, t, now, n_valid, n_missing, n_glitches, n_changed)
+                if counts is None:
+                    counts = (bins.n_valid.tolist(), bins.n_missing.tolist(), bins.n_glitches.tolist(),
+                              bins.n_changed.tolist(), bins.n_rejected.tolist(), bins.n_frames.tolist())
+                started, ended = faults.update(t_first, t, now, *(column[index] for column in counts))
                 if started:
                     self._fault_started(started)
                 if ended:
@@ -206,18 +226,26 @@ class Pipeline:
             self.total_kg = total
 
             if total is not None:
+                if self._after_outage and total < self._seated_kg:
+                    self._after_outage = False
                 change = presence.update(t_first, t, total, now)
                 if change is not None:
-                    events.append(change)
                     if change.type == "sit":
+                        if self._after_outage:
+                            # Seated when the data came back: nobody was seen
+                            # sitting down, so no sit event; a session starts.
+                            self._after_outage = False
+                        else:
+                            events.append(change)
                         self._sat_down(change.t)
                     else:
+                        events.append(change)
                         self._stood_up(change, events)
 
             tracker = self.session_tracker
             if not presence.seated:
                 if tracker.away_since is not None:
-                    ended_session = tracker.check_break(t)
+                    ended_session = tracker.check_break(t, presence.arriving_since)
                     if ended_session is not None:
                         self.sessions.append(ended_session)
                         self.prompts.session_ended()
@@ -234,34 +262,52 @@ class Pipeline:
                 sag = ((c0 + c1) - (c2 + c3)) / total
                 lat = 1.0 if lat > 1.0 else (-1.0 if lat < -1.0 else lat)
                 sag = 1.0 if sag > 1.0 else (-1.0 if sag < -1.0 else sag)
-                if t - self._usable_last > _GAP_S:
+                bin_lat, bin_sag = lat, sag
+                gap = t_mean - self._usable_last
+                if gap > _GAP_S:
                     self.fidget.restart()
-                else:
-                    lat = self.lat + _SMOOTH * (lat - self.lat)
-                    sag = self.sag + _SMOOTH * (sag - self.sag)
-                self._usable_last = t
+                elif gap > 0.0:
+                    weight = 1.0 - math.exp(-gap / _SMOOTH_TAU_S)
+                    lat = self.lat + weight * (lat - self.lat)
+                    sag = self.sag + weight * (sag - self.sag)
+                self._usable_last = t_mean
                 self.lat, self.sag = lat, sag
-                self._detect_posture(t, lat, sag, now, events)
+                self._detect_posture(t, t_mean, lat, sag, bin_lat, bin_sag, now, events)
             if tracker.open and tracker.away_since is None and not presence.leaving:
-                pending = self.lateral.active or self.fidget.deciding
+                pending = self.lateral.undecided or self.fidget.deciding
                 for kind in self.prompts.due(t, pending):
                     events.append(Prompt(kind, t, now))
                     tracker.prompts.append(kind)
         return events
 
-    def _detect_posture(self, t: float, lat: float, sag: float, now: float, events: list[Event]) -> None:
+    def _detect_posture(self, t: float, t_mean: float, lat: float, sag: float,
+                        bin_lat: float, bin_sag: float, now: float, events: list[Event]) -> None:
+        """lat and sag smoothed (for the thresholds of excursions and postures);
+        bin_lat and bin_sag as the 0.1 s bin gave them (for the fidget's speed,
+        which smoothing would blunt: a brief 20 mm shift peaking at 49 mm/s
+        measured 35 mm/s through it, 41 mm/s through the bins alone)."""
         prompts = self.prompts
-        excursion = self.lateral.update(t, lat, now)
+        lateral, posture_detector = self.lateral, self.posture
+        # A lean or a perch is known from lean_min_s / posture_min_s on, long
+        # before it ends: its start restarts the stillness clock then.
+        lean_known = lateral.lean_detected_at is not None
+        posture_known = posture_detector.detected_at is not None
+        excursion = lateral.update(t, lat, now)
         if excursion is not None:
             events.append(excursion)
             prompts.movement(excursion.start)
             prompts.movement(excursion.end)
-        posture = self.posture.update(t, sag, now)
+        elif not lean_known and lateral.lean_detected_at is not None:
+            prompts.movement(lateral.start)
+        posture = posture_detector.update(t, sag, now)
         if posture is not None:
             events.append(posture)
             prompts.movement(posture.start)
             prompts.movement(posture.end)
-        fidget = self.fidget.update(t, lat * self._half_width, sag * self._half_depth, now, self.lateral.transitions)
+        elif not posture_known and posture_detector.kind is not None and posture_detector.detected_at is not None:
+            prompts.movement(posture_detector.start)
+        fidget = self.fidget.update(t_mean, bin_lat * self._half_width, bin_sag * self._half_depth, now,
+                                    self.lateral.transitions)
         if fidget is not None:
             events.append(fidget)
             prompts.movement(fidget.t)
@@ -287,9 +333,9 @@ class Pipeline:
 
     def _fault_started(self, started: list[tuple[int, float]]) -> None:
         first = min(start for _, start in started)
-        # Whatever began after the fault did is its artefact, not the person.
-        self.lateral.discard_since(first)
-        self.posture.discard_since(first)
+        # Whatever began after the fault did (or just before) is its artefact, not the person.
+        self.lateral.discard_since(first - _FAULT_LOOKBACK_S)
+        self.posture.discard_since(first - _FAULT_LOOKBACK_S)
         self.fidget.drop_pending_since(first - self._guard)
         self.fidget.restart()
         total = sum(self._held)
@@ -307,17 +353,25 @@ class Pipeline:
             if self._all_fault_since is None:
                 self._all_fault_since = max(c.start for c in faults.channels if c.start is not None)
             if self.session_tracker.open and t - self._all_fault_since >= self._fault_session_s:
-                session = self.session_tracker.abandon(self._all_fault_since)
-                if session is not None:
-                    self.sessions.append(session)
-                self.prompts.session_ended()
-                self.presence.reset()
-                self.lateral.discard()
-                self.posture.kind = None
+                self._data_stopped(self._all_fault_since)
             return None
         self._all_fault_since = None
         healthy = sum(self._held[i] for i in range(4) if not faults.faulted[i])
         return healthy / self._healthy_share
+
+    def _data_stopped(self, when: float) -> None:
+        """No usable data for fault_session_s inside a session: it ends at
+        `when`, without a break (nobody knows what happened meanwhile)."""
+        session = self.session_tracker.abandon(when)
+        if session is not None:
+            self.sessions.append(session)
+        self.prompts.session_ended()
+        self.presence.reset()
+        self.lateral.discard()
+        self.posture.kind = None
+        self.fidget.drop_pending_since(-math.inf)
+        self.fidget.restart()
+        self._after_outage = True
 
     def _track_zero(self, dt: float, c0: float, c1: float, c2: float, c3: float) -> None:
         if dt <= 0.0 or dt > 1.0:

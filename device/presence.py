@@ -28,6 +28,11 @@ class Presence:
         self._away_hold = detect.away_hold_s
 
     @property
+    def arriving_since(self) -> float | None:
+        """Away, but the load has reached seated_kg at this time and the hold is running."""
+        return self._crossed_at if not self.seated else None
+
+    @property
     def leaving(self) -> bool:
         """Seated, but the load has dropped below away_kg and the hold is running."""
         return self.seated and self._crossed_at is not None

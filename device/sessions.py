@@ -42,8 +42,17 @@ class SessionTracker:
     def stood_up(self, t: float) -> None:
         self.away_since = t
 
-    def check_break(self, t: float) -> Session | None:
-        """At time t: if the absence has lasted break_min_s, end the session and return it."""
+    def check_break(self, t: float, returning_at: float | None = None) -> Session | None:
+        """At time t: if the absence has lasted break_min_s, end the session and return it.
+
+        returning_at: the load reached seated_kg again at this time and the
+        sit hold is still running. If that was within break_min_s of standing
+        up, the absence may yet be a short one (it is measured from stand to
+        sit, crossing to crossing): the decision waits for the hold.
+        """
+        if returning_at is not None and self.away_since is not None \
+                and returning_at - self.away_since < self._break_min_s:
+            return None
         if self.away_since is not None and self.start is not None and t - self.away_since >= self._break_min_s:
             session = Session(self.start, self.away_since, tuple(self.prompts))
             self.breaks += 1

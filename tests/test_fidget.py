@@ -74,3 +74,26 @@ def test_breathing_and_sway_are_not_fidgets():
     raw = np.round(np.asarray(CAL.offset) + kg * np.asarray(CAL.counts_per_kg)).astype(np.int64)
     events, _ = run(t, raw)
     assert not of_type(events, "fidget")
+
+
+def _sagittal_shifts(rate, mm, seconds, t_offset=0.0, shifts=6):
+    """Seated, then `shifts` moves of `mm` forward and back, each over `seconds`."""
+    s = seated(rate)
+    for k in range(shifts):
+        s.ramp(seconds + 8, 60, sag=(mm / 200.0) * ((k + 1) % 2), ramp_s=seconds)
+    t, raw = s.frames(noise_counts=400, seed=int(rate * 10))
+    return t + t_offset, raw
+
+
+@pytest.mark.parametrize("rate, t_offset", [
+    (80, 0.0),       # t = k / 80: every eighth frame on a bin edge
+    (10, 0.0),
+    (10, 0.05),      # every frame exactly on a bin edge
+    (10.4, 0.0),     # an oscillator 4% fast: now and then two frames in a bin
+    (9.7, 0.0),
+])
+def test_the_speed_threshold_does_not_depend_on_the_frame_rate_or_phase(rate, t_offset):
+    slow = run(*_sagittal_shifts(rate, mm=35, seconds=1.0, t_offset=t_offset))[0]     # 35 mm/s
+    brisk = run(*_sagittal_shifts(rate, mm=45, seconds=1.0, t_offset=t_offset))[0]    # 45 mm/s
+    assert of_type(slow, "fidget") == []
+    assert len(of_type(brisk, "fidget")) == 6

@@ -58,3 +58,16 @@ def test_absence_just_under_a_minute_is_not_a_break():
     s = Signal(10).hold(1).ramp(600, 60).ramp(58.0, 0).ramp(600, 60)
     _, pipeline = run(*s.frames(noise_counts=100))
     assert len(pipeline.sessions) == 1 and pipeline.session_tracker.breaks == 0
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+@pytest.mark.parametrize("absence_s, breaks", [(58.6, 0), (59.6, 0), (60.4, 1)])
+def test_an_absence_is_measured_from_standing_up_to_sitting_down(rate, absence_s, breaks):
+    # The sit hold (1.5 s) runs after the load is back: an absence of 59.6 s
+    # must not turn into a break while that hold is still running.
+    s = Signal(rate).hold(1).ramp(600, 60, ramp_s=0.01).ramp(absence_s, 0, ramp_s=0.01).ramp(300, 60, ramp_s=0.01)
+    events, pipeline = run(*s.frames(noise_counts=100))
+    stand, sit = of_type(events, "stand")[0], of_type(events, "sit")[1]
+    assert sit.t - stand.t == pytest.approx(absence_s, abs=0.15)
+    assert pipeline.session_tracker.breaks == breaks
+    assert len(pipeline.sessions) == 1 + breaks

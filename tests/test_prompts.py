@@ -120,3 +120,30 @@ def test_resumed_session_ends_at_the_last_heartbeat_when_nobody_is_back():
     (session,) = pipeline.sessions
     assert session.end == -10 and pipeline.session_tracker.breaks == 1
     assert not of_type(events, "prompt")
+
+
+def _move_minutes(events):
+    sit = of_type(events, "sit")[0].t
+    return [round((e.t - sit) / 60, 1) for e in of_type(events, "prompt") if e.kind == "move"]
+
+
+def test_a_long_still_lean_is_nudged_twenty_minutes_after_it_began():
+    # The lean is known 10 s after it starts; from then on it is no movement
+    # still being told apart, so the nudge is due 20 min after its start.
+    s = Signal(10).hold(1).ramp(60, 60, ramp_s=0.5).ramp(25 * 60, 60, lat=-0.25, ramp_s=0.5).ramp(4 * 60, 60, ramp_s=0.5)
+    events, _ = run(*s.frames(noise_counts=100))
+    assert of_type(events, "lean")
+    assert _move_minutes(events)[0] == pytest.approx(21.0, abs=0.1)
+
+
+def test_a_perch_restarts_the_stillness_clock_as_soon_as_it_is_known():
+    # Perched from minute 15 to 25 (known at 15.5): no nudge at 20; the next
+    # is 20 min after the perch ended.
+    # Slow shifts (8 mm/s), so neither is a fidget that would restart it anyway.
+    s = Signal(10).hold(1).ramp(15 * 60, 60, ramp_s=0.5).ramp(10 * 60, 60, sag=0.4, ramp_s=10)
+    s.ramp(25 * 60, 60, ramp_s=10)
+    events, _ = run(*s.frames(noise_counts=100))
+    (perch,) = of_type(events, "perch")
+    moves = _move_minutes(events)
+    assert 20.0 not in moves
+    assert moves[0] == pytest.approx(45.0, abs=0.1)
