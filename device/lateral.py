@@ -1,9 +1,11 @@
 """Lateral excursions (SPEC section 3): sustained leans and brief twists / reaches.
 
 An excursion starts when |lat| >= lean_start and ends when |lat| < lean_end
-has held lean_end_hold_s; its end is when |lat| fell below lean_end. Lasting
-lean_min_s or more it is a lean (side = sign of its mean lat); shorter with a
-peak |lat| of twist_peak or more it is a twist.
+has held lean_end_hold_s: its end is the moment that hold is complete (as
+the SPEC's example report has it: a twist is known at its end), so it lasts
+from the start to lean_end_hold_s after |lat| fell back. Lasting lean_min_s
+or more it is a lean (side = sign of its mean lat); shorter with a peak
+|lat| of twist_peak or more it is a twist.
 """
 
 from __future__ import annotations
@@ -76,23 +78,21 @@ class LateralDetector:
             self._count += 1
             if size > self.peak:
                 self.peak = size
-            if self.lean_detected_at is None and t - start >= self._lean_min:
-                self.lean_detected_at = now
-            return None
-        if self._below_since is None:
+        elif self._below_since is None:
             self._below_since = t
             self._note_transition(t)
-            if self.lean_detected_at is None and t - start >= self._lean_min:
-                self.lean_detected_at = now
         elif t - self._below_since >= self._end_hold:
-            return self._finish(self._below_since, now)
+            return self._finish(self._below_since + self._end_hold, now)
+        if self.lean_detected_at is None and t - start >= self._lean_min:
+            # It has lasted lean_min_s and has not ended: a lean, whatever follows.
+            self.lean_detected_at = now
         return None
 
     def cut(self, t: float, now: float) -> Lean | Twist | None:
         """The person stood up at t: a lean ends there; a shorter excursion was part of standing up."""
         if self.start is None:
             return None
-        end = self._below_since if self._below_since is not None else t
+        end = t if self._below_since is None else min(t, self._below_since + self._end_hold)
         if end - self.start >= self._lean_min:
             return self._finish(end, now)
         self.discard()

@@ -916,11 +916,15 @@ class _TruthFinder:
         for start, _ in starts:
             if start < cursor:
                 continue
-            end = next((c for c, e in lows if c > start and (e - c >= d.lean_end_hold_s or (closed and e >= b))), None)
-            if end is None:
+            low = next(((c, e) for c, e in lows if c > start and (e - c >= d.lean_end_hold_s or (closed and e >= b))),
+                       None)
+            if low is None:
                 if not closed:
                     break  # still going when the recording ends: not (yet) an event
                 end = b  # standing up ends it
+            else:
+                # It ends once |lat| has stayed below lean_end for the hold (or at the stand).
+                end = low[0] + d.lean_end_hold_s if low[1] - low[0] >= d.lean_end_hold_s else b
             cursor = end
             inside = (t >= start) & (t <= end)
             times, values = t[inside], lat[inside]
@@ -987,8 +991,8 @@ def ground_truth(trajectory: Trajectory, detect: Detect | None = None, breaks: B
       break_min_s or more, or the last stand when the recording ends away;
       end=None if seated at the end. prompts=().
     - leans / twists: while seated, |lat| >= lean_start starts an excursion;
-      it ends where |lat| < lean_end begins and then holds 2 s (or at the
-      stand). >= lean_min_s is a lean; shorter with peak |lat| >=
+      it ends once |lat| < lean_end has held 2 s, at the end of that hold (or
+      at the stand). >= lean_min_s is a lean; shorter with peak |lat| >=
       twist_peak a twist; side = sign of the mean lat. An excursion still
       open when the recording ends is left out.
     - perches / slumps: sag >= 0.30 (<= -0.30) while seated, dips shorter

@@ -239,10 +239,10 @@ def test_truth_of_a_scripted_hour():
     truth = Simulation(office_hour()).truth
     (lean,) = truth.leans
     assert (lean.side, lean.peak) == ("left", pytest.approx(0.30, abs=1e-6))
-    assert 20.0 < lean.end - lean.start < 25.0
+    assert 22.0 < lean.end - lean.start < 27.0      # the 2 s end hold included (SPEC)
     (twist,) = truth.twists
     assert twist.side == "right" and twist.peak == pytest.approx(0.40, abs=0.005)
-    assert twist.end - twist.start < 3.0
+    assert twist.end - twist.start < 5.0
     assert [p.type for p in truth.perches + truth.slumps] == ["perch", "slump"]
     assert 60.0 <= truth.perches[0].end - truth.perches[0].start < 61.0
     # The fidget and the quick moves into and out of the perch; not the slow slump.
@@ -323,8 +323,8 @@ def test_random_day_is_a_plausible_office_day(days):
 
 def test_random_day_keeps_clear_of_the_detection_boundaries(days):
     for seed, (day, truth) in days.items():
-        assert all(lean.end - lean.start >= 13.0 for lean in truth.leans), seed
-        assert all(t.end - t.start <= 7.0 and t.peak >= 0.33 for t in truth.twists), seed
+        assert all(lean.end - lean.start >= 15.0 for lean in truth.leans), seed
+        assert all(t.end - t.start <= 9.0 and t.peak >= 0.33 for t in truth.twists), seed
         assert all(p.end - p.start >= 40.0 for p in truth.perches + truth.slumps), seed
         # Every scripted excursion and posture made it into the truth: none near a boundary.
         assert len(truth.leans) == sum(m.kind == "lean" for m in day.moves) // 2, seed
