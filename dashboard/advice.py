@@ -9,7 +9,9 @@ own (tests/test_advice.py checks that no run of seven words is copied).
 - `RED_FLAGS`: the warning signs, with stable keys for the diary checkboxes.
 - `ADVICE_FOR_EVENT`: for each event kind the dashboard shows, the section to
   link to and a one-line nudge.
-- `advice_for_now(...)`: one piece of advice for the present moment.
+- `advice_for_now(...)`: one piece of advice for the present moment (just sat
+  down, seated a while, break due, overdue, leaning, twisting, still for
+  long, up for a moment, away).
 
 This is general self-care advice, not a diagnosis (see `DISCLAIMER`).
 """
@@ -43,11 +45,13 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class RedFlag:
-    """A warning sign that needs medical help. `key` is stable: the diary stores it."""
+    """A warning sign that needs medical help. `key` is stable: the diary stores it;
+    `short` names it in a few words (the diary's banner)."""
 
     key: str
     label: str
     action: str
+    short: str = ""
 
 
 class Advice(NamedTuple):
@@ -62,17 +66,19 @@ DISCLAIMER = (
     "If a red flag applies to you, get medical help instead of reading on."
 )
 
-_EMERGENCY = "Call emergency services or go to an emergency department now."
-_TODAY = "See a doctor today; don't wait to see if it passes."
+# The guide lists its red flags under one heading, "requiring immediate
+# attention", and makes no emergency distinction between them: one
+# instruction for all. (Unexplained weight loss is in the guide's list of
+# signs to seek medical attention for.)
+SEEK_HELP = "Get medical attention promptly; don't wait to see if it passes."
 
 RED_FLAGS: tuple[RedFlag, ...] = (
-    RedFlag("leg_numbness", "Numbness or weakness in one or both legs", _EMERGENCY),
-    RedFlag("bladder_bowel", "Losing control of your bladder or bowels", _EMERGENCY),
-    RedFlag("after_trauma", "Spasms that began after a fall, crash or hard blow", _TODAY),
-    RedFlag("fever", "A fever together with back spasms", _TODAY),
-    RedFlag("pain_unrelieved", "Severe pain that no change of position eases", _TODAY),
-    RedFlag("weight_loss", "Weight loss you can't explain",
-            "Book a doctor's appointment soon, and mention the back spasms."),
+    RedFlag("leg_numbness", "Numbness or weakness in one or both legs", SEEK_HELP, "numb or weak legs"),
+    RedFlag("bladder_bowel", "Losing control of your bladder or bowels", SEEK_HELP, "bladder or bowel control"),
+    RedFlag("after_trauma", "Spasms that began after a fall, crash or hard blow", SEEK_HELP, "after a fall or blow"),
+    RedFlag("fever", "A fever together with back spasms", SEEK_HELP, "fever"),
+    RedFlag("pain_unrelieved", "Severe pain that no change of position eases", SEEK_HELP, "pain no position eases"),
+    RedFlag("weight_loss", "Weight loss you can't explain", SEEK_HELP, "unexplained weight loss"),
 )
 
 
@@ -105,8 +111,8 @@ SECTIONS: tuple[Section, ...] = (
                  "Forcing it now can add pain or cause an injury. Wait until the muscle lets go, "
                  "then stretch gently."),
             Item("Back at your desk, sit with back support and take breaks more often.",
-                 "Avoid whatever set the spasm off. If spasms are severe or keep returning, "
-                 "talk to a doctor before your usual routine."),
+                 "Avoid whatever set the spasm off. If spasms are severe or keep coming back, "
+                 "talk to a doctor before you go back to your usual routine."),
         ),
     ),
     Section(
@@ -165,12 +171,31 @@ SECTIONS: tuple[Section, ...] = (
                  "To the window, the kitchen or the printer: anywhere counts."),
             Item("Never let 60 minutes pass without moving.",
                  "Longer than that is a known spasm trigger."),
-            Item("Move a little while you sit.",
-                 "Shift your weight from one side to the other and roll your shoulders."),
             Item("Work at a sit-stand desk when you can.",
                  "Change between sitting and standing through the day."),
             Item("Take phone calls on your feet.",
                  "Stand or walk while you talk."),
+        ),
+    ),
+    Section(
+        id="in-chair-movement",
+        title="Moving while you sit (fidgets)",
+        summary="Small movements in the chair rest your back muscles in turns; they add to breaks, "
+                "they don't replace them.",
+        items=(
+            Item("Move a little while you sit.",
+                 "Shift your weight from one side to the other and roll your shoulders now and then."),
+            Item("The cushion counts these small shifts as fidgets.",
+                 "A fidget is a quick move of your weight on the seat. A few an hour is ordinary "
+                 "in-chair movement."),
+            Item("Very still for a long time? That is what the move nudge is for.",
+                 "Without any movement the muscles get no rest. After 20 minutes of complete "
+                 "stillness the cushion chirps once: shift your weight, roll your shoulders."),
+            Item("A lot of shifting can mean the seat isn't working for you.",
+                 "If your fidget count climbs, check your lower-back support and seat height, "
+                 "and stand up for a minute."),
+            Item("Shifting in the seat is no substitute for standing up.",
+                 "Stand every 30-45 minutes as well."),
         ),
     ),
     Section(
@@ -238,9 +263,10 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         id="red-flags",
-        title="Red flags: get help now",
-        summary="Any of these with back spasms needs medical help now, not self-care.",
-        items=tuple(Item(flag.label, flag.action) for flag in RED_FLAGS),
+        title="Red flags: get medical attention promptly",
+        summary="If any of these comes with your back spasms, get medical attention promptly "
+                "instead of relying on self-care; don't wait to see if it passes.",
+        items=tuple(Item(flag.label) for flag in RED_FLAGS),
         urgent=True,
     ),
     Section(
@@ -282,9 +308,10 @@ SECTIONS: tuple[Section, ...] = (
                  "The cushion would rather miss a lean or a fidget than report a false one."),
             Item("Check the cable to the corner named in the fault.",
                  "Power the Pi off first, then reseat the connector at both ends."),
-            Item("If it comes back, follow hardware/troubleshooting.md.",
-                 "It goes from symptom (a channel that never answers, or reads a fixed or "
-                 "extreme value) to cause and fix."),
+            Item("If it keeps coming back, work through the troubleshooting guide.",
+                 "It comes with the cushion's hardware instructions and goes from symptom (a channel "
+                 "that never answers, or reads a fixed or extreme value) to cause and fix. The Device "
+                 "page shows which corner failed, when, for how long and why."),
             Item("A short fault doesn't end your sitting session.",
                  "One under 30 seconds doesn't count as standing up, so break reminders carry on."),
         ),
@@ -307,7 +334,7 @@ ADVICE_FOR_EVENT: Mapping[str, Advice] = MappingProxyType({
                         "Time to stand up: walk for a couple of minutes and refill your water."),
     "break_overdue": Advice("movement",
                             "You've been sitting too long in one go: get up now and take a short walk."),
-    "move": Advice("movement",
+    "move": Advice("in-chair-movement",
                    "You've been very still: shift your weight side to side and roll your shoulders."),
     "lean": Advice("desk",
                    "You leaned to one side for a while: bring your screen and the things you "
@@ -316,9 +343,9 @@ ADVICE_FOR_EVENT: Mapping[str, Advice] = MappingProxyType({
                     "Turn your chair or stand up to reach things, rather than twisting in the seat."),
     "perch": Advice("posture", "You sat on the front edge: slide back and let the backrest carry you."),
     "slump": Advice("posture", "You sank back in the seat: sit up tall with your lower back supported."),
-    "fidget": Advice("posture",
-                     "A lot of shifting can mean you're uncomfortable: check your back support, "
-                     "or stand up for a minute."),
+    "fidget": Advice("in-chair-movement",
+                     "Small shifts are good for you; a lot of them can mean you're uncomfortable: "
+                     "check your back support, or stand up for a minute."),
     "long_session": Advice("movement",
                            "That was a long spell in the chair: aim to stand every 30-45 minutes."),
     "fault": Advice("cushion-faults",
@@ -327,22 +354,32 @@ ADVICE_FOR_EVENT: Mapping[str, Advice] = MappingProxyType({
 })
 
 
+# For someone who has been seated a while and has nothing more pressing to hear.
 GENERAL_TIPS: tuple[Advice, ...] = (
     Advice("hydration", "Keep a glass of water within reach and sip through the day."),
     Advice("posture", "Check your feet: both flat on the floor, or on a footrest."),
     Advice("desk", "If you catch yourself leaning in to read, raise the screen to eye level."),
     Advice("movement", "Take your next phone call standing up."),
-    Advice("exercises", "Try a gentle seated twist: turn slowly each way and hold 15-20 seconds."),
+    Advice("in-chair-movement", "Now and then, shift your weight from side to side and roll your shoulders."),
     Advice("posture", "Let your elbows rest at about 90 degrees while you type."),
-    Advice("why", "A minute on your feet now spares the muscles that have been holding you still."),
+    Advice("posture", "Is your lower back supported? A cushion or a rolled towel keeps its curve."),
 )
+
+JUST_SAT_MIN = 2.0  # for this long after sitting down, settling in is what matters
+JUST_SAT = Advice("posture", "Settling in? Sit all the way back so the backrest carries you, "
+                             "with both feet flat on the floor.")
+UP = Advice("movement", "Stay on your feet a little longer and walk a few steps: "
+                        "it only counts as a break after a minute or so.")
+AWAY = Advice("hydration", "While you're away, drink a glass of water. When you sit down again, "
+                           "sit all the way back.")
 
 
 @dataclass(frozen=True, slots=True)
 class Moment:
     """What the dashboard knows about the present moment.
 
-    seated: someone is on the cushion. break_due / break_overdue: that prompt is
+    seated: someone is on the cushion. up: not seated, but the session goes on
+    (stood up for less than a break). break_due / break_overdue: that prompt is
     active (the break has not been taken yet). leaning: "left", "right" or None.
     twisted_recently: a twist was reported in the last few minutes. posture:
     "perch", "slump" or None. still_minutes: minutes since the last movement.
@@ -350,6 +387,7 @@ class Moment:
     """
 
     seated: bool = True
+    up: bool = False
     break_due: bool = False
     break_overdue: bool = False
     leaning: str | None = None
@@ -366,18 +404,20 @@ class Moment:
 
 
 def advice_for_now(state: Moment | Mapping[str, object] | None = None, /, *,
-                   still_after_min: float = 20.0, tip: int = 0, **fields: object) -> Advice:
+                   still_after_min: float = 20.0, tip: int | None = None, **fields: object) -> Advice:
     """Pick one piece of advice for the present moment.
 
     `state` is a `Moment`, a dict of its fields, or nothing; keyword arguments
     add to or override it (`advice_for_now(seated=True, leaning="left")`).
     Unknown fields raise TypeError, bad values ValueError.
 
-    Priority: away from the cushion (use the break); a break due or overdue
-    (what to do on it); a recent twist; a lean (chair and desk set-up); a perch
-    or slump (posture); stillness of `still_after_min` minutes or more (the
-    cushion's `still_min`; a seated weight shift); otherwise general tip number
-    `tip` (any int: the dashboard can pass a counter or the day of the year).
+    Priority: up for a moment (stay up: it becomes a break) or away (water,
+    then sit back); a break overdue or due (what to do on it); a recent twist;
+    a lean (chair and desk set-up); a perch or slump (posture); stillness of
+    `still_after_min` minutes or more (the cushion's `still_min`; a seated
+    weight shift); just sat down (settle in well); otherwise one of
+    GENERAL_TIPS: number `tip` if given, else one per ten minutes seated, so
+    the tip stays put for a while and changes during a long session.
     """
     if isinstance(state, Moment):
         moment = replace(state, **fields)
@@ -385,11 +425,11 @@ def advice_for_now(state: Moment | Mapping[str, object] | None = None, /, *,
         moment = Moment(**{**dict(state or {}), **fields})
 
     if not moment.seated:
-        return Advice("hydration", "While you're up, refill your water and walk a little further.")
+        return UP if moment.up else AWAY
     if moment.break_due or moment.break_overdue:
         sat = int(moment.sitting_minutes)
         if moment.break_overdue:
-            lead = f"You've been sitting {sat} minutes" if sat >= 1 else "Your break is overdue"
+            lead = f"You've been sitting {_minutes_text(sat)}" if sat >= 1 else "Your break is overdue"
             return Advice("movement", f"{lead}: stand up now, walk for a few minutes and drink some water.")
         return Advice("movement",
                       "Break time: stand up, walk for a couple of minutes and refill your water on the way.")
@@ -406,6 +446,16 @@ def advice_for_now(state: Moment | Mapping[str, object] | None = None, /, *,
         return Advice("posture", "You've sunk back in the seat: sit up tall, lower back against the "
                                  "support, feet flat.")
     if moment.still_minutes >= still_after_min:
-        return Advice("movement", f"You haven't moved for {int(moment.still_minutes)} minutes: shift your "
-                                  "weight from side to side and roll your shoulders a few times.")
-    return GENERAL_TIPS[tip % len(GENERAL_TIPS)]
+        return Advice("in-chair-movement", f"You haven't moved for {int(moment.still_minutes)} minutes: shift "
+                                           "your weight from side to side and roll your shoulders a few times.")
+    if moment.sitting_minutes < JUST_SAT_MIN:
+        return JUST_SAT
+    index = int(moment.sitting_minutes // 10) if tip is None else tip
+    return GENERAL_TIPS[index % len(GENERAL_TIPS)]
+
+
+def _minutes_text(minutes: int) -> str:
+    """'75 minutes', or '3 h 25 min' once it is hours."""
+    if minutes < 120:
+        return f"{minutes} minutes"
+    return f"{minutes // 60} h {minutes % 60:02d} min"

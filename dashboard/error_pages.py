@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import BuildError
 
 from device.store import StoreError
 
@@ -17,8 +18,14 @@ def _respond(status: int, message: str):
         response = jsonify(error=message)
         response.status_code = status
         return response
+    back = None
+    if request.blueprint and request.blueprint not in ("now", "auth") and status < 500:
+        try:  # the page's own start: /trends after a bad /trends?end=, /diary after a bad form...
+            back = url_for(f"{request.blueprint}.show")
+        except BuildError:
+            back = None
     return render_template("error.html", status=status, title=_TITLES.get(status, "Error"),
-                           message=message), status
+                           message=message, back=back), status
 
 
 def _http_error(exc: HTTPException):

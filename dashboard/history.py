@@ -6,9 +6,11 @@ Definitions the pages share:
 - Time seated: the length of the sessions, short absences included (SPEC
   section 5), the part of each session inside the day. An open session runs
   to its last heartbeat.
-- Sessions, longest session and breaks count sessions by the day they
-  started; every session that ended was ended by a break (standing up for
-  `break_min_s` or more).
+- Sessions and the longest session count by the day a session started.
+- A break is an absence between two sessions of the same day (standing up
+  for `break_min_s` or more, then sitting down again). The time before the
+  day's first session and after its last (going home, the night) is not a
+  break, however long; a gap that crosses midnight is the night.
 - Break prompts: `break_due` and `break_overdue` prompts. A break prompt is
   skipped when another break prompt came later in the same session: the
   person sat on until the next reminder. The last one of a session that
@@ -118,14 +120,18 @@ def totals_for_days(store: Store, first: date, last: date) -> list[DayTotals]:
     a, b = local_midnight(first), local_midnight(last + timedelta(days=1))
     edges = [local_midnight(d).timestamp() for d in days] + [b.timestamp()]
 
+    previous_end = None
     for _sid, start, end, is_open, prompts in queries.session_spans(store, a, b):
+        if previous_end is not None and start > previous_end:
+            k = bisect.bisect_right(edges, previous_end) - 1
+            if 0 <= k < len(totals) and start < edges[k + 1]:
+                totals[k].breaks += 1  # sat down again the same day: that absence was a break
+        previous_end = None if is_open else end
         i = bisect.bisect_right(edges, start) - 1
         if 0 <= i < len(totals):
             day = totals[i]
             day.sessions += 1
             day.longest_s = max(day.longest_s, end - start)
-            if not is_open:
-                day.breaks += 1
             # Every break prompt but the session's last was followed by another reminder, not a break.
             day.breaks_skipped += max(0, sum(p in BREAK_PROMPTS for p in session_prompts(prompts)) - 1)
         j = max(i, 0)
@@ -251,9 +257,9 @@ def day_detail(store: Store, day: date, now: float | None = None) -> DayDetail:
         end = ts_of(row["end_wall"] or row["last_heartbeat_wall"])
         span = Span("session", max(start, detail.start), min(end, detail.end), open=is_open)
         detail.sessions.append(span)
-        if previous_end is not None and start > previous_end:
-            detail.breaks.append(Span("break", max(previous_end, detail.start), min(start, detail.end)))
-        previous_end = end
+        if previous_end is not None and detail.start <= previous_end < start:
+            detail.breaks.append(Span("break", previous_end, start))  # between two sessions of the day
+        previous_end = None if is_open else end
         detail.session_rows.append({
             "id": row["id"], "start": start, "end": end, "open": is_open, "duration_s": end - start,
             "prompts": row["prompts"], "start_wall": row["start_wall"], "end_wall": row["end_wall"],

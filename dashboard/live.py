@@ -13,11 +13,9 @@ from device.config import Config
 from device.store import Store
 
 from dashboard.advice import ADVICE_FOR_EVENT, advice_for_now
-from dashboard.formatting import channel, clock, count, duration, time_of_day
+from dashboard.formatting import channel, countdown, duration, plural, time_of_day, timer
 from dashboard.history import totals_for_days, ts_of
 
-NEXT_PROMPT_TEXT = {"break_due": "Break due in", "break_overdue": "Next break reminder in",
-                    "move": "Move nudge in"}
 # Events that restart the stillness clock (SPEC section 3: stillness nudge).
 _MOVEMENTS = ("sit", "fidget", "lean", "twist", "perch", "slump", "prompt")
 TWIST_RECENT_S = 300.0
@@ -49,8 +47,8 @@ def _faults(value) -> list[str]:
     return channels
 
 
-def _still_minutes(store: Store, now: datetime, sitting_s: float) -> tuple[float, bool]:
-    """Minutes since the last movement in this session, and whether a twist came lately."""
+def _still_seconds(store: Store, now: datetime, sitting_s: float) -> tuple[float, bool]:
+    """Seconds since the last movement in this session, and whether a twist came lately."""
     since = now.timestamp() - sitting_s
     twisted = False
     for row in store.events_between(now - timedelta(hours=2), now + timedelta(seconds=1), types=_MOVEMENTS):
@@ -64,7 +62,16 @@ def _still_minutes(store: Store, now: datetime, sitting_s: float) -> tuple[float
         if isinstance(end, (int, float)) and isinstance(start, (int, float)):
             t += end - start  # the end of a lean, perch or slump restarts the clock too
         since = max(since, t)
-    return max(0.0, (now.timestamp() - since) / 60), twisted
+    return max(0.0, now.timestamp() - since), twisted
+
+
+def _break_state(sitting: float, break_due_flag: bool, breaks) -> str:
+    """'none', 'due' or 'overdue': where this much continuous sitting stands against the break timings."""
+    if sitting >= breaks.overdue_after_min * 60:
+        return "overdue"
+    if break_due_flag or sitting >= breaks.break_after_min * 60:
+        return "due"
+    return "none"
 
 
 def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: datetime | None = None) -> dict:
@@ -72,20 +79,24 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     now = now or datetime.now().astimezone()
     row = store.live()
     (today,) = totals_for_days(store, now.date(), now.date())
+    breaks = config.breaks
     view: dict = {
         "has_live": row is not None, "stale": True, "age_s": None, "updated": "never",
         "status": "unknown", "status_text": "No live data yet",
-        "sitting_s": None, "sitting_text": "—", "next_prompt_kind": None, "next_prompt_text": "",
-        "progress": 0.0, "break_due": False, "dot": None, "lean": None, "lean_text": "—",
+        "sitting_s": None, "sitting_text": "—", "next_prompt_kind": None,
+        "break_state": "none", "break_text": "", "move_text": "", "banner_text": "",
+        "progress": 0.0, "progress_label": f"Sitting time towards the {breaks.break_after_min:g}-minute break",
+        "break_due": False, "dot": None, "lean": None, "lean_text": "—",
         "posture": None, "posture_text": "—", "fidget_text": "—", "faults": [], "fault_text": "", "muted_text": "",
         "total_kg": None,
         "today_seated": duration(today.seated_s), "today_longest": duration(today.longest_s),
-        "today_breaks": f"{today.breaks} / {today.break_prompts}",
+        "today_breaks": plural(today.breaks, "break"),
+        "today_prompts": plural(today.break_prompts, "break reminder"),
     }
     if row is None:
         view["stale_text"] = ("The cushion's daemon has not written anything yet. "
                               "Once it runs, this page shows the live state.")
-        view["advice"] = _advice(advice_for_now(seated=False, tip=now.timetuple().tm_yday))
+        view["advice"] = _advice(advice_for_now(seated=False))
         view["advice"]["text"] = "Nothing to say yet: no live data."
         return view
 
@@ -105,28 +116,39 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     view["status_text"] = {"seated": "Seated", "up": "Up for a moment",
                            "away": "Away from the cushion"}[view["status"]]
     view["sitting_s"] = sitting if in_session else None
-    view["sitting_text"] = clock(sitting) if in_session else "—"
+    view["sitting_text"] = timer(sitting) if in_session else "—"
     view["break_due"] = bool(row["break_due"])
 
-    breaks = config.breaks
     kind = row["next_prompt_kind"]
     in_s = row["next_prompt_in_s"]
+    view["next_prompt_kind"] = kind
+    state = _break_state(sitting, view["break_due"], breaks) if in_session else "none"
+    view["break_state"] = state
+    still_s, twisted = _still_seconds(store, now, sitting) if seated else (0.0, False)
     if view["status"] == "up":
-        view["next_prompt_text"] = f"Stay up {duration(breaks.break_min_s)} and it counts as a break"
-    elif view["break_due"]:
-        view["next_prompt_text"] = "Break due now"
-        if kind in NEXT_PROMPT_TEXT and in_s is not None:
-            view["next_prompt_text"] += f"; next reminder in {clock(in_s)}"
-    elif seated and kind in NEXT_PROMPT_TEXT and in_s is not None:
-        view["next_prompt_kind"] = kind
-        view["next_prompt_text"] = f"{NEXT_PROMPT_TEXT[kind]} {clock(in_s)}"
-    elif not seated:
-        view["next_prompt_text"] = "The break clock restarts when you sit down"
+        view["break_text"] = f"Stay up {duration(breaks.break_min_s)} and it counts as a break"
+    elif not in_session:
+        view["break_text"] = "The break clock starts when you sit down"
+    elif state == "overdue":
+        view["break_text"] = f"Break overdue: {timer(sitting)} without a break"
+        if kind == "break_overdue" and in_s is not None:
+            view["break_text"] += f"; next reminder in {countdown(in_s)}"
+        view["banner_text"] = f"Break overdue: you've been sitting {timer(sitting)}. Stand up now and walk for a few minutes."
+    elif state == "due":
+        overdue_in = breaks.overdue_after_min * 60 - sitting
+        view["break_text"] = f"Break due now; overdue in {countdown(overdue_in)}"
+        view["banner_text"] = "Break due: stand up and walk for a few minutes."
+    else:
+        due_in = in_s if kind == "break_due" and in_s is not None else breaks.break_after_min * 60 - sitting
+        view["break_text"] = f"Break due in {countdown(due_in)}"
+    if seated and state == "none":  # with a break due, standing up is the message
+        move_in = in_s if kind == "move" and in_s is not None else breaks.still_min * 60 - still_s
+        if kind in ("break_due", "break_overdue") and in_s is not None:
+            move_in = max(move_in, in_s)  # the daemon's next prompt is the break: the nudge is no sooner
+        view["move_text"] = (f"Move nudge in {countdown(move_in)} if you keep still" if move_in > 0
+                             else "Move nudge due: shift your weight")
     if in_session:
-        if kind in ("break_due", "break_overdue") and in_s is not None and sitting + in_s > 0:
-            view["progress"] = min(1.0, sitting / (sitting + max(0.0, in_s)))
-        else:
-            view["progress"] = min(1.0, sitting / (breaks.break_after_min * 60))
+        view["progress"] = min(1.0, sitting / (breaks.break_after_min * 60))
 
     detect = config.detect
     lat, sag = row["lat"], row["sag"]
@@ -138,19 +160,20 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     if seated and lat is not None:
         if abs(lat) >= detect.lean_start:
             view["lean"] = "right" if lat > 0 else "left"
-            view["lean_text"] = f"Leaning {view['lean']} ({abs(lat) * 50 + 50:.0f}/{50 - abs(lat) * 50:.0f})"
+            view["lean_text"] = f"Leaning {view['lean']}: {_split(lat)}"
         else:
-            view["lean_text"] = "Centred"
+            view["lean_text"] = f"Centred: {_split(lat)}"
     if seated and sag is not None:
         if sag >= detect.perch_sag:
             view["posture"] = "perch"
         elif sag <= detect.slump_sag:
             view["posture"] = "slump"
-        if view["posture"] and view["lean_text"] == "Centred":
-            view["lean_text"] = "Centred side to side"
-    view["posture_text"] = {"perch": "On the front edge", "slump": "Sunk back"}.get(view["posture"], "—")
+    if seated and sag is not None:
+        view["posture_text"] = {"perch": "Perching on the front edge", "slump": "Slumped, sunk back"}.get(
+            view["posture"], "Sitting back: neither perched nor slumped")
     rate = row["fidgets_per_10min"]
-    view["fidget_text"] = "—" if rate is None or not seated else f"{count(rate)} in the last 10 min"
+    view["fidget_text"] = ("—" if rate is None or not seated
+                           else f"{plural(rate, 'small shift')} of your weight in the last 10 min")
     view["total_kg"] = row["total_kg"]
 
     view["faults"] = _faults(row["faults"])
@@ -162,15 +185,18 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     if view["faults"] and not seated:
         view["advice"] = _advice(ADVICE_FOR_EVENT["fault"])
         return view
-    still, twisted = _still_minutes(store, now, sitting) if seated else (0.0, False)
-    overdue = view["break_due"] and sitting >= breaks.overdue_after_min * 60
     advice = advice_for_now(
-        seated=seated, break_due=view["break_due"] and not overdue, break_overdue=overdue,
+        seated=seated, up=view["status"] == "up", break_due=state == "due", break_overdue=state == "overdue",
         leaning=view["lean"], twisted_recently=twisted, posture=view["posture"],
-        still_minutes=still, sitting_minutes=sitting / 60,
-        still_after_min=breaks.still_min, tip=now.timetuple().tm_yday)
+        still_minutes=still_s / 60, sitting_minutes=sitting / 60, still_after_min=breaks.still_min)
     view["advice"] = _advice(advice)
     return view
+
+
+def _split(lat: float) -> str:
+    """How the weight divides between the sides: '31% left, 69% right' (lat -1..1, positive right)."""
+    right = round(50 + lat * 50)
+    return f"{100 - right}% left, {right}% right of your weight"
 
 
 def _advice(advice) -> dict:

@@ -100,3 +100,14 @@ def post(client, url: str, data: dict | None = None, **kwargs):
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def visible(response_or_html) -> str:
+    """The page as a person reads it: tags, scripts and styles gone, entities decoded, spaces collapsed."""
+    import html
+    import re
+
+    page = response_or_html if isinstance(response_or_html, str) else text(response_or_html)
+    page = re.sub(r"<(script|style|title)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(page)).strip()

@@ -8,10 +8,13 @@ import pytest
 
 from dashboard.advice import (
     ADVICE_FOR_EVENT,
+    AWAY,
     DISCLAIMER,
     GENERAL_TIPS,
+    JUST_SAT,
     RED_FLAGS,
     SECTIONS,
+    UP,
     Moment,
     advice_for_now,
     section,
@@ -28,10 +31,10 @@ SECTION_IDS = {s.id for s in SECTIONS}
 def now_texts():
     """Every text advice_for_now can produce, over a grid of inputs."""
     grid = itertools.product(
-        (True, False), (False, True), (False, True), (None, "left", "right"), (False, True),
-        (None, "perch", "slump"), (0.0, 25.0), (0.0, 50.0, 75.0),
+        (True, False), (False, True), (False, True), (False, True), (None, "left", "right"), (False, True),
+        (None, "perch", "slump"), (0.0, 25.0), (0.0, 50.0, 75.0, 205.0),
     )
-    keys = ("seated", "break_due", "break_overdue", "leaning", "twisted_recently", "posture",
+    keys = ("seated", "up", "break_due", "break_overdue", "leaning", "twisted_recently", "posture",
             "still_minutes", "sitting_minutes")
     out = {advice_for_now(dict(zip(keys, values))) for values in grid}
     out |= {advice_for_now(tip=i) for i in range(len(GENERAL_TIPS))}
@@ -47,7 +50,7 @@ def all_texts():
             if item.detail:
                 texts.append(item.detail)
     for flag in RED_FLAGS:
-        texts += [flag.label, flag.action]
+        texts += [flag.label, flag.action, flag.short]
     texts += [a.text for a in ADVICE_FOR_EVENT.values()]
     texts += [a.text for a in GENERAL_TIPS]
     texts += [a.text for a in now_texts()]
@@ -114,12 +117,49 @@ def test_a_fault_points_to_the_device_note_not_health_advice():
     assert all(a.section != "cushion-faults" for k, a in ADVICE_FOR_EVENT.items() if k != "fault")
 
 
+def test_no_text_shows_a_repository_path():
+    """A person reads the advice, not the repository: no "hardware/troubleshooting.md" and the like."""
+    for text in all_texts():
+        assert not re.search(r"\b[\w-]+/[\w.-]+\.(md|py|toml|txt)\b", text), text
+
+
+def test_fidgets_and_move_nudges_link_to_a_section_about_moving_in_the_chair():
+    target = section(ADVICE_FOR_EVENT["fidget"].section)
+    assert target.id == "in-chair-movement" and "fidget" in target.title.lower()
+    assert ADVICE_FOR_EVENT["move"].section == "in-chair-movement"
+    text = " ".join([target.summary] + [i.text + " " + (i.detail or "") for i in target.items]).lower()
+    assert "shift your weight" in text and "roll your shoulders" in text
+
+
+def test_the_spasm_advice_reads_as_a_sentence():
+    detail = section("spasm-now").items[-1].detail
+    assert "talk to a doctor before you go back to your usual routine" in detail
+
+
 def test_the_red_flag_section_is_urgent_and_lists_every_red_flag():
     (urgent,) = [s for s in SECTIONS if s.urgent]
     assert urgent.id == "red-flags"
     texts = [item.text for item in urgent.items]
     for flag in RED_FLAGS:
         assert flag.label in texts
+
+
+def test_every_red_flag_says_the_same_thing_as_the_box_around_it():
+    """The guide puts all its red flags under "requiring immediate attention": one instruction for all,
+    and the box's heading and summary say it too (no "book an appointment soon" inside a "now" box)."""
+    (urgent,) = [s for s in SECTIONS if s.urgent]
+    actions = {flag.action for flag in RED_FLAGS}
+    assert len(actions) == 1
+    (action,) = actions
+    assert "medical attention promptly" in action.lower()
+    assert "medical attention promptly" in urgent.summary.lower() and "promptly" in urgent.title.lower()
+    for text in [action, urgent.title, urgent.summary] + [i.text for i in urgent.items]:
+        assert "soon" not in text.lower() and "appointment" not in text.lower(), text
+
+
+def test_every_red_flag_has_a_short_name():
+    shorts = [flag.short for flag in RED_FLAGS]
+    assert all(shorts) and len(set(shorts)) == len(shorts) and all(len(s) <= 25 for s in shorts)
 
 
 def test_red_flag_keys_are_stable():
@@ -184,7 +224,22 @@ def test_no_marketing_from_the_guide(word):
 # --- advice for the present moment ------------------------------------------
 
 def test_away_from_the_cushion_suggests_using_the_break():
-    assert advice_for_now(seated=False, break_due=True, leaning="left").section == "hydration"
+    assert advice_for_now(seated=False, break_due=True, leaning="left") == AWAY
+    assert AWAY.section == "hydration"
+
+
+def test_up_for_a_moment_is_told_to_stay_up_until_it_is_a_break():
+    got = advice_for_now(seated=False, up=True, sitting_minutes=50)
+    assert got == UP and "break" in got.text and got.section == "movement"
+
+
+def test_just_sat_down_is_told_to_settle_in_not_to_get_up():
+    """Ten seconds after sitting down, no advice to stand up or take a minute on your feet."""
+    got = advice_for_now(sitting_minutes=10 / 60)
+    assert got == JUST_SAT and got.section == "posture"
+    assert "sit all the way back" in got.text.lower()
+    for word in ("stand", "on your feet", "walk", "break"):
+        assert word not in got.text.lower()
 
 
 def test_a_due_break_beats_everything_seated():
@@ -197,6 +252,7 @@ def test_a_due_break_beats_everything_seated():
 def test_an_overdue_break_says_how_long_you_have_sat():
     got = advice_for_now(break_overdue=True, sitting_minutes=75.4)
     assert got.section == "movement" and "75 minutes" in got.text
+    assert "3 h 25 min" in advice_for_now(break_overdue=True, sitting_minutes=205).text
     assert "overdue" in advice_for_now(break_overdue=True).text
 
 
@@ -218,15 +274,22 @@ def test_perch_and_slump_point_to_posture():
 
 
 def test_long_stillness_asks_for_a_weight_shift():
-    got = advice_for_now(still_minutes=22)
-    assert got.section == "movement" and "weight" in got.text
-    assert advice_for_now(still_minutes=12, still_after_min=10).section == "movement"
+    got = advice_for_now(still_minutes=22, sitting_minutes=30)
+    assert got.section == "in-chair-movement" and "weight" in got.text
+    assert advice_for_now(still_minutes=12, still_after_min=10, sitting_minutes=30).section == "in-chair-movement"
 
 
-def test_otherwise_a_general_tip_that_the_caller_can_rotate():
-    assert advice_for_now() == GENERAL_TIPS[0]
-    assert advice_for_now(still_minutes=5, sitting_minutes=30) == GENERAL_TIPS[0]
-    assert advice_for_now(tip=len(GENERAL_TIPS) + 1) == GENERAL_TIPS[1]
+def test_seated_a_while_gets_a_tip_that_changes_every_ten_minutes():
+    assert advice_for_now(sitting_minutes=5) == GENERAL_TIPS[0]
+    assert advice_for_now(sitting_minutes=9.9) == GENERAL_TIPS[0]
+    assert advice_for_now(still_minutes=5, sitting_minutes=30) == GENERAL_TIPS[3]
+    assert advice_for_now(sitting_minutes=30, tip=len(GENERAL_TIPS) + 1) == GENERAL_TIPS[1]
+
+
+def test_no_seated_tip_tells_a_person_to_take_a_break():
+    """A tip comes while no break is due: none of them may say it is time to get up."""
+    for tip in GENERAL_TIPS:
+        assert "a minute on your feet" not in tip.text.lower() and "break" not in tip.text.lower(), tip
 
 
 def test_dict_moment_and_keywords_are_the_same():

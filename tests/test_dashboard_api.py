@@ -16,7 +16,8 @@ def test_api_day(client, day_db):
     assert data["date"] == "2024-05-01" and data["previous"] == "2024-04-30" and data["next"] == "2024-05-02"
     totals = data["totals"]
     assert totals["seated_s"] == 8400.0 and totals["longest_s"] == 4200.0
-    assert (totals["breaks"], totals["break_prompts"], totals["breaks_skipped"]) == (3, 3, 1)
+    # Two breaks: between the three sessions; the afternoon after the last one is not a break.
+    assert (totals["breaks"], totals["break_prompts"], totals["breaks_skipped"]) == (2, 3, 1)
     assert totals["fidgets_per_hour"] == pytest.approx(1.29, abs=0.01)
     assert [s["duration_s"] for s in data["sessions"]] == [3000.0, 4200.0, 1200.0]
     assert len(data["events"]) == 19
@@ -94,3 +95,22 @@ def test_export_defaults_to_the_last_30_days(client, db_path):
         store.add_diary_entry(datetime.now() - timedelta(days=40), region="upper", side="left", severity=2)
     data = client.get("/api/export/diary.json").get_json()
     assert [r["severity"] for r in data["rows"]] == [1]
+
+
+def test_the_export_form_goes_to_the_file_for_any_range(client, day_db):
+    response = client.get("/export?what=events&format=json&from=2024-04-28&to=2024-05-01")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/api/export/events.json?from=2024-04-28&to=2024-05-01"
+    rows = client.get(response.headers["Location"]).get_json()["rows"]
+    assert len(rows) == 19
+
+
+@pytest.mark.parametrize("query,message", [
+    ("what=passwords&format=csv", "what: choose one of sessions, events, diary"),
+    ("what=events&format=xls", "format: choose csv or json"),
+    ("what=events&format=csv&from=2024-05-10&to=2024-05-01", "after"),
+    ("what=events&format=csv&from=May", "from"),
+])
+def test_a_wrong_export_choice_gets_a_400_that_says_why(client, query, message):
+    response = client.get(f"/export?{query}")
+    assert response.status_code == 400 and message in text(response)

@@ -6,11 +6,10 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from markupsafe import escape
 
 from dashboard.advice import RED_FLAGS
 from device.store import Store
-from tests.dashboard_support import post, text
+from tests.dashboard_support import MIDNIGHT, at, post, text, visible
 
 
 def entries(db_path):
@@ -40,14 +39,43 @@ def test_enter_in_the_form_cannot_save_by_accident(client):
 def test_two_taps_log_an_episode_now(client, db_path):
     before = datetime.now().astimezone()
     response = post(client, "/diary", {"severity": "6", "where": "lower-left"})
-    assert response.status_code == 302 and response.headers["Location"].startswith("/diary#entry-")
+    assert response.status_code == 302
     (entry,) = entries(db_path)
+    # Back to the top of the page, where "Saved" is; the new entry is marked and a link leads to it.
+    assert response.headers["Location"] == f"/diary?saved={entry['id']}"
     assert (entry["region"], entry["side"], entry["severity"], entry["red_flags"]) == ("lower", "left", 6, [])
     assert abs((datetime.fromisoformat(entry["wall"]) - before).total_seconds()) < 5
-    page = text(client.get("/diary"))
-    assert "Saved: lower back, left, 6/10." in page
+    page = text(client.get(response.headers["Location"]))
+    assert "Saved: lower back, left, 6/10, " in page
+    assert f'href="#entry-{entry["id"]}">See the new entry below' in page
+    assert f'class="card entry just-saved" id="entry-{entry["id"]}"' in page
     assert "6/10" in page and "Lower back, left" in page
     assert "Seek medical attention" not in page
+
+
+def test_the_time_is_never_filled_in_when_the_page_loads(client):
+    """A page left open since the morning must not stamp an afternoon episode with the morning's time."""
+    page = text(client.get("/diary"))
+    assert re.search(r'<input id="when" type="datetime-local" name="when" value="">', page)
+    assert "leave empty for now" in page
+
+
+def test_an_entry_from_a_page_loaded_hours_ago_gets_the_time_it_is_sent(client, db_path, monkeypatch):
+    import dashboard.views.diary as diary
+
+    page = text(client.get("/diary"))  # loaded "in the morning"...
+    form = dict(re.findall(r'<input id="when" type="datetime-local" name="(when)" value="([^"]*)"', page))
+    later = datetime.now() + timedelta(hours=5)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later if tz is None else later.astimezone(tz)
+
+    monkeypatch.setattr(diary, "datetime", Later)  # ... and sent five hours later
+    post(client, "/diary", form | {"severity": "4", "where": "middle-centre"})
+    (entry,) = entries(db_path)
+    assert abs((datetime.fromisoformat(entry["wall"]).replace(tzinfo=None) - later).total_seconds()) < 2
 
 
 def test_an_entry_with_time_note_and_red_flags_round_trips(client, db_path):
@@ -58,21 +86,36 @@ def test_an_entry_with_time_note_and_red_flags_round_trips(client, db_path):
     assert entry["wall"].startswith("2024-05-01T14:30")
     assert entry["note"] == "After carrying boxes"
     assert entry["red_flags"] == ["leg_numbness", "fever"]
-    page = text(client.get("/diary"))
+    page = visible(client.get("/diary"))
     assert "After carrying boxes" in page and "Middle back, right" in page
-    # The red flag says plainly to get help, with the flag's own instructions, on the entry...
-    assert "Seek medical attention." in page
-    assert escape("Call emergency services or go to an emergency department now.") in page
-    assert escape("See a doctor today; don't wait to see if it passes.") in page
+    # The red flag says plainly to get help, on the entry.
+    assert ("Seek medical attention promptly. Red flags noted: Numbness or weakness in one or both legs "
+            "A fever together with back spasms") in page
 
 
 def test_right_after_saving_a_red_flag_the_page_says_to_seek_help(client):
     response = post(client, "/diary", {"severity": "5", "where": "lower-centre", "red_flags": ["bladder_bowel"]},
                     follow_redirects=True)
     page = text(response)
-    assert 'class="flash urgent"' in page
-    assert "You ticked a red flag: Losing control of your bladder or bowels." in page
-    assert 'class="banner urgent" role="alert"' in page  # and at the top, for a recent one
+    assert 'class="banner urgent" role="alert"' in page
+    assert ("Get medical attention promptly. A red flag in the last 7 days: bladder or bowel control. "
+            "About red flags") in visible(page)
+    assert page.index('class="banner urgent"') < page.index('<form method="post" action="/diary"')
+
+
+def test_recent_red_flags_make_one_short_banner_above_the_form(client, db_path):
+    with Store(db_path) as store:
+        for hours, flags in ((1, ["fever"]), (5, ["fever", "leg_numbness"]), (30, ["after_trauma"])):
+            store.add_diary_entry(datetime.now() - timedelta(hours=hours), region="lower", side="left",
+                                  severity=7, red_flags=flags)
+    page = text(client.get("/diary"))
+    assert page.count('class="banner urgent"') == 1
+    banner = visible(page[page.index('class="banner urgent"'):page.index("</p>", page.index('class="banner urgent"'))])
+    assert banner.count("fever") == 1
+    assert "Red flags in the last 7 days: numb or weak legs, after a fall or blow, fever." in banner
+    # The form comes right after it: nothing else stacks up above the two taps.
+    between = page[page.index('class="banner urgent"'):page.index('<form method="post" action="/diary"')]
+    assert between.count("<p") <= 2
 
 
 @pytest.mark.parametrize("form,field,message", [
@@ -99,25 +142,61 @@ def test_what_was_typed_is_kept_when_an_entry_is_refused(client):
     assert re.search(r'value="fever" checked', page)
 
 
+def context_rows(page: str) -> dict[str, tuple[str, str, bool]]:
+    """The first entry's "hours before" table: name -> (before, usual, marked as above usual)."""
+    table = page[page.index('<table class="context">'):page.index("</table>")]
+    rows = re.findall(r'<tr><th><a [^>]*>([^<]+)</a></th>\s*<td( class="worse")?>([^<]+?)\s*(?:<span[^<]*</span>'
+                      r'<span[^<]*</span>)?</td>\s*<td>([^<]+)</td></tr>', table)
+    return {name: (before, usual, bool(worse)) for name, worse, before, usual in rows}
+
+
 def test_the_hours_before_an_episode_next_to_the_usual(client, day_db):
     post(client, "/diary", {"severity": "7", "where": "lower-left", "when": "2024-05-01T12:00"})
     page = text(client.get("/diary"))
     assert "4 h before" in page
-    table = page[page.index('<table class="context">'):page.index("</table>")]
-    cells = re.findall(r"<th>([^<]+)</th><td[^>]*>([^<]+)</td><td>([^<]+)</td>", table)
-    figures = {name: before for name, before, _ in cells}
+    figures = {name: before for name, (before, _, _) in context_rows(page).items()}
     # 08:00-12:00 of the fixture day: 50 min + 70 min seated, the longest 70 min, one skipped break prompt.
-    assert figures == {"Time seated": "2 h 00 min", "Longest session": "1 h 10 min", "Breaks skipped": "1",
+    assert figures == {"Time seated": "2 h 00 min", "Longest session": "1 h 10 min", "Break prompts skipped": "1",
                        "Leaning": "2 min", "Fidgets per hour": "1.5"}  # leaning: 60 s + 30 s
     assert "No usual figures yet" in page  # nothing recorded in the 14 days before
+    assert '<colgroup><col class="what"><col class="before"><col class="usual"></colgroup>' in page
 
 
-def test_delete_an_entry(client, db_path):
+def test_figures_well_above_usual_are_marked(client, store):
+    from device.events import Lean, Session
+
+    # Ten earlier days: 10:00-11:00 seated with one minute of leaning; the day itself: 13 minutes of it.
+    for back in range(1, 11):
+        base = -back * 86400.0
+        store.write_batch(base, MIDNIGHT - timedelta(days=back),
+                          sessions=[Session(base + at(10), base + at(11), ())],
+                          events=[Lean("left", base + at(10, 10), base + at(10, 11), 0.3, base + at(10, 10, 10))])
+    store.write_batch(0.0, MIDNIGHT, sessions=[Session(at(10), at(11), ())],
+                      events=[Lean("left", at(10, 10), at(10, 23), 0.3, at(10, 10, 10))])
+    post(client, "/diary", {"severity": "6", "where": "lower-left", "when": "2024-05-01T12:00"})
+    page = text(client.get("/diary"))
+    rows = context_rows(page)
+    assert rows["Leaning"] == ("13 min", "1 min", True)
+    assert rows["Time seated"] == ("1 h 00 min", "1 h 00 min", False)
+    assert "▲</span><span class=\"vh\">, more than usual</span>" in page
+    assert "more than usual for these hours" in visible(page)
+
+
+def test_delete_asks_first_and_works_without_javascript(client, db_path):
     post(client, "/diary", {"severity": "2", "where": "upper-right"})
     (entry,) = entries(db_path)
-    response = post(client, f"/diary/{entry['id']}/delete")
+    page = text(client.get("/diary"))
+    # One tap opens the question (a <details>, no script needed); the second tap deletes.
+    confirm = page[page.index('<details class="confirm">'):page.index("</details>", page.index('<details class="confirm">'))]
+    assert "<summary>Delete&hellip;</summary>" in confirm or "<summary>Delete…</summary>" in confirm
+    assert 'name="confirm" value="yes"' in confirm and "Yes, delete it" in confirm
+    # A bare POST (an old page, a stray tap) only asks.
+    asked = post(client, f"/diary/{entry['id']}/delete")
+    assert asked.status_code == 200 and "Delete this entry?" in visible(asked) and entries(db_path) != []
+    response = post(client, f"/diary/{entry['id']}/delete", {"confirm": "yes"})
     assert response.status_code == 302 and entries(db_path) == []
-    assert post(client, f"/diary/{entry['id']}/delete").status_code == 404
+    assert "Deleted the entry of" in visible(client.get("/diary"))
+    assert post(client, f"/diary/{entry['id']}/delete", {"confirm": "yes"}).status_code == 404
 
 
 def test_api_diary_round_trip_with_context(client, day_db):
@@ -126,7 +205,7 @@ def test_api_diary_round_trip_with_context(client, day_db):
     data = client.get("/api/diary?from=2024-05-01&to=2024-05-01").get_json()
     (entry,) = data["entries"]
     assert (entry["region"], entry["side"], entry["severity"]) == ("upper", "centre", 4)
-    assert entry["red_flag_actions"][0]["action"].startswith("See a doctor today")
+    assert entry["red_flag_actions"][0]["action"].startswith("Get medical attention promptly")
     assert entry["before"]["before"]["seated_s"] > 0 and entry["before"]["usual"] is None
     assert client.get("/api/diary?from=2024-05-02&to=2024-05-03").get_json()["entries"] == []
 
@@ -137,4 +216,12 @@ def test_old_red_flags_do_not_stay_at_the_top(client, db_path):
                               red_flags=["fever"])
     page = text(client.get("/diary"))
     assert 'class="banner urgent"' not in page
-    assert "Seek medical attention." in page  # still on the entry itself
+    assert "Seek medical attention promptly." in page  # still on the entry itself
+
+
+def test_the_diary_export_form_covers_every_entry(client, db_path):
+    with Store(db_path) as store:
+        store.add_diary_entry(datetime(2023, 3, 9, 10), region="upper", side="left", severity=1)
+    page = text(client.get("/diary"))
+    form = page[page.index('<form class="card export"'):]
+    assert 'name="from" value="2023-03-09"' in form and 'value="diary" selected' in form

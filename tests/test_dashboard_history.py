@@ -16,7 +16,7 @@ def test_day_totals_follow_the_definitions(day_db):
     with Store(day_db) as store:
         (totals,) = totals_for_days(store, DAY, DAY)
     assert totals.seated_s == pytest.approx(50 * 60 + 70 * 60 + 20 * 60)
-    assert totals.sessions == 3 and totals.breaks == 3
+    assert totals.sessions == 3 and totals.breaks == 2  # between the sessions; not after the last one
     assert totals.longest_s == pytest.approx(70 * 60)
     assert totals.break_prompts == 3
     assert totals.breaks_skipped == 1  # 10:45's break_due was followed by 11:00's overdue, not a break
@@ -33,6 +33,44 @@ def test_totals_for_a_range_have_every_day_and_empty_days_are_zero(day_db):
     assert [t.day for t in totals] == [DAY - timedelta(days=2), DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)]
     assert [t.has_data for t in totals] == [False, False, True, False]
     assert totals[0].seated_s == 0 and totals[0].fidgets_per_hour is None
+
+
+def write_sessions(store, *spans, midnight=MIDNIGHT):
+    """Closed sessions (start, end) in frame seconds from `midnight`, with their sit and stand events."""
+    events = [e for a, b in spans for e in (Sit(a, a + 1.5), Stand(b, b + 1.5))]
+    store.write_batch(0.0, midnight, events=events, sessions=[Session(a, b, ()) for a, b in spans])
+
+
+def test_a_break_is_an_absence_between_two_sessions_of_the_day(store):
+    # Morning, a lunch at home, afternoon, then an evening session hours later.
+    write_sessions(store, (at(9), at(10)), (at(10, 10), at(12)), (at(13, 45), at(17)), (at(21), at(21, 30)))
+    (totals,) = totals_for_days(store, DAY, DAY)
+    assert totals.sessions == 4 and totals.breaks == 3
+    detail = day_detail(store, DAY)
+    assert [(round(b.start - MIDNIGHT.timestamp()), round(b.end - MIDNIGHT.timestamp())) for b in detail.breaks] == [
+        (at(10), at(10, 10)), (at(12), at(13, 45)), (at(17), at(21))]
+
+
+def test_going_home_is_not_a_break(store):
+    write_sessions(store, (at(9), at(11)))
+    (totals,) = totals_for_days(store, DAY, DAY)
+    assert totals.sessions == 1 and totals.breaks == 0
+    assert day_detail(store, DAY).breaks == []
+
+
+def test_the_night_between_two_days_is_not_a_break(store):
+    write_sessions(store, (at(22), at(23, 30)), (at(24 + 8), at(24 + 9)))
+    first, second = totals_for_days(store, DAY, DAY + timedelta(days=1))
+    assert (first.breaks, second.breaks) == (0, 0)
+    assert day_detail(store, DAY + timedelta(days=1)).breaks == []
+
+
+def test_after_a_session_over_midnight_the_next_days_gap_is_a_break(store):
+    # 23:00-00:30, then 01:00-02:00: the half hour between them is a break on the second day.
+    write_sessions(store, (at(23), at(24, 30)), (at(25), at(26)))
+    first, second = totals_for_days(store, DAY, DAY + timedelta(days=1))
+    assert (first.breaks, second.breaks) == (0, 1)
+    assert len(day_detail(store, DAY + timedelta(days=1)).breaks) == 1
 
 
 def test_a_session_over_midnight_is_split_between_the_days(store):
@@ -58,7 +96,7 @@ def test_an_open_session_runs_to_its_last_heartbeat_and_is_not_a_break(store):
 def test_day_detail_has_spans_marks_and_breaks(day_db):
     with Store(day_db) as store:
         detail = day_detail(store, DAY)
-    assert [round(b.duration_s) for b in detail.breaks] == [600, 110 * 60]
+    assert [round(b.duration_s) for b in detail.breaks] == [600, 110 * 60]  # nothing after 13:20
     assert sorted(s.kind for s in detail.spans) == ["fault", "lean", "lean", "perch", "slump"]
     kinds = [m.kind for m in detail.marks]
     assert kinds.count("fidget") == 3 and kinds.count("twist") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from dashboard import create_app, settings_form
 from device.config import EDITABLE_SECTIONS, Config, config_with_settings
 from device.store import Store
-from tests.dashboard_support import post, text
+from tests.dashboard_support import post, text, visible
 
 
 def current_form(client) -> dict:
@@ -17,6 +18,7 @@ def current_form(client) -> dict:
     page = text(client.get("/settings"))
     form = {}
     for name, value in re.findall(r'<input id="[\w-]+" name="([\w.]+)" value="([^"]*)"', page):
+        value = html.unescape(value)
         form[name] = value
     for name in re.findall(r'<input type="checkbox" id="[\w-]+" name="([\w.]+)" checked>', page):
         form[name] = "on"
@@ -69,13 +71,22 @@ def test_setting_a_value_back_to_the_default_removes_it(client, db_path):
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("breaks.break_after_min", "-5", "Must be positive, got -5.0"),
-    ("breaks.break_after_min", "soon", "Enter a number, not 'soon'"),
-    ("breaks.quiet_hours", "late", 'Expected "HH:MM-HH:MM", got \'late\''),
-    ("alerts.buzzer_pin", "4.5", "Enter a whole number"),
-    ("detect.away_kg", "20", "Must not exceed seated_kg"),
-    ("alerts.buzzer", "loud", "Choose one of active, passive, none"),
-    ("detect.lean_start", "", "Enter a value"),
+    ("breaks.break_after_min", "-5", "Must be more than 0; you entered -5."),
+    ("breaks.break_after_min", "soon", "Enter a number, not “soon”."),
+    ("breaks.quiet_hours", "late", "“late” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00."),
+    ("breaks.quiet_hours", "25:00-07:00", "“25:00-07:00”: hours run from 00 to 23 and minutes from 00 to 59."),
+    ("breaks.quiet_hours", "22:00-22:00", "starts and ends at the same time"),
+    ("breaks.overdue_after_min", "30", "Must be later than “Break due after” (45 min); you entered 30."),
+    ("breaks.break_after_min", "70", "Must be earlier than “Break overdue after” (60 min); you entered 70."),
+    ("alerts.buzzer_pin", "4.5", "Enter a whole number, not “4.5”."),
+    ("alerts.buzzer_pin", "27", "Pin 27 is already used by “Light pin”; give each its own pin."),
+    ("alerts.led_pin", "5", "Pin 5 is already used by the load cells' clock line; give each its own pin."),
+    ("alerts.led_pin", "40", "Must be a GPIO (BCM) number from 0 to 27; you entered 40."),
+    ("detect.away_kg", "20", "Must not be more than “Seated from” (15 kg); you entered 20."),
+    ("detect.seated_kg", "8", "Must not be less than “Away below” (10 kg); you entered 8."),
+    ("detect.lean_end", "0.3", "Must be above 0 and not be more than “Lean starts at” (0.2); you entered 0.3."),
+    ("alerts.buzzer", "loud", "Choose one of active, passive, none."),
+    ("detect.lean_start", "", "Enter a value."),
 ])
 def test_a_wrong_value_is_explained_next_to_its_field(client, db_path, field, value, message):
     response = post(client, "/settings", current_form(client) | {field: value})
@@ -85,15 +96,56 @@ def test_a_wrong_value_is_explained_next_to_its_field(client, db_path, field, va
     fid = field.replace(".", "-")
     error = re.search(rf'<p class="field-error" id="{fid}-error">([^<]*)</p>', page)
     assert error, f"no message next to {field}"
-    assert message in error.group(1).replace("&#34;", '"').replace("&#39;", "'")
+    shown = html.unescape(error.group(1))
+    assert message in shown
+    assert shown.endswith(".")
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", shown), "a key name in the message"
     if field != "alerts.buzzer":  # a select: the wrong value cannot be shown in it
         assert f'name="{field}" value="{value}"' in page  # what was typed stays in the field
     assert settings(db_path) == ({}, 0)
 
 
-def test_reset_removes_every_stored_setting(client, db_path):
+def test_the_banner_lists_the_wrong_fields_by_their_labels(client):
+    page = text(post(client, "/settings", current_form(client) | {"breaks.overdue_after_min": "30",
+                                                                   "detect.away_kg": "20"}))
+    banner = html.unescape(page[page.index('class="banner error"'):page.index("</div>", page.index('class="banner error"'))])
+    assert 'href="#breaks-overdue_after_min">Break overdue after</a>' in banner
+    assert 'href="#detect-away_kg">Away below</a>' in banner
+    assert "<details class=\"card group\" open>" in page.replace(" open>", " open>")  # the advanced group opens
+
+
+def test_two_fields_changed_to_fit_each_other_are_saved_together(client, db_path):
+    response = post(client, "/settings", current_form(client) | {"breaks.break_after_min": "70",
+                                                                 "breaks.overdue_after_min": "90"})
+    assert response.status_code == 302
+    assert settings(db_path)[0] == {"breaks.break_after_min": 70.0, "breaks.overdue_after_min": 90.0}
+
+
+def test_every_field_has_a_label_in_words(client):
+    """No key names on the page: "Seated after (s)", not "seated hold s"."""
+    page = text(client.get("/settings"))
+    labels = re.findall(r'<label(?: class="check")? for="([\w-]+)">(?:<input[^>]*> )?([^<]+)', page)
+    assert len(labels) == len(settings_form.fields())
+    for fid, label in labels:
+        # A raw key reads "seated hold s", "fidget speed mm s": underscores or a bare unit at the end.
+        assert label.strip() and "_" not in label and not re.search(r"\b(s|kg|mm|min)\s*$", label), (fid, label)
+    for raw in ("seated hold s", "fidget speed mm s", "zero track tau s", "seated kg"):
+        assert raw not in page.lower()
+    for field in settings_form.fields():
+        assert field.name in settings_form.TEXT, field.name
+
+
+def test_reset_asks_first_then_removes_every_stored_setting(client, db_path):
     post(client, "/settings", current_form(client) | {"breaks.still_min": "25"})
-    post(client, "/settings/reset")
+    page = visible(client.get("/settings"))
+    assert "Reset everything to the config file's values… This puts this setting back" in page
+    assert "Move nudge after sitting still for: 25 → 20 min" in page
+    # A bare POST (an old page, a stray tap) only asks.
+    asked = post(client, "/settings/reset")
+    assert asked.status_code == 200 and "Reset the settings?" in visible(asked)
+    assert settings(db_path) == ({"breaks.still_min": 25.0}, 1)
+    done = post(client, "/settings/reset", {"confirm": "yes"}, follow_redirects=True)
+    assert "Back to the config file's values" in visible(done)
     assert settings(db_path) == ({}, 2)
 
 
@@ -109,6 +161,12 @@ def test_fields_validate_over_the_config_file(db_path, tmp_path):
     assert settings(db_path)[0] == {"breaks.break_after_min": 45.0}
 
 
-def test_the_error_message_names_the_field():
-    assert settings_form._explain(Exception("settings: [detect] away_kg: must not exceed seated_kg (15.0)")) == (
-        "detect.away_kg", "Must not exceed seated_kg (15.0)")
+def test_device_config_messages_in_the_fields_own_words():
+    known = settings_form.fields()
+    assert settings_form.explain(
+        "settings: [breaks] overdue_after_min: must be later than break_after_min (45.0), got 30", known) == (
+        ["breaks.overdue_after_min"], "Must be later than “Break due after” (45 min); you entered 30.")
+    assert settings_form.explain("settings: [detect] twist_peak: must be from lean_start (0.2) to 1, got 0.1",
+                                 known) == (["detect.twist_peak"], "Must be from “Lean starts at” (0.2) to 1; you entered 0.1.")
+    assert settings_form.explain("settings: [alerts] snooze_min and hold_s: must be positive", known) == (
+        ["alerts.snooze_min", "alerts.hold_s"], "Must be more than 0.")

@@ -8,6 +8,9 @@
   var api = root.getAttribute("data-api");
   var busy = false;
   var failures = 0;
+  var lastView = null;
+  var UNREACHABLE = "Can't reach the dashboard: is the Pi on and on this network? " +
+                    "The figures below are the last ones received.";
 
   function setText(el, value) {
     var text = value === null || value === undefined ? "" : String(value);
@@ -22,8 +25,17 @@
       el.hidden = !view[el.getAttribute("data-show")];
     });
     root.classList.toggle("is-stale", !!view.stale);
+    var timer = document.getElementById("sitting-timer");
+    if (timer) { timer.setAttribute("data-seconds", view.sitting_s === null || view.sitting_s === undefined ? "" : view.sitting_s); }
+    var state = view.break_state || "none";
+    var banner = document.getElementById("break-banner");
+    if (banner) { banner.className = "banner " + state; }
     var progress = document.getElementById("sit-progress");
-    if (progress) { progress.value = view.progress || 0; }
+    if (progress) {
+      progress.value = view.progress || 0;
+      progress.className = state;
+      if (view.progress_label) { progress.setAttribute("aria-label", view.progress_label); }
+    }
     var dot = document.getElementById("cop-dot");
     var line = document.getElementById("cop-line");
     if (dot && line) {
@@ -37,8 +49,7 @@
       line.setAttribute("visibility", view.dot ? "visible" : "hidden");
     }
     document.querySelectorAll("circle.corner").forEach(function (corner) {
-      var name = corner.querySelector("title");
-      var channel = name ? name.textContent.replace(/.*\((\w+)\)$/, "$1") : "";
+      var channel = corner.getAttribute("data-channel");
       corner.classList.toggle("bad", (view.faults || []).indexOf(channel) >= 0);
     });
     if (view.advice) {
@@ -50,24 +61,40 @@
   function unreachable() {
     failures += 1;
     if (failures < 3) { return; }
-    render({stale: true, stale_text: "Can't reach the dashboard: is the Pi on and on this network?",
-            status_text: document.querySelector("[data-live=status_text]").textContent,
-            sitting_text: "—", next_prompt_text: "", lean_text: "—", posture_text: "—", fidget_text: "—",
-            updated: document.querySelector("[data-live=updated]").textContent, progress: 0});
+    // Keep every last known figure, greyed out, under the notice.
+    var view = {};
+    var key;
+    if (lastView) { for (key in lastView) { view[key] = lastView[key]; } }
+    else {
+      root.querySelectorAll("[data-live]").forEach(function (el) { view[el.getAttribute("data-live")] = el.textContent; });
+    }
+    view.stale = true;
+    view.stale_text = UNREACHABLE;
+    render(view);
+    root.classList.add("is-unreachable");
   }
 
   function tick() {
     if (busy || document.hidden) { return; }
     busy = true;
-    fetch(api, {cache: "no-store", credentials: "same-origin", headers: {"Accept": "application/json"}})
+    // A request that hangs (the Pi gone from the network) counts as a failure after 4 s.
+    var controller = window.AbortController ? new AbortController() : null;
+    var timeout = controller ? setTimeout(function () { controller.abort(); }, 4000) : null;
+    fetch(api, {cache: "no-store", credentials: "same-origin", headers: {"Accept": "application/json"},
+                signal: controller ? controller.signal : undefined})
       .then(function (response) {
         if (response.status === 401) { window.location.reload(); throw new Error("logged out"); }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
-      .then(function (data) { failures = 0; render(data.view); })
+      .then(function (data) {
+        failures = 0;
+        lastView = data.view;
+        root.classList.remove("is-unreachable");
+        render(data.view);
+      })
       .catch(unreachable)
-      .then(function () { busy = false; });
+      .then(function () { busy = false; if (timeout) { clearTimeout(timeout); } });
   }
 
   setInterval(tick, 1000);

@@ -17,13 +17,13 @@ bp = Blueprint("day", __name__)
 LEGEND = (
     ("session", "Sitting session", "long_session"),
     ("session long", "Session over an hour", "long_session"),
-    ("break", "Break", "break_due"),
-    ("prompt break-due", "Break due", "break_due"),
-    ("prompt break-overdue", "Break overdue", "break_overdue"),
-    ("prompt move", "Move nudge", "move"),
-    ("lean lean-left", "Lean left", "lean"),
-    ("lean lean-right", "Lean right", "lean"),
-    ("twist", "Twist or reach", "twist"),
+    ("break", "Break (between two sittings)", "break_due"),
+    ("shape break-due", "Break due", "break_due"),
+    ("shape break-overdue", "Break overdue", "break_overdue"),
+    ("shape move", "Move nudge", "move"),
+    ("lean-left", "Lean left", "lean"),
+    ("lean-right", "Lean right", "lean"),
+    ("shape twist", "Twist or reach", "twist"),
     ("perch", "Perch (front edge)", "perch"),
     ("slump", "Slump (sunk back)", "slump"),
     ("fidget", "Fidget", "fidget"),
@@ -45,8 +45,10 @@ def show(day_text: str):
     detail = day_detail(get_store(), day, now=now)
     legend = [(css, label, ADVICE_FOR_EVENT[key]) for css, label, key in LEGEND
               if css != "fault" or any(s.kind == "fault" for s in detail.spans)]
+    cuts = [] if detail.empty else charts.timeline_axis(detail, now).cuts
     return render_template(
-        "day.html", detail=detail, totals=detail.totals, legend=legend,
+        "day.html", detail=detail, totals=detail.totals, legend=legend, cuts=cuts,
+        long_sessions=sum(row["long"] for row in detail.session_rows),
         timeline=None if detail.empty else charts.timeline(detail, now=now),
         previous=day - timedelta(days=1), next=day + timedelta(days=1) if day < today() else None,
         is_today=day == today(),

@@ -1,10 +1,13 @@
 """The pain diary (/diary): log an episode in two taps and see what the cushion saw before it.
 
 Two taps: how bad (0-10), then where in the back; each "where" button saves
-the form. When (default now), a note and red flags are optional. For each
-episode the page puts the hours before it next to the person's usual figures
-for the same hours. A ticked red flag gets its plain instruction to seek
-medical help. Nothing here is ever sent anywhere.
+the form. When, a note and red flags are optional; an entry without a time
+is stamped with the moment it is saved (never the moment the page was
+loaded). For each episode the page puts the hours before it next to the
+person's usual figures for the same hours, marking those well above usual.
+A ticked red flag gets its plain instruction to seek medical attention;
+recent ones are summed up in one banner above the form. Deleting takes a
+confirmation. Nothing here is ever sent anywhere.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from werkzeug.datastructures import MultiDict
 from device.store import DIARY_REGIONS, DIARY_SIDES
 
 from dashboard import params
-from dashboard.advice import RED_FLAGS
+from dashboard.advice import ADVICE_FOR_EVENT, RED_FLAGS
 from dashboard.db import get_store
-from dashboard.history import episode_contexts, local_midnight, today
+from dashboard.formatting import count, duration, number, when
+from dashboard.history import EpisodeContext, episode_contexts, local_midnight, today
 
 bp = Blueprint("diary", __name__)
 
@@ -42,8 +46,29 @@ def flag_messages(keys) -> list[dict]:
     return [{"key": f.key, "label": f.label, "action": f.action} for f in RED_FLAGS if f.key in set(keys)]
 
 
-def _now_local() -> datetime:
-    return datetime.now().replace(second=0, microsecond=0)
+# The rows of the "hours before" table: (figure, name, advice it links to, format, how much more than
+# usual is worth marking: at least this many times the usual, and at least this much more).
+COMPARED = (
+    ("seated_s", "Time seated", ADVICE_FOR_EVENT["long_session"].section, duration, 1.25, 30 * 60.0),
+    ("longest_s", "Longest session", ADVICE_FOR_EVENT["long_session"].section, duration, 1.25, 15 * 60.0),
+    ("breaks_skipped", "Break prompts skipped", ADVICE_FOR_EVENT["break_overdue"].section, count, 1.0, 1.0),
+    ("lean_s", "Leaning", ADVICE_FOR_EVENT["lean"].section, duration, 1.5, 3 * 60.0),
+    ("fidgets_per_hour", "Fidgets per hour", ADVICE_FOR_EVENT["fidget"].section, number, 1.5, 2.0),
+)
+
+
+def comparisons(context: EpisodeContext) -> list[dict]:
+    """The table's rows: each figure before the episode and usually, and whether it was well above usual."""
+    rows = []
+    for key, name, advice, fmt, ratio, least in COMPARED:
+        before = getattr(context.before, key)
+        usual = None if context.usual is None else getattr(context.usual, key)
+        worse = (before is not None and usual is not None and before - usual >= least and before >= usual * ratio)
+        if key == "longest_s" and before is not None and before > 3600:
+            worse = worse or usual is not None and usual <= 3600  # over the guide's hour, when that is unusual
+        rows.append({"name": name, "advice": advice, "before": fmt(before),
+                     "usual": fmt(usual) if context.usual is not None else "—", "worse": bool(worse)})
+    return rows
 
 
 def _parse_form(form) -> tuple[dict, dict[str, str]]:
@@ -87,18 +112,27 @@ def _parse_form(form) -> tuple[dict, dict[str, str]]:
     return entry, errors
 
 
+def recent_red_flags(entries: list[dict], days: int = RED_FLAG_RECENT_DAYS) -> list[str]:
+    """The red flags noted in the last `days` days, each once in a few words, in the guide's order."""
+    cutoff = datetime.now().astimezone() - timedelta(days=days)
+    keys = {key for e in entries if e["red_flags"] and datetime.fromisoformat(e["wall"]) >= cutoff
+            for key in e["red_flags"]}
+    return [flag.short for flag in RED_FLAGS if flag.key in keys]
+
+
 def _page(form=None, errors=None, status=200):
     store = get_store()
     entries = store.diary_latest(SHOWN)
     contexts = episode_contexts(store, entries, HOURS_BEFORE, BASELINE_DAYS)
-    cutoff = datetime.now().astimezone() - timedelta(days=RED_FLAG_RECENT_DAYS)
-    recent_flags = [e for e in entries if e["red_flags"] and datetime.fromisoformat(e["wall"]) >= cutoff]
+    saved = request.args.get("saved", "")
+    first_day = min((datetime.fromisoformat(e["wall"]).date() for e in entries), default=today())
     return render_template(
         "diary.html", entries=entries, contexts=contexts, form=form or MultiDict(), errors=errors or {},
-        default_when=_now_local().strftime("%Y-%m-%dT%H:%M"), max_when=(_now_local() + timedelta(minutes=5))
-        .strftime("%Y-%m-%dT%H:%M"), regions=("upper", "middle", "lower"), sides=DIARY_SIDES,
+        regions=("upper", "middle", "lower"), sides=DIARY_SIDES,
         region_names=REGION_NAMES, red_flags=RED_FLAGS, where_label=where_label, flag_messages=flag_messages,
-        recent_flags=recent_flags, hours=HOURS_BEFORE, baseline_days=BASELINE_DAYS,
+        recent_flags=recent_red_flags(entries), recent_days=RED_FLAG_RECENT_DAYS, hours=HOURS_BEFORE,
+        baseline_days=BASELINE_DAYS, comparisons=comparisons, saved_id=int(saved) if saved.isdigit() else None,
+        first_entry_day=first_day, today=today(),
     ), status
 
 
@@ -115,17 +149,29 @@ def add():
     entry_id = get_store().add_diary_entry(entry["wall"], region=entry["region"], side=entry["side"],
                                            severity=entry["severity"], note=entry["note"],
                                            red_flags=entry["red_flags"])
-    flash(f"Saved: {where_label(entry['region'], entry['side']).lower()}, {entry['severity']}/10.", "ok")
-    for message in flag_messages(entry["red_flags"]):
-        flash(f"You ticked a red flag: {message['label']}. {message['action']}", "urgent")
-    return redirect(url_for("diary.show", _anchor=f"entry-{entry_id}"))
+    flash(f"Saved: {where_label(entry['region'], entry['side']).lower()}, {entry['severity']}/10, "
+          f"{when(entry['wall'].astimezone())}.", "ok")
+    # Back to the top of the page, where the message is (the red-flag banner too, if one was ticked).
+    return redirect(url_for("diary.show", saved=entry_id))
 
 
 @bp.route("/diary/<int:entry_id>/delete", methods=("POST",))
 def delete(entry_id: int):
-    if not get_store().delete_diary_entry(entry_id):
+    """Delete with the confirmation's confirm=yes; without it (an old form, a stray POST) ask first."""
+    store = get_store()
+    entry = store.diary_entry(entry_id)
+    if entry is None:
         abort(404, f"There is no diary entry {entry_id}.")
-    flash("Entry deleted.", "ok")
+    if request.form.get("confirm") != "yes":
+        return render_template("confirm.html", title="Delete this entry?",
+                               question=f"Delete the entry of {when(entry['wall'])} "
+                                        f"({entry['severity']}/10, {where_label(entry['region'], entry['side']).lower()}) "
+                                        "for good? It cannot be brought back.",
+                               items=[entry["note"]] if entry["note"] else [],
+                               action=url_for("diary.delete", entry_id=entry_id), button="Yes, delete it",
+                               back=url_for("diary.show", _anchor=f"entry-{entry_id}"), back_text="No, keep it")
+    store.delete_diary_entry(entry_id)
+    flash(f"Deleted the entry of {when(entry['wall'])}.", "ok")
     return redirect(url_for("diary.show"))
 
 

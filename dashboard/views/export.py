@@ -1,5 +1,8 @@
 """Export (/api/export/<sessions|events|diary>.<csv|json>?from=YYYY-MM-DD&to=YYYY-MM-DD).
 
+/export?what=&format=&from=&to= is where the pages' export form goes (a plain
+GET form, no JavaScript): it checks the choices and redirects to the file.
+
 Both days are included; without them, the last 30 days. The file is made
 here and downloaded by the browser; nothing is sent anywhere else.
 """
@@ -11,7 +14,7 @@ import io
 from collections.abc import Iterator
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, jsonify
+from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
 
 from dashboard import params
 from dashboard.db import get_store
@@ -79,6 +82,20 @@ def _csv(kind: str, rows: list[dict]) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+@bp.route("/export")
+def choose():
+    """The export form (what, format, from, to) as a download address; works without JavaScript."""
+    kind = request.args.get("what", "")
+    fmt = request.args.get("format", "csv")
+    if kind not in KINDS:
+        abort(400, f"what: choose one of {', '.join(KINDS)}, not {kind!r}")
+    if fmt not in FORMATS:
+        abort(400, f"format: choose csv or json, not {fmt!r}")
+    first, last = params.date_range(today())
+    return redirect(url_for("export.export", name=f"{kind}.{fmt}",
+                            **{"from": first.isoformat(), "to": last.isoformat()}))
 
 
 @bp.route("/api/export/<name>")

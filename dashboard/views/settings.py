@@ -29,8 +29,22 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200):
                        "fields": members})
     defaults = {f.name: settings_form.as_text(settings_form.config_value(base, f)) for f in fields}
     return render_template("settings.html", groups=groups, values=values, errors=errors, defaults=defaults,
-                           stored=stored, version=store.settings_version(),
+                           stored=stored, version=store.settings_version(), changes=_stored_changes(),
+                           error_list=[(f, errors[f.name]) for g in groups for f in g["fields"] if f.name in errors],
                            config_file=current_app.config["CUSHION_CONFIG"]), status
+
+
+def _stored_changes() -> list[dict]:
+    """The settings stored over the config file, each with its label and both values, for the reset step."""
+    base = current_app.config["BASE_CONFIG"]
+    stored = get_store().settings()
+    out = []
+    for field in settings_form.fields(base):
+        if field.name in stored:
+            out.append({"label": field.label, "unit": field.unit if "GPIO" not in field.unit else "",
+                        "now": settings_form.as_text(stored[field.name]) or "none",
+                        "file": settings_form.as_text(settings_form.config_value(base, field)) or "none"})
+    return out
 
 
 def _current_values() -> dict[str, str]:
@@ -74,6 +88,17 @@ def save():
 
 @bp.route("/settings/reset", methods=("POST",))
 def reset():
+    """Reset only with the confirmation's confirm=yes; without it (an old form, a stray POST) ask first."""
+    if request.form.get("confirm") != "yes":
+        changes = _stored_changes()
+        return render_template("confirm.html", title="Reset the settings?",
+                               question=("Put every setting back to the config file's value (or the default)? "
+                                         "These changes made here will be lost:") if changes else
+                               "There are no changes to reset.",
+                               items=[f"{c['label']}: {c['now']} → {c['file']}" + (f" {c['unit']}" if c['unit'] else "")
+                                      for c in changes],
+                               action=url_for("settings.reset"), button="Yes, reset everything" if changes else None,
+                               back=url_for("settings.show"), back_text="No, keep my settings")
     store = get_store()
     names = {f.name for f in settings_form.fields(current_app.config["BASE_CONFIG"])}
     changes = {name: None for name in store.settings() if name in names}

@@ -1,23 +1,31 @@
-"""The Trends page (/trends?days=7|30|365): the Day page's totals per day, as charts."""
+"""The Trends page (/trends?days=7|30|365): the Day page's totals per day (per week for a year), as charts."""
 
 from __future__ import annotations
 
 import statistics
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, url_for
 
 from dashboard import charts, params
+from dashboard.advice import ADVICE_FOR_EVENT
 from dashboard.charts import Series, Target
 from dashboard.db import get_store
-from dashboard.history import DayTotals, today, totals_for_days
+from dashboard.history import MIN_SEATED_FOR_RATE_S, DayTotals, today, totals_for_days
 
 bp = Blueprint("trends", __name__)
+
+WEEKLY_FROM_DAYS = 365  # a year of daily bars would be slivers: one bar a week instead
 
 
 def _period():
     days = params.trend_days()
-    last = params.optional_date("end", today())
+    now = today()
+    last = params.optional_date("end", now)
+    if last > now:
+        abort(400, f"end: {last.isoformat()} is in the future; the latest period ends today "
+                   f"({now.isoformat()}). Leave end out to see it.")
     return days, last - timedelta(days=days - 1), last
 
 
@@ -38,48 +46,108 @@ def _mean(values) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def build_charts(totals: list[DayTotals]) -> list[dict]:
-    """The charts of the page: title, what it shows, the SVG."""
-    days = [t.day for t in totals]
-    seen = [t.has_data for t in totals]
+@dataclass(slots=True)
+class Slot:
+    """One bar of a chart and one row of the table: a day, or a week's average day (days with data)."""
 
-    def per_day(func):
-        return [func(t) if has else None for t, has in zip(totals, seen)]
+    first: date
+    days_with_data: int
+    seated_s: float | None
+    longest_s: float | None
+    breaks: float | None
+    break_prompts: float | None
+    breaks_skipped: float | None
+    lean_left_s: float | None
+    lean_right_s: float | None
+    fidgets_per_hour: float | None
 
+    @property
+    def has_data(self) -> bool:
+        return self.days_with_data > 0
+
+
+def day_slots(totals: list[DayTotals]) -> list[Slot]:
+    out = []
+    for t in totals:
+        has = t.has_data
+        out.append(Slot(t.day, int(has), *((t.seated_s, t.longest_s, t.breaks, t.break_prompts, t.breaks_skipped,
+                                             t.lean_left_s, t.lean_right_s) if has else (None,) * 7),
+                        t.fidgets_per_hour))
+    return out
+
+
+def week_slots(totals: list[DayTotals]) -> list[Slot]:
+    """Monday-to-Sunday weeks (the first and last may be cut by the period): the average day with data."""
+    weeks: dict[date, list[DayTotals]] = {}
+    for t in totals:
+        weeks.setdefault(t.day - timedelta(days=t.day.weekday()), []).append(t)
+    out = []
+    for monday, members in weeks.items():
+        used = [t for t in members if t.has_data]
+        seated = sum(t.seated_s for t in used)
+        fidgets = sum(t.fidgets for t in used)
+        out.append(Slot(
+            max(monday, members[0].day), len(used),
+            _mean(t.seated_s for t in used), _mean(t.longest_s for t in used), _mean(t.breaks for t in used),
+            _mean(t.break_prompts for t in used), _mean(t.breaks_skipped for t in used),
+            _mean(t.lean_left_s for t in used), _mean(t.lean_right_s for t in used),
+            fidgets / (seated / 3600) if seated >= MIN_SEATED_FOR_RATE_S else None))
+    return out
+
+
+def _scaled(values, factor: float):
+    return [None if v is None else v / factor for v in values]
+
+
+def build_charts(slots: list[Slot], week: bool) -> list[dict]:
+    """The charts of the page: title, what it shows, the SVG, its legend and the advice it links to."""
+    first = [s.first for s in slots]
+    counts = [s.days_with_data for s in slots]
+    per = "each week's average day" if week else "each day"
+
+    def chart(series, **kwargs):
+        return charts.bar_chart(first, series, week=week, counts=counts, **kwargs)
+
+    prompts_style = "marker" if week else "bar"
     return [
         {"id": "seated", "title": "Time seated",
-         "about": "Hours on the cushion per day, short absences included.",
-         "svg": charts.bar_chart(days, [Series("seated", per_day(lambda t: t.seated_s / 3600), "seated")],
-                                 label="Hours seated per day", fmt=_hours)},
+         "about": f"Hours on the cushion on {per}, short absences included.",
+         "advice": "movement",
+         "svg": chart([Series("seated", _scaled([s.seated_s for s in slots], 3600), "seated")],
+                      label="Hours seated per day", fmt=_hours)},
         {"id": "longest", "title": "Longest session",
-         "about": "The longest spell in the chair each day. The guide: stand every 30-45 minutes "
+         "about": f"The longest spell in the chair on {per}. The guide: stand every 30-45 minutes "
                   "and never sit more than 60 minutes without moving.",
-         "advice": "movement",
+         "advice": ADVICE_FOR_EVENT["long_session"].section,
          "legend": [("line target", "45 min: stand by now"), ("line limit", "60 min: the limit")],
-         "svg": charts.bar_chart(days, [Series("longest", per_day(lambda t: t.longest_s / 60), "longest")],
-                                 label="Longest session per day, minutes", fmt=_minutes,
-                                 targets=[Target(45, "45 min: stand by now", "target"),
-                                          Target(60, "60 min: the limit", "limit")])},
+         "svg": chart([Series("longest", _scaled([s.longest_s for s in slots], 60), "longest")],
+                      label="Longest session per day, minutes", fmt=_minutes,
+                      targets=[Target(45, "45 min: stand by now", "target"),
+                               Target(60, "60 min: the limit", "limit")])},
         {"id": "breaks", "title": "Breaks taken and break prompts",
-         "about": "Breaks are standing up for a minute or more; a break prompt skipped is one followed "
-                  "by another reminder instead of a break.",
-         "advice": "movement",
-         "legend": [("breaks", "breaks taken"), ("break-due", "break prompts")],
-         "svg": charts.bar_chart(days, [Series("breaks", per_day(lambda t: t.breaks), "breaks"),
-                                        Series("break prompts", per_day(lambda t: t.break_prompts), "prompts")],
-                                 label="Breaks and break prompts per day", fmt=_count)},
+         "about": f"Breaks taken: times you stood up for a minute or more between two sittings, on {per}. "
+                  "Break prompts: the cushion's reminders to stand up (break due and overdue)"
+                  + ("; the dash marks how many came." if week else "."),
+         "advice": ADVICE_FOR_EVENT["break_due"].section,
+         "legend": [("breaks", "breaks taken"), ("marker prompts" if week else "prompts", "break prompts")],
+         "svg": chart([Series("breaks", [s.breaks for s in slots], "breaks"),
+                       Series("break prompts", [s.break_prompts for s in slots], "prompts", prompts_style)],
+                      label="Breaks and break prompts per day", fmt=_count)},
         {"id": "lean", "title": "Lean time per side",
-         "about": "Minutes spent leaning to one side (stacked). Mostly one side? Check what pulls you that way.",
-         "advice": "desk",
+         "about": f"Minutes spent leaning to one side on {per} (stacked). Mostly one side? "
+                  "Check what pulls you that way.",
+         "advice": ADVICE_FOR_EVENT["lean"].section,
          "legend": [("lean-left", "left"), ("lean-right", "right")],
-         "svg": charts.bar_chart(days, [Series("left", per_day(lambda t: t.lean_left_s / 60), "lean-left"),
-                                        Series("right", per_day(lambda t: t.lean_right_s / 60), "lean-right")],
-                                 label="Lean minutes per day by side", fmt=_minutes, stacked=True)},
+         "svg": chart([Series("left", _scaled([s.lean_left_s for s in slots], 60), "lean-left"),
+                       Series("right", _scaled([s.lean_right_s for s in slots], 60), "lean-right")],
+                      label="Lean minutes per day by side", fmt=_minutes, stacked=True)},
         {"id": "fidgets", "title": "Fidgets per hour seated",
-         "about": "Frequent shifting can be a sign of discomfort.",
-         "advice": "posture",
-         "svg": charts.bar_chart(days, [Series("fidgets/h", [t.fidgets_per_hour for t in totals], "fidgets")],
-                                 label="Fidgets per hour seated, per day", fmt=_count)},
+         "about": "Small shifts of your weight per hour on the cushion"
+                  + (", over the week." if week else ".") + " Some are good for your back; a lot of them "
+                  "can be a sign of discomfort.",
+         "advice": ADVICE_FOR_EVENT["fidget"].section,
+         "svg": chart([Series("fidgets/h", [s.fidgets_per_hour for s in slots], "fidgets")],
+                      label="Fidgets per hour seated, per day", fmt=_count)},
     ]
 
 
@@ -99,18 +167,35 @@ def summary(totals: list[DayTotals]) -> dict:
     }
 
 
+def _period_url(days: int, last: date) -> str:
+    return url_for("trends.show", days=days, end=None if last >= today() else last.isoformat())
+
+
 @bp.route("/trends")
 def show():
     days, first, last = _period()
     totals = totals_for_days(get_store(), first, last)
-    return render_template("trends.html", days=days, first=first, last=last, totals=totals,
-                           charts=build_charts(totals), summary=summary(totals), choices=params.TREND_DAYS,
-                           end_given=last != today())
+    week = days >= WEEKLY_FROM_DAYS
+    slots = week_slots(totals) if week else day_slots(totals)
+    earlier = _period_url(days, first - timedelta(days=1))
+    later = _period_url(days, min(today(), last + timedelta(days=days))) if last < today() else None
+    return render_template("trends.html", days=days, first=first, last=last, slots=slots, week=week,
+                           charts=build_charts(slots, week), summary=summary(totals), choices=params.TREND_DAYS,
+                           end_given=last != today(), earlier=earlier, later=later,
+                           slot_name=charts.slot_name,
+                           week_link=lambda s: _period_url(7, min(s.first + timedelta(days=6 - s.first.weekday()), last)))
 
 
 @bp.route("/api/trends")
 def api_trends():
     days, first, last = _period()
     totals = totals_for_days(get_store(), first, last)
-    return jsonify(days=days, first=first.isoformat(), last=last.isoformat(),
-                   per_day=[t.to_dict() for t in totals])
+    data = {"days": days, "first": first.isoformat(), "last": last.isoformat(),
+            "per_day": [t.to_dict() for t in totals]}
+    if days >= WEEKLY_FROM_DAYS:
+        data["per_week"] = [{"week_of": s.first.isoformat(), "days_with_data": s.days_with_data,
+                             **{k: (None if getattr(s, k) is None else round(getattr(s, k), 2))
+                                for k in ("seated_s", "longest_s", "breaks", "break_prompts", "breaks_skipped",
+                                          "lean_left_s", "lean_right_s", "fidgets_per_hour")}}
+                            for s in week_slots(totals)]
+    return jsonify(data)

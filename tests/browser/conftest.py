@@ -43,8 +43,7 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser():
+def _driver(javascript: bool = True):
     reason = _missing()
     if reason:
         pytest.skip(reason)
@@ -59,8 +58,26 @@ def browser():
                      "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                      f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
         options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(20)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser():
+    driver = _driver()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="session")
+def browser_without_js():
+    """The same browser with JavaScript switched off: every page but live updates must work like this."""
+    driver = _driver(javascript=False)
     try:
         yield driver
     finally:
@@ -86,8 +103,11 @@ class LiveServer:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
+        """Stop serving and close the socket (a second call does nothing)."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(timeout=5)
+        self.server.server_close()
 
 
 class SimulatedDaemon:

@@ -27,12 +27,8 @@ def wait_for(predicate, timeout: float = 8.0, interval: float = 0.1):
     return predicate()
 
 
-def seconds_of(timer: str) -> int:
-    parts = [int(p) for p in timer.split(":")]
-    total = 0
-    for part in parts:
-        total = total * 60 + part
-    return total
+def seconds_of(timer) -> float:
+    return float(timer.get_attribute("data-seconds") or 0)
 
 
 def test_now_page_timer_advances_with_the_live_row(browser, served, daemon):
@@ -42,10 +38,10 @@ def test_now_page_timer_advances_with_the_live_row(browser, served, daemon):
     assert wait_for(lambda: daemon.writes >= 2)
     browser.get(served.url + "/")
     timer = browser.find_element(By.ID, "sitting-timer")
-    first = timer.text
-    assert re.fullmatch(r"\d+:\d\d(:\d\d)?", first), first
-    advanced = wait_for(lambda: seconds_of(timer.text) >= seconds_of(first) + 2, timeout=6)
-    assert advanced, f"timer stayed at {timer.text!r} (started at {first!r})"
+    first = seconds_of(timer)
+    assert re.fullmatch(r"\d+ s|\d+ min|\d+ h \d\d min", timer.text), timer.text  # a unit, never "0:10"
+    advanced = wait_for(lambda: seconds_of(timer) >= first + 2, timeout=6)
+    assert advanced, f"timer stayed at {seconds_of(timer)} s (started at {first} s)"
     stale = browser.find_element(By.CSS_SELECTOR, "[data-show=stale]")
     assert not stale.is_displayed()
     assert browser.find_element(By.CSS_SELECTOR, "[data-live=status_text]").text == "Seated"
@@ -91,8 +87,8 @@ def test_diary_red_flag_says_to_seek_medical_attention(browser, served):
     browser.find_element(By.CSS_SELECTOR, "button[value=lower-centre]").click()
     wait_for(lambda: "Saved" in browser.page_source)
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert "Seek medical attention" in body
-    assert "Call emergency services" in body
+    assert "Get medical attention promptly" in body and "Seek medical attention promptly" in body
+    assert "Numbness or weakness in one or both legs" in body
     assert "Sharp, after lifting a box" in body
 
 
@@ -132,3 +128,195 @@ def test_every_page_fits_the_screen_width(browser, served, daemon, size, tmp_pat
         name = re.sub(r"[^a-z0-9]+", "-", url.strip("/").lower()).strip("-") or "now"
         browser.save_screenshot(str(folder / f"{name}-{'phone' if size == PHONE else 'desktop'}.png"))
     assert not overflowing, overflowing
+
+
+def box(driver, element) -> dict:
+    return driver.execute_script("var r = arguments[0].getBoundingClientRect();"
+                                 "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};", element)
+
+
+def overlap(a: dict, b: dict, slack: float = 0.5) -> bool:
+    return (a["left"] < b["right"] - slack and b["left"] < a["right"] - slack
+            and a["top"] < b["bottom"] - slack and b["top"] < a["bottom"] - slack)
+
+
+def shown(driver, elements) -> list:
+    return [e for e in elements if driver.execute_script(
+        "var s = getComputedStyle(arguments[0]); return s.display != 'none' && s.visibility != 'hidden';", e)]
+
+
+def test_diary_two_taps_stamp_the_time_of_sending_and_saved_is_on_screen(browser, served, db_path):
+    """On a phone: the page has been open a while; the entry gets the time it is sent, and the
+    "Saved" message is in view afterwards (not scrolled away to the new entry)."""
+    from selenium.webdriver.common.by import By
+
+    from device.store import Store
+
+    set_viewport(browser, *PHONE, mobile=True)
+    browser.get(served.url + "/diary")
+    assert browser.find_element(By.ID, "when").get_attribute("value") == ""
+    time.sleep(2.5)  # the page sits open
+    sent = datetime.now().astimezone()
+    browser.find_element(By.CSS_SELECTOR, "label[for=sev-4]").click()
+    browser.find_element(By.CSS_SELECTOR, "button[value=upper-left]").click()
+    assert wait_for(lambda: "Saved" in browser.page_source)
+    with Store(db_path) as store:
+        (entry,) = store.diary_latest(1)
+    assert abs((datetime.fromisoformat(entry["wall"]) - sent).total_seconds()) < 2
+    flash = browser.find_element(By.CSS_SELECTOR, ".flash.ok")
+    where = box(browser, flash)
+    assert 0 <= where["top"] and where["bottom"] <= PHONE[1], where
+    assert browser.find_element(By.CSS_SELECTOR, "article.entry.just-saved")
+
+
+def test_recent_red_flags_leave_the_two_taps_on_the_first_screen(browser, served, db_path):
+    from selenium.webdriver.common.by import By
+
+    from device.store import Store
+
+    with Store(db_path) as store:
+        for hours, flags in ((1, ["fever"]), (3, ["leg_numbness", "fever"]), (30, ["after_trauma"]),
+                             (50, ["pain_unrelieved"])):
+            store.add_diary_entry(datetime.now() - timedelta(hours=hours), region="lower", side="left", severity=7,
+                                  red_flags=flags)
+    set_viewport(browser, *PHONE, mobile=True)
+    browser.get(served.url + "/diary")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".banner.urgent")) == 1
+    for selector in ("label[for=sev-10]", "button[value=lower-right]"):
+        where = box(browser, browser.find_element(By.CSS_SELECTOR, selector))
+        assert where["bottom"] <= PHONE[1], (selector, where)
+
+
+def test_delete_and_reset_take_a_second_tap_without_javascript(browser_without_js, served, db_path):
+    from selenium.webdriver.common.by import By
+
+    from device.store import Store
+
+    driver = browser_without_js
+    with Store(db_path) as store:
+        store.add_diary_entry(datetime.now() - timedelta(hours=1), region="upper", side="right", severity=3)
+        store.set_settings({"breaks.still_min": 25.0})
+    set_viewport(driver, *PHONE, mobile=True)
+    driver.get(served.url + "/")
+    assert "JavaScript is off" in driver.find_element(By.TAG_NAME, "body").text  # the page's scripts don't run
+    driver.get(served.url + "/diary")
+    driver.find_element(By.CSS_SELECTOR, "article.entry details.confirm summary").click()
+    with Store(db_path) as store:
+        assert len(store.diary_latest()) == 1  # the first tap only asks
+    driver.find_element(By.XPATH, "//button[normalize-space()='Yes, delete it']").click()
+    assert wait_for(lambda: "Deleted the entry" in driver.page_source)
+    with Store(db_path) as store:
+        assert store.diary_latest() == []
+
+    driver.get(served.url + "/settings")
+    driver.find_element(By.CSS_SELECTOR, "details.confirm.reset summary").click()
+    assert "Move nudge after sitting still for: 25" in driver.find_element(By.CSS_SELECTOR, "details.confirm.reset").text
+    with Store(db_path) as store:
+        assert store.settings() == {"breaks.still_min": 25.0}
+    driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Yes, reset')]").click()
+    assert wait_for(lambda: "Back to the config file" in driver.page_source)
+    with Store(db_path) as store:
+        assert store.settings() == {}
+
+
+def test_diary_two_taps_work_without_javascript(browser_without_js, served, db_path):
+    from selenium.webdriver.common.by import By
+
+    from device.store import Store
+
+    driver = browser_without_js
+    set_viewport(driver, *PHONE, mobile=True)
+    driver.get(served.url + "/diary")
+    driver.find_element(By.CSS_SELECTOR, "label[for=sev-5]").click()
+    driver.find_element(By.CSS_SELECTOR, "button[value=middle-centre]").click()
+    assert wait_for(lambda: "Saved" in driver.page_source)
+    with Store(db_path) as store:
+        (entry,) = store.diary_latest()
+    assert (entry["severity"], entry["region"], entry["side"]) == (5, "middle", "centre")
+
+
+def test_the_day_timeline_stays_legible_on_a_phone(browser, served):
+    from selenium.webdriver.common.by import By
+
+    set_viewport(browser, *PHONE, mobile=True)
+    for day in (date.today(), date.today() - timedelta(days=1)):
+        browser.get(f"{served.url}/day/{day}")
+        svg = browser.find_element(By.CSS_SELECTOR, "svg.timeline")
+        hours = shown(browser, svg.find_elements(By.CSS_SELECTOR, "text.axis"))
+        boxes = [box(browser, e) for e in hours]
+        assert len(boxes) >= 3, "too few hour labels"
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not overlap(a, b), "two axis labels overlap"
+        kinds = {}
+        for kind in ("break-due", "break-overdue", "move"):
+            kinds[kind] = [box(browser, e) for e in svg.find_elements(By.CSS_SELECTOR, f"use.prompt.{kind}")]
+        for a_kind, b_kind in (("break-due", "move"), ("break-overdue", "move"), ("break-due", "break-overdue")):
+            for a in kinds[a_kind]:
+                for b in kinds[b_kind]:
+                    assert not overlap(a, b, slack=1), f"a {a_kind} mark covers a {b_kind} mark"
+        labels = shown(browser, svg.find_elements(By.CSS_SELECTOR, "text.bar-text"))
+        assert labels, "no session shows its length on a phone"
+        for label in labels:  # each label inside its bar
+            assert label.text and box(browser, label)["right"] <= box(browser, svg)["right"] + 1
+    browser.get(f"{served.url}/day/{date.today()}")
+    now = browser.find_elements(By.CSS_SELECTOR, "svg.timeline text.now-label")
+    if now:  # today's history runs up to now
+        assert now[0].text.startswith("now ") and now[0].is_displayed()
+
+
+def test_trends_value_labels_never_cover_a_bar_on_a_phone(browser, served):
+    from selenium.webdriver.common.by import By
+
+    set_viewport(browser, *PHONE, mobile=True)
+    for days in (7, 30, 365):
+        browser.get(f"{served.url}/trends?days={days}")
+        for chart in browser.find_elements(By.CSS_SELECTOR, "div.bar-chart"):
+            bars = [box(browser, e) for e in chart.find_elements(By.CSS_SELECTOR, "svg.bars rect.bar")]
+            labels = [box(browser, e) for e in chart.find_elements(By.CSS_SELECTOR, "svg.y-axis text")]
+            assert labels
+            for label in labels:
+                for bar in bars:
+                    assert not overlap(label, bar), f"{days} days: a value label covers a bar"
+            ticks = [box(browser, e) for e in shown(browser, chart.find_elements(By.CSS_SELECTOR, "svg.bars text.axis"))]
+            for i, a in enumerate(ticks):
+                for b in ticks[i + 1:]:
+                    assert not overlap(a, b), f"{days} days: two axis labels overlap"
+
+
+def test_the_numbers_table_fits_a_phone(browser, served):
+    from selenium.webdriver.common.by import By
+
+    set_viewport(browser, *PHONE, mobile=True)
+    browser.get(f"{served.url}/trends?days=30")
+    browser.find_element(By.CSS_SELECTOR, "details.card summary").click()
+    table = browser.find_element(By.CSS_SELECTOR, "table.numbers")
+    assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].parentElement.clientWidth", table)
+    cells = table.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td[data-label]")
+    labels = [browser.execute_script("return getComputedStyle(arguments[0], '::before').content", c) for c in cells]
+    assert labels == ['"Seated"', '"Longest"', '"Breaks"', '"Prompts"', '"Skipped"', '"Lean L/R"', '"Fidgets/h"']
+    assert box(browser, cells[0])["top"] < box(browser, cells[-1])["top"]  # a block of figures, not one long row
+
+
+def test_the_now_page_keeps_its_figures_when_the_dashboard_is_unreachable(browser, served, db_path):
+    from selenium.webdriver.common.by import By
+
+    from dashboard.sample_history import live_values
+    from device.store import Store
+
+    with Store(db_path) as store:
+        store.set_live(live_values(sitting_s=600.0))
+    set_viewport(browser, *PHONE, mobile=True)
+    browser.get(served.url + "/")
+    today_line = browser.find_element(By.CSS_SELECTOR, "p.today")
+    assert wait_for(lambda: "seated" in today_line.text)
+    before = today_line.text
+    assert re.search(r"\d", before)
+    served.stop()
+    stale = browser.find_element(By.CSS_SELECTOR, "[data-show=stale]")
+    assert wait_for(stale.is_displayed, timeout=12)
+    assert "Can't reach the dashboard" in stale.text
+    assert today_line.text == before  # the last figures stay...
+    assert "is-stale" in browser.find_element(By.ID, "live").get_attribute("class")  # ... greyed
+    figure = today_line.find_element(By.CSS_SELECTOR, "b")
+    assert float(browser.execute_script("return getComputedStyle(arguments[0]).opacity", figure)) < 0.6

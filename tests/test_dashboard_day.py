@@ -1,0 +1,151 @@
+"""The Day page: totals in plain words, a timeline that stays readable, breaks only between sessions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from dashboard import charts
+from dashboard.advice import ADVICE_FOR_EVENT
+from dashboard.history import day_detail, local_midnight
+from device.events import Prompt, Session, Sit, Stand
+from device.store import Store
+from tests.dashboard_support import DAY, MIDNIGHT, at, text, visible
+
+
+def timeline_of(page: str) -> str:
+    start = page.index('<svg class="chart timeline"')
+    return page[start:page.index("</svg>", start)]
+
+
+def test_day_page_totals_timeline_and_links(client, day_db):
+    page = text(client.get(f"/day/{DAY}"))
+    seen = visible(page)
+    assert "Wednesday 1 May 2024" in seen
+    assert "2 h 20 min seated" in seen
+    assert "1 h 10 min longest session" in seen
+    assert "2 / 3 breaks taken / break prompts" in seen       # two breaks between three sessions
+    assert "1 min / 30 s leaning left / right" in seen
+    assert "1.3 fidgets per hour seated" in seen
+    assert '<svg class="chart timeline"' in page
+    assert page.count('class="session') >= 3 and 'class="session long"' in page
+    assert "Twist to the right at 09:30" in page and "Break overdue at 11:00" in page
+    assert "Fault on fr" in page
+    assert 'href="/day/2024-04-30"' in page and 'href="/day/2024-05-02"' in page
+    for kind in ("lean", "twist", "perch", "slump", "fidget", "break_due", "move", "fault", "long_session"):
+        assert f'href="/advice#{ADVICE_FOR_EVENT[kind].section}"' in page, kind
+    assert ADVICE_FOR_EVENT["twist"].text in page  # "What to try"
+
+
+def test_day_wording_is_singular_or_plural_as_it_should_be(client, day_db):
+    seen = visible(client.get(f"/day/{DAY}"))
+    assert ("3 sessions, 2 leans, 1 twist, 1 perch, 1 slump, 1 move nudge, 3 fidgets, 1 sensor fault.") in seen
+    for item in ("A session went over an hour.", "1 break prompt was not followed by a break.", "2 leans.",
+                 "1 twist.", "1 perch.", "1 slump.", "1 sensor fault."):
+        assert item in seen, item
+    assert "(s)" not in seen and "(es)" not in seen
+
+
+def test_how_many_sessions_went_over_an_hour(client, store):
+    spans = [(at(8), at(9, 10)), (at(9, 20), at(10, 30)), (at(10, 40), at(11, 50)), (at(12), at(13, 5))]
+    store.write_batch(0.0, MIDNIGHT, sessions=[Session(a, b, ()) for a, b in spans],
+                      events=[e for a, b in spans for e in (Sit(a, a + 1), Stand(b, b + 1))])
+    seen = visible(client.get(f"/day/{DAY}"))
+    assert "4 sessions went over an hour." in seen and "A session went over an hour" not in seen
+
+
+def test_two_figures_never_break_inside_one(client, day_db):
+    page = text(client.get(f"/day/{DAY}"))
+    assert '<span class="nw">1 min</span> <small>/</small> <span class="nw">30 s</span>' in page
+    assert ".nw { white-space: nowrap; }" in text(client.get("/static/style.css"))
+
+
+def test_day_page_sessions_table(client, day_db):
+    page = text(client.get(f"/day/{DAY}"))
+    rows = re.findall(r"<tr[^>]*>\s*<td>(\d\d:\d\d)</td>\s*<td>(\d\d:\d\d)</td>\s*<td>([^<]+)</td>", page)
+    assert rows == [("09:00", "09:50", "50 min"), ("10:00", "11:10", "1 h 10 min"), ("13:00", "13:20", "20 min")]
+    assert re.search(r">break due</a>, <a[^>]*>break overdue</a>", page)
+
+
+def test_only_gaps_between_sessions_are_drawn_as_breaks(client, day_db):
+    svg = timeline_of(text(client.get(f"/day/{DAY}")))
+    assert svg.count('class="break"') == 2
+    assert "Break 09:50–10:00" in svg and "Break 11:10–13:00" in svg
+    assert not re.search(r"Break 13:20", svg)
+
+
+def write_evening_day(store):
+    """A working day, lunch at home, and an evening session hours later."""
+    spans = [(at(9), at(10)), (at(10, 5), at(11, 30)), (at(13, 30), at(15)), (at(21, 40), at(22, 10))]
+    events = [e for a, b in spans for e in (Sit(a, a + 1), Stand(b, b + 1))]
+    events += [Prompt("break_due", at(9, 45), at(9, 45)), Prompt("move", at(9, 46), at(9, 46))]
+    store.write_batch(0.0, MIDNIGHT, sessions=[Session(a, b, ()) for a, b in spans], events=events)
+
+
+def test_long_empty_stretches_are_cut_short_and_said_so(client, store):
+    write_evening_day(store)
+    axis = charts.timeline_axis(day_detail(store, DAY))
+    midnight = local_midnight(DAY).timestamp()
+    assert [(round(c.start - midnight), round(c.end - midnight)) for c in axis.cuts] == [
+        (at(15, 15), at(21, 25))]
+    # The working day keeps most of the width: 09:00-15:00 is over 70% of it; the lunch at home stays to scale.
+    assert axis.x(midnight + at(15)) - axis.x(midnight + at(9)) > 70
+    page = text(client.get(f"/day/{DAY}"))
+    assert "Not to scale where hatched: 15:15–21:25 (6 h 10 min)" in visible(page)
+    svg = timeline_of(page)
+    assert 'class="cut"' in svg and "shortened: 15:15–21:25" in svg
+    assert "Break 15:00–21:40" in svg  # still a break: between two sessions of the day
+
+
+def test_a_working_day_with_a_long_lunch_is_drawn_to_scale(client, day_db):
+    with Store(client.application.config["DATABASE"]) as store:
+        axis = charts.timeline_axis(day_detail(store, DAY))
+    assert axis.cuts == []  # 09:00-14:00 fits a phone as it is, lunch and all
+    assert "Not to scale" not in visible(client.get(f"/day/{DAY}"))
+
+
+def test_prompts_have_their_own_row_and_shape(client, store):
+    """A move nudge a minute after a break-due prompt is not hidden under it: other row, other shape."""
+    write_evening_day(store)
+    svg = timeline_of(text(client.get(f"/day/{DAY}")))
+    due = re.search(r'<use href="#m-due" x="[\d.]+%" y="([\d.]+)" class="prompt break-due">', svg)
+    move = re.search(r'<use href="#m-move" x="[\d.]+%" y="([\d.]+)" class="prompt move">', svg)
+    assert due and move and float(move.group(1)) - float(due.group(1)) >= 12
+
+
+def test_the_now_line_is_labelled(client, store):
+    now = datetime.now()
+    start = now - timedelta(minutes=40)
+    store.write_batch(0.0, start, sessions=[Session(0.0, None, ())], events=[Sit(0.0, 1.0)])
+    store.write_batch(2400.0, now, sessions=[Session(0.0, None, ())])
+    svg = timeline_of(text(client.get(f"/day/{now.date()}")))
+    assert re.search(rf'class="now-label">now {now:%H}:\d\d</text>', svg)
+
+
+def test_empty_day_says_nothing_was_recorded(client):
+    page = text(client.get(f"/day/{DAY}"))
+    assert "Nothing recorded on this day." in page
+    assert "<svg class=\"chart" not in page
+
+
+def test_day_without_a_date_goes_to_today(client):
+    response = client.get("/day")
+    assert response.status_code == 302 and response.headers["Location"] == f"/day/{datetime.now().date()}"
+    assert client.get("/day?date=2024-05-01").headers["Location"] == "/day/2024-05-01"
+
+
+def test_today_has_no_link_to_tomorrow(client):
+    page = text(client.get(f"/day/{datetime.now().date()}"))
+    assert 'rel="next"' not in page and "today" in page
+
+
+@pytest.mark.parametrize("what", ["sessions", "events"])
+def test_the_day_has_an_export_form_for_any_range(client, day_db, what):
+    page = text(client.get(f"/day/{DAY}"))
+    form = page[page.index('<form class="card export"'):]
+    form = form[:form.index("</form>")]
+    assert 'method="get" action="/export"' in form
+    assert 'name="from" value="2024-05-01"' in form and 'name="to" value="2024-05-01"' in form
+    assert f'value="{what}"' in form and 'value="csv"' in form and 'value="json"' in form
