@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from device.errors import CushionError
-from device.store import Store
+from device.store import Store, StoreError
 
 from dashboard.db import get_store
 
@@ -38,11 +38,19 @@ FAILURE_WINDOW_S = 60.0
 
 
 def secret_key(store: Store) -> str:
-    """The session cookie's signing key: generated on first use, then read from the database."""
+    """The session cookie's signing key: generated on first use, then read from the database.
+
+    A database that cannot be written (read-only disk or file) still gets a
+    dashboard: the key then lives as long as this process, so a sign-in does
+    not survive a restart of the dashboard.
+    """
     key = store.device_info().get(SECRET_KEY)
     if not key:
         key = secrets.token_hex(32)
-        store.set_device_info({SECRET_KEY: key})
+        try:
+            store.set_device_info({SECRET_KEY: key})
+        except StoreError:
+            pass
     return key
 
 

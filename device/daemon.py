@@ -11,19 +11,44 @@ Writes: the live row once a second, the history (events, sessions, minute
 rows, snoozes) once every `flush_s` (5 s) in one transaction. SQLite runs in
 WAL mode with synchronous=NORMAL, so a live-row commit costs no fsync; a
 history batch is fsynced (synchronous=FULL for that transaction), so a power cut loses at most the
-last `flush_s` and a kill -9 nothing committed. A disk error (read-only,
-full) is logged and the batch kept for the next try; prompting goes on.
+last `flush_s` and a kill -9 nothing committed.
+
+The database never stops the loop (disk read-only or full, the file locked
+by another process, damaged, missing, not even openable at start-up):
+
+- a statement waits at most BUSY_TIMEOUT_S (50 ms) for another process's
+  lock, then fails like any other write; a frame read meanwhile is late,
+  never lost for long;
+- a failed write keeps everything in memory and is retried every `retry_s`
+  (5 s), reopening the database first (read-write if it can be written
+  again); meanwhile the live row is not written and sampling, detection,
+  buzzer and LED go on;
+- the problem is logged at once and then once a minute, with what is kept;
+  the first batch that goes in again is logged too;
+- what is kept is bounded: MAX_PENDING_EVENTS events (weeks of sitting),
+  MAX_PENDING_MINUTES minute rows (a week; rows of one minute are merged),
+  MAX_PENDING_SESSIONS sessions and MAX_PENDING_SNOOZES button presses; past
+  that the oldest go, and that is logged;
+- at shutdown the last batch may wait FINAL_BUSY_TIMEOUT_S for a lock; if it
+  still cannot be written, one line says what is lost and why, and `lost`
+  is set (`cushion run` then exits 1).
+
+Settings from the dashboard that do not validate (or are not even JSON) are
+logged and ignored one by one: the config file's value applies for those.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from device.config import Config, config_with_settings
 from device.errors import CushionError
@@ -31,12 +56,20 @@ from device.events import Event, Session
 from device.minutes import MinuteAccumulator
 from device.pipeline import Pipeline
 from device.quiet import PromptGate, QuietHours, SnoozeState
-from device.store import Snooze, Store, StoreError
+from device.store import Minute, Snooze, Store, StoreError, merge_minutes
 from device import systemd
 
 log = logging.getLogger("cushion")
 
-_MAX_PENDING_EVENTS = 50_000  # kept across failed writes; beyond this the oldest go (logged)
+BUSY_TIMEOUT_S = 0.05          # the loop waits this long at most for another process's lock
+FINAL_BUSY_TIMEOUT_S = 3.0     # the last batch at shutdown may wait longer (systemd allows 15 s)
+RETRY_S = 5.0                  # after a failed write, retry (reopening the database) this often
+ERROR_LOG_S = 60.0             # a lasting disk problem is logged this often
+# Kept in memory across failed writes; beyond this the oldest go (logged).
+MAX_PENDING_EVENTS = 50_000
+MAX_PENDING_MINUTES = 7 * 24 * 60
+MAX_PENDING_SESSIONS = 1_000
+MAX_PENDING_SNOOZES = 1_000
 
 
 @dataclass(slots=True)
@@ -53,12 +86,19 @@ class Daemon:
 
     file_config: the config file's settings; the database's settings (from the
     dashboard) are applied over it and re-read when they change.
+    store: the history database, or None to open it with `open_store`
+    (a callable returning a Store), which is also how it is opened again if
+    it cannot be opened now.
     source: SensorSource or SimulatedSource (read(), wall_of(t), frames, dropped).
     alerts: device.alerts.Alerts, or None for no buzzer/LED (replay-like runs).
+    device_info: facts for the database's device_info, written once it can be.
+    retry_s: how often a failed write is tried again.
     """
 
-    def __init__(self, file_config: Config, store: Store, source, alerts=None, *,
-                 flush_s: float = 5.0, live_s: float = 1.0, settings_poll_s: float = 1.0):
+    def __init__(self, file_config: Config, store: Store | None, source, alerts=None, *,
+                 flush_s: float = 5.0, live_s: float = 1.0, settings_poll_s: float = 1.0,
+                 open_store: Callable[[], Store] | None = None, device_info: Mapping[str, Any] | None = None,
+                 retry_s: float = RETRY_S):
         self.file_config = file_config
         self.store = store
         self.source = source
@@ -66,17 +106,31 @@ class Daemon:
         self.flush_s = flush_s
         self.live_s = live_s
         self.settings_poll_s = settings_poll_s
+        self.retry_s = retry_s
         self.counters = DaemonCounters()
-        self._settings_version = store.settings_version()
-        self.config = self._merged_config()
+        self.lost: str | None = None     # set by finish() when the last history could not be saved
+        self._open_store = open_store
+        self._device_info = dict(device_info) if device_info else None
+        self._trouble: StoreError | None = None   # the last write error, until a batch goes in again
+        self._trouble_since: datetime | None = None
+        self._next_retry = 0.0
+        self._disk_error_logged_at = -1e9
+        self._pending_events: list[Event] = []
+        self._pending_sessions: dict[float, Session] = {}
+        self._pending_snoozes: list[Snooze] = []
+        self._pending_minutes: dict[str, Minute] = {}
+        if self.store is None and open_store is not None:
+            try:
+                self.store = open_store()
+            except StoreError as exc:
+                self._write_failed(exc)
+        self._settings_version = self._read_settings_version()
+        self.config = self._merged_config() or self.file_config
         self.pipeline = Pipeline(self.config)
         self.minutes = MinuteAccumulator(source.wall_of)
         self.quiet = QuietHours.from_breaks(self.config.breaks)
         self.snooze = SnoozeState()
         self.gate = PromptGate(self.config.breaks)
-        self._pending_events: list[Event] = []
-        self._pending_sessions: dict[float, Session] = {}
-        self._pending_snoozes: list[Snooze] = []
         self._button: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._sessions_seen = 0
         self._last_flush_t: float | None = None
@@ -87,20 +141,54 @@ class Daemon:
         self._rate_window: deque[tuple[float, int]] = deque()
         self._led = {"away": None, "break_due": None, "fault": None}
         self._last_prompt_kind = "any"
-        self._disk_error_logged_at = -1e9
         self._resumed = False
+        self._recovered = False
+        self._first_t: float | None = None
 
     # ---- set-up -------------------------------------------------------------
 
-    def _merged_config(self) -> Config:
-        settings = self.store.settings()
+    def _read_settings_version(self) -> int | None:
+        if self.store is None:
+            return None
+        try:
+            return self.store.settings_version()
+        except StoreError as exc:
+            self._disk_error(exc)
+            return None
+
+    def _merged_config(self) -> Config | None:
+        """The config file with the dashboard's settings over it; None if they cannot be read.
+
+        Each stored setting that is not JSON or does not validate (alone, or
+        with the ones before it in key order) is logged and left out, so the
+        file's value applies for it and the rest still do.
+        """
+        if self.store is None:
+            return None
+        try:
+            settings = self.store.settings(on_invalid=lambda key, problem: log.error(
+                "ignoring the setting %s stored by the dashboard: %s; the config file's value applies", key, problem))
+        except StoreError as exc:
+            self._disk_error(exc)
+            return None
         if not settings:
             return self.file_config
         try:
             return config_with_settings(self.file_config, settings)
-        except CushionError as exc:
-            log.error("ignoring the dashboard's settings: %s", exc)
-            return self.file_config
+        except CushionError:
+            pass
+        accepted: dict[str, Any] = {}
+        for key in sorted(settings):
+            trial = dict(accepted)
+            trial[key] = settings[key]
+            try:
+                config_with_settings(self.file_config, trial)
+            except CushionError as exc:
+                log.error("ignoring the setting %s = %s stored by the dashboard: %s; the config file's value applies",
+                          key, _short_json(settings[key]), exc)
+                continue
+            accepted = trial
+        return config_with_settings(self.file_config, accepted)
 
     def recover(self, first_t: float) -> None:
         """Deal with sessions an earlier run left open (crash, power cut, restart).
@@ -109,22 +197,45 @@ class Daemon:
         ago: the pipeline resumes it as a session whose person is away since
         that heartbeat, so it goes on if they are (still) seated and otherwise
         ends at the heartbeat. Older ones are closed at their last heartbeat.
+
+        A wall clock that reads earlier than that heartbeat (a Pi without a
+        real-time clock, before NTP has set it) cannot say how long the
+        cushion was off: the session is not carried on but closed at its
+        heartbeat, and a new one starts if someone is seated.
+
+        Called with the first frame, or, if the database could not be read
+        then, once it can: by then this run has its own session, so the old
+        ones are only closed.
         """
-        left = self.store.left_open()
-        if left:
-            newest = left[-1]
-            now_wall = self.source.wall_of(first_t)
-            heartbeat = _parse_wall(newest["last_heartbeat_wall"] or newest["start_wall"])
-            start = _parse_wall(newest["start_wall"])
-            if (now_wall - heartbeat).total_seconds() < self.config.breaks.break_min_s:
-                start_t = first_t - (now_wall - start).total_seconds()
-                away_t = first_t - (now_wall - heartbeat).total_seconds()
-                self.store.continue_session(newest["id"], start_t)
-                self.pipeline.resume_session(start_t, tuple(newest["prompts"] or ()), away_t)
-                self._resumed = True
-                log.info("resuming the session started %s (last heartbeat %s)", newest["start_wall"],
-                         newest["last_heartbeat_wall"])
-        closed = self.store.close_left_open()
+        if self.store is None:
+            return
+        late = self._last_t is not None and self._last_t > first_t
+        try:
+            left = self.store.left_open()
+            if left and not late:
+                newest = left[-1]
+                now_wall = self.source.wall_of(first_t)
+                heartbeat = _parse_wall(newest["last_heartbeat_wall"] or newest["start_wall"])
+                start = _parse_wall(newest["start_wall"])
+                gap = (now_wall - heartbeat).total_seconds()
+                if gap < 0:
+                    log.warning("the clock reads %s, earlier than the last heartbeat %s of the session started %s "
+                                "(no real-time clock, and NTP has not set the time yet?): not carrying it on",
+                                now_wall.isoformat(timespec="seconds"), newest["last_heartbeat_wall"],
+                                newest["start_wall"])
+                elif gap < self.config.breaks.break_min_s:
+                    start_t = first_t - (now_wall - start).total_seconds()
+                    away_t = first_t - gap
+                    self.store.continue_session(newest["id"], start_t)
+                    self.pipeline.resume_session(start_t, tuple(newest["prompts"] or ()), away_t)
+                    self._resumed = True
+                    log.info("resuming the session started %s (last heartbeat %s)", newest["start_wall"],
+                             newest["last_heartbeat_wall"])
+            closed = self.store.close_left_open()
+        except StoreError as exc:
+            self._write_failed(exc)
+            return
+        self._recovered = True
         for row in closed:
             log.info("closed the session started %s at its last heartbeat %s", row["start_wall"], row["end_wall"])
 
@@ -159,7 +270,9 @@ class Daemon:
         self._handle_button()
         if len(block):
             if self._last_t is None:
-                self.recover(float(block.t[0]))
+                self._first_t = float(block.t[0])
+                if self._trouble is None:
+                    self.recover(self._first_t)
                 self._last_flush_t = self._last_live_t = float(block.t[0])
             events = self.pipeline.feed_block(block.t, block.raw)
             self.counters.frames += len(block)
@@ -182,13 +295,21 @@ class Daemon:
         return not getattr(self.source, "finished", False)
 
     def finish(self) -> None:
-        """Flush everything (the pipeline's open spans included) before exit."""
+        """Flush everything (the pipeline's open spans included) before exit.
+
+        If that last batch cannot be written, one line says what is lost and
+        why, and `lost` holds the same text.
+        """
         if self._last_t is not None:
             for event in self.pipeline.finish():
                 if event.type != "fault":  # a running fault is not over: only live knows it
                     self._on_event(event)
             self._collect_sessions(final=True)
             self.flush(self._last_t, final=True)
+            if self._has_history():
+                reason = str(self._trouble) if self._trouble is not None else "the history database is not open"
+                self.lost = f"{self._pending_summary()} not saved: {reason}"
+                log.error("history NOT saved at shutdown: %s", self.lost)
         if self.alerts is not None:
             self.alerts.set_away(True)
 
@@ -283,6 +404,8 @@ class Daemon:
     # ---- settings -----------------------------------------------------------
 
     def _poll_settings(self) -> None:
+        if self.store is None:
+            return
         try:
             version = self.store.settings_version()
         except StoreError as exc:
@@ -292,7 +415,7 @@ class Daemon:
             return
         self._settings_version = version
         config = self._merged_config()
-        if config == self.config:
+        if config is None or config == self.config:
             return
         self.config = config
         self.pipeline.reconfigure(config)
@@ -336,41 +459,137 @@ class Daemon:
 
     def _write_live(self, t: float) -> None:
         self._last_live_t = t
+        if self._trouble is not None or self.store is None:
+            return          # the batch's retries find out when the database is back
         try:
+            self._write_device_info()
             # Stamped with the real clock, so the dashboard can tell a stopped daemon.
             self.store.set_live(self.live_status(t), wall=datetime.now().astimezone())
             self.counters.live_writes += 1
         except StoreError as exc:
-            self._disk_error(exc)
+            self._write_failed(exc)
 
     def flush(self, t: float, final: bool = False) -> None:
-        """Write the history gathered since the last flush in one durable transaction."""
+        """Write the history gathered since the last flush in one durable transaction.
+
+        After a failed write it is retried here, every retry_s (at once when
+        final), together with the live row.
+        """
         self._last_flush_t = t
-        minutes = self.minutes.take()
-        events, sessions, snoozes = self._pending_events, list(self._pending_sessions.values()), self._pending_snoozes
-        if not (events or sessions or snoozes or minutes):
+        for row in merge_minutes(list(self._pending_minutes.values()) + self.minutes.take()):
+            self._pending_minutes[row.minute] = row
+        history = self._has_history()
+        if not history and self._trouble is None:
+            return
+        store = self._usable_store(final)
+        if store is None:
+            self._bound_pending()
             return
         try:
-            self.store.write_batch(t, self.source.wall_of(t), events=events, sessions=sessions, minutes=minutes,
-                                   snoozes=snoozes, durable=True)
+            if final:
+                store.set_busy_timeout(FINAL_BUSY_TIMEOUT_S)
+            self._write_device_info()
+            live = self.live_status(t) if self._trouble is not None else None
+            store.write_batch(t, self.source.wall_of(t), events=self._pending_events,
+                              sessions=list(self._pending_sessions.values()),
+                              minutes=list(self._pending_minutes.values()), snoozes=self._pending_snoozes,
+                              live=live, durable=True)
         except StoreError as exc:
-            self._disk_error(exc)
+            self._write_failed(exc)
             self.counters.failed_writes += 1
-            self.minutes.put_back(minutes)
-            if len(self._pending_events) > _MAX_PENDING_EVENTS:
-                lost = len(self._pending_events) - _MAX_PENDING_EVENTS
-                del self._pending_events[:lost]
-                log.error("dropped the %d oldest unsaved events", lost)
+            self._bound_pending()
             return
-        self.counters.batches += 1
+        if history:
+            self.counters.batches += 1
         self._pending_events = []
         self._pending_snoozes = []
         self._pending_sessions = {}
+        self._pending_minutes = {}
+        if self._trouble is not None:
+            log.info("history saved again: %s can be written again (writes had failed since %s)",
+                     store.path, self._trouble_since.strftime("%Y-%m-%d %H:%M:%S"))
+            self._trouble = self._trouble_since = None
+
+    def _has_history(self) -> bool:
+        return bool(self._pending_events or self._pending_sessions or self._pending_snoozes or self._pending_minutes)
+
+    def _write_device_info(self) -> None:
+        if self._device_info is not None and self.store is not None:
+            self.store.set_device_info(self._device_info)
+            self._device_info = None
+
+    def _usable_store(self, now: bool = False) -> Store | None:
+        """The store to write to; while writes fail, only every retry_s (or when
+        ``now``), after opening the database again."""
+        if self._trouble is None:
+            return self.store
+        if not now and time.monotonic() < self._next_retry:
+            return None
+        self._next_retry = time.monotonic() + self.retry_s
+        try:
+            if self.store is None:
+                if self._open_store is None:
+                    return None
+                self.store = self._open_store()
+            else:
+                self.store.reconnect()
+        except StoreError as exc:
+            self._write_failed(exc)
+            return None
+        if not self._recovered and self._first_t is not None:
+            self.recover(self._first_t)
+            if not self._recovered:
+                return None
+        if self._settings_version is None:
+            self._poll_settings()
+        return self.store
+
+    def _write_failed(self, exc: StoreError) -> None:
+        if self._trouble is None:
+            self._trouble_since = datetime.now().astimezone()
+            self._next_retry = time.monotonic() + self.retry_s
+        self._trouble = exc
+        self._disk_error(exc)
+
+    def _bound_pending(self) -> None:
+        """Keep what waits for the disk within the MAX_PENDING_* bounds, dropping the oldest."""
+        dropped = []
+        if len(self._pending_events) > MAX_PENDING_EVENTS:
+            n = len(self._pending_events) - MAX_PENDING_EVENTS
+            del self._pending_events[:n]
+            dropped.append(f"{n} events")
+        if len(self._pending_minutes) > MAX_PENDING_MINUTES:
+            keys = sorted(self._pending_minutes)[:len(self._pending_minutes) - MAX_PENDING_MINUTES]
+            for key in keys:
+                del self._pending_minutes[key]
+            dropped.append(f"{len(keys)} minute rows")
+        if len(self._pending_sessions) > MAX_PENDING_SESSIONS:
+            keys = sorted(self._pending_sessions)[:len(self._pending_sessions) - MAX_PENDING_SESSIONS]
+            for key in keys:
+                del self._pending_sessions[key]
+            dropped.append(f"{len(keys)} sessions")
+        if len(self._pending_snoozes) > MAX_PENDING_SNOOZES:
+            n = len(self._pending_snoozes) - MAX_PENDING_SNOOZES
+            del self._pending_snoozes[:n]
+            dropped.append(f"{n} button presses")
+        if dropped:
+            log.error("dropped the oldest unsaved history (%s): more than the memory keeps while the disk is "
+                      "unavailable", ", ".join(dropped))
+
+    def _pending_summary(self) -> str:
+        return (f"{len(self._pending_events)} events, {len(self._pending_sessions)} sessions, "
+                f"{len(self._pending_minutes)} minute rows and {len(self._pending_snoozes)} button presses")
 
     def _disk_error(self, exc: Exception) -> None:
-        if time.monotonic() - self._disk_error_logged_at > 60:
-            log.error("history not saved (prompting goes on): %s", exc)
+        if time.monotonic() - self._disk_error_logged_at >= ERROR_LOG_S:
+            log.error("history not saved (sampling and prompting go on; %s kept in memory, retrying every %g s): %s",
+                      self._pending_summary(), self.retry_s, exc)
             self._disk_error_logged_at = time.monotonic()
+
+
+def _short_json(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _parse_wall(text: str) -> datetime:

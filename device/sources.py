@@ -21,11 +21,16 @@ def _block(times: list[float], rows: list[list[int]]) -> FrameBlock:
 
 
 class SensorSource:
-    """Frames read from an HX711Array for about `batch_s` per call; t is time.monotonic()."""
+    """Frames read from an HX711Array for about `batch_s` per call; t is time.monotonic().
 
-    def __init__(self, array, batch_s: float = 0.1):
+    on_close: called after the array is closed (e.g. resetting the mock pins
+    a simulated array was plugged into).
+    """
+
+    def __init__(self, array, batch_s: float = 0.1, on_close: Callable[[], object] | None = None):
         self.array = array
         self.batch_s = batch_s
+        self._on_close = on_close
         self.frames = 0
         self.missing = 0
 
@@ -52,7 +57,12 @@ class SensorSource:
         return datetime.now().astimezone() - timedelta(seconds=time.monotonic() - t)
 
     def close(self) -> None:
-        self.array.close()
+        try:
+            self.array.close()
+        finally:
+            if self._on_close is not None:
+                self._on_close()
+                self._on_close = None
 
 
 class SimulatedSource:

@@ -29,6 +29,13 @@ Decisions:
 - Disk problems (read-only, full, I/O error, locked too long, damaged file)
   raise `StoreError`, a CushionError whose message names the file and the
   likely cause, so the daemon can log it and keep prompting.
+- A database that cannot be written (a read-only file, folder or disk) is
+  opened read-only rather than refused (`read_only=None`, the default):
+  everything can be read, every write raises StoreError saying it is
+  read-only. `reconnect()` tries read-write again (the daemon does, when it
+  retries a failed batch), keeping what it knows of this run's sessions.
+- A settings row whose value is not JSON (written by something else) is
+  skipped by `settings()`, never an exception; `on_invalid` hears about it.
 - The schema is versioned with PRAGMA user_version; `MIGRATIONS` upgrade an
   old file on open. A file from a newer version of the software is refused.
 """
@@ -36,6 +43,7 @@ Decisions:
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -230,40 +238,133 @@ class Store:
     and each dashboard request open their own).
     """
 
-    def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0):
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0, read_only: bool | None = None):
+        """read_only: False opens read-write (creating the file, its folders
+        and the schema if missing) or raises StoreError, also for a file the
+        OS will not let this process write; True opens an
+        existing file read-only; None (the default) read-write if possible,
+        else read-only when the file exists but cannot be written."""
         self.path = Path(path)
         self.transactions = 0  # committed write transactions, creating or upgrading the schema included
+        self._busy_timeout_s = busy_timeout_s
+        self._mode = read_only
         # This run's sessions: start on the frame clock -> (row id, end or None,
         # prompts carried over from a continued session). Ordered by start.
         self._sessions: dict[float, tuple[int, float | None, tuple[str, ...]]] = {}
+        self.db, self.read_only = self._connect()
+
+    @property
+    def read_only(self) -> bool:
+        """True when writes cannot succeed: opened read-only, or (sqlite opens
+        a file it may not write read-only without a word) the file is not
+        writable."""
+        return self._read_only or not os.access(self.path, os.W_OK)
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = value
+
+    def _connect(self) -> tuple[Database, bool]:
+        """A new connection as `read_only` asks: (database, opened read-only)."""
+        if self._mode is True:
+            return self._open_read_only(), True
+        try:
+            db = self._open_read_write()
+            if self._mode is False and not os.access(self.path, os.W_OK):
+                db.close()
+                raise StoreError(f"{self.path}: cannot open the history database for writing: "
+                                 "the file or the disk is read-only")
+            return db, False
+        except StoreError as exc:
+            if self._mode is False or not _cannot_write(exc) or not self.path.is_file():
+                raise
+            try:
+                return self._open_read_only(), True
+            except StoreError:
+                raise exc from None
+
+    def _open_read_write(self) -> Database:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create its folder: {exc}") from None
+            raise StoreError(f"{self.path}: cannot create its folder: {exc.strerror or exc}") from None
         with self._errors("open the history database"):
-            conn = sqlite3.connect(self.path, timeout=busy_timeout_s)
+            conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s)
         try:
             with self._errors("open the history database"):
-                self.db = Database(conn, execute_plugins=False)
-                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-                found = self.schema_version
-                if found > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.path}: the history database has schema version {found}, newer than "
-                        f"version {SCHEMA_VERSION} that this software knows; update the software"
-                    )
-                self.db.enable_wal()
+                db = Database(conn, execute_plugins=False)
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
+                found = _schema_version(conn)
+                self._refuse_newer(found)
+                db.enable_wal()
                 conn.execute("PRAGMA synchronous = NORMAL")
                 if found < SCHEMA_VERSION:
-                    self._migrate()
+                    self._migrate(db)
         except BaseException:
             conn.close()
             raise
+        return db
+
+    def _open_read_only(self) -> Database:
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: cannot open the history database: no such file")
+        uri = self.path.absolute().as_uri()
+        last: StoreError | None = None
+        # immutable=1 as a last resort: a WAL file in a folder where its -shm
+        # cannot be created (nobody can be writing it there either).
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            conn = None
+            try:
+                with self._errors("open the history database read-only"):
+                    conn = sqlite3.connect(uri + query, uri=True, timeout=self._busy_timeout_s)
+                    conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
+                    found = _schema_version(conn)
+            except StoreError as exc:
+                if conn is not None:
+                    conn.close()
+                last = exc
+                continue
+            try:
+                self._refuse_newer(found)
+                if found < SCHEMA_VERSION:
+                    raise StoreError(f"{self.path}: the history database has schema version {found} and needs "
+                                     f"an upgrade to version {SCHEMA_VERSION}, which a read-only file cannot have; "
+                                     "run `cushion run` once where it can write the file")
+            except BaseException:
+                conn.close()
+                raise
+            return Database(conn, execute_plugins=False)
+        assert last is not None
+        raise last
+
+    def _refuse_newer(self, found: int) -> None:
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: the history database has schema version {found}, newer than "
+                f"version {SCHEMA_VERSION} that this software knows; update the software"
+            )
+
+    def reconnect(self) -> None:
+        """Open the file again (read-write if it can be written now), keeping
+        what this Store knows of this run's sessions; on StoreError the old
+        connection stays in use."""
+        db, read_only = self._connect()
+        old = self.db
+        self.db, self.read_only = db, read_only
+        try:
+            old.close()
+        except sqlite3.Error:
+            pass
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a statement waits for another process's lock before StoreError."""
+        self._busy_timeout_s = seconds
+        self.db.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     @classmethod
-    def open(cls, path: str | Path, *, busy_timeout_s: float = 5.0) -> Store:
-        """The same as `Store(path)`."""
-        return cls(path, busy_timeout_s=busy_timeout_s)
+    def open(cls, path: str | Path, *, busy_timeout_s: float = 5.0, read_only: bool | None = None) -> Store:
+        """The same as `Store(path, ...)`."""
+        return cls(path, busy_timeout_s=busy_timeout_s, read_only=read_only)
 
     def close(self) -> None:
         self.db.close()
@@ -277,7 +378,7 @@ class Store:
     @property
     def schema_version(self) -> int:
         """The file's PRAGMA user_version: how many MIGRATIONS it has had."""
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return _schema_version(self.db.conn)
 
     # ---- the daemon's writes ---------------------------------------------
 
@@ -435,9 +536,20 @@ class Store:
                 "ON CONFLICT (key) DO UPDATE SET value = value + 1"
             )
 
-    def settings(self) -> dict[str, Any]:
-        """All settings: key -> value."""
-        return {row["key"]: json.loads(row["value"]) for row in self._select("settings", None, [], "key")}
+    def settings(self, on_invalid: Callable[[str, str], object] | None = None) -> dict[str, Any]:
+        """All settings: key -> value.
+
+        A row whose value is not JSON (written by something else) is left
+        out; on_invalid(key, problem) is called for each such row.
+        """
+        values: dict[str, Any] = {}
+        for row in self._select("settings", None, [], "key"):
+            try:
+                values[row["key"]] = json.loads(row["value"])
+            except (TypeError, ValueError) as exc:
+                if on_invalid is not None:
+                    on_invalid(str(row["key"]), f"the stored value {_short(row['value'])} is not JSON ({exc})")
+        return values
 
     def settings_version(self) -> int:
         """A counter moved on by every settings write (0 before the first): cheap to poll."""
@@ -592,12 +704,12 @@ class Store:
                 return sid if end is None or t <= end + _EPS else None
         return None
 
-    def _migrate(self) -> None:
-        with self._transaction("upgrade the history database"):
+    def _migrate(self, db: Database) -> None:
+        with self._transaction("create or upgrade the history database's tables", db=db):
             # Re-read inside the write lock: another process may have upgraded it meanwhile.
-            for migration in MIGRATIONS[self.schema_version:]:
-                migration(self.db)
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            for migration in MIGRATIONS[_schema_version(db.conn):]:
+                migration(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _select(self, table: str, where: str | None, args: Sequence[Any], order_by: str | None) -> list[dict]:
         with self._errors("read the history database"):
@@ -609,12 +721,12 @@ class Store:
         return rows
 
     @contextmanager
-    def _transaction(self, action: str, durable: bool = False) -> Iterator[None]:
+    def _transaction(self, action: str, durable: bool = False, db: Database | None = None) -> Iterator[None]:
         """One write transaction; the write lock is taken up front (BEGIN IMMEDIATE).
 
         durable: synchronous=FULL for this commit (the WAL is fsynced), NORMAL otherwise.
         """
-        conn = self.db.conn
+        conn = (db or self.db).conn
         with self._errors(action):
             conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.execute("BEGIN IMMEDIATE")
@@ -668,6 +780,48 @@ ON CONFLICT (minute) DO UPDATE SET
     twists = twists + excluded.twists,
     prompts = prompts + excluded.prompts
 """
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _cannot_write(exc: StoreError) -> bool:
+    """The error says the file, its folder or the disk cannot be written (so reading may work)."""
+    name = getattr(exc.__cause__, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_FULL",
+                            "SQLITE_IOERR", "SQLITE_BUSY"))
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def merge_minutes(rows: Iterable[Minute]) -> list[Minute]:
+    """Rows of the same minute merged as writing them one after the other would
+    (`_ADD_MINUTE`): counts and seconds added, means weighted by seated_s."""
+    merged: dict[str, Minute] = {}
+    for row in rows:
+        old = merged.get(row.minute)
+        if old is None:
+            merged[row.minute] = row
+            continue
+        seated = old.seated_s + row.seated_s
+
+        def mean(a: float | None, b: float | None) -> float | None:
+            if b is None:
+                return a
+            if a is None or seated == 0:
+                return b
+            return (a * old.seated_s + b * row.seated_s) / seated
+
+        merged[row.minute] = Minute(
+            row.minute, seated_s=seated, lat_mean=mean(old.lat_mean, row.lat_mean),
+            sag_mean=mean(old.sag_mean, row.sag_mean), fidgets=old.fidgets + row.fidgets,
+            lean_left_s=old.lean_left_s + row.lean_left_s, lean_right_s=old.lean_right_s + row.lean_right_s,
+            twists=old.twists + row.twists, prompts=old.prompts + row.prompts)
+    return list(merged.values())
 
 
 def _as_datetime(value: datetime | str | None) -> datetime:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -17,10 +19,11 @@ from gpiozero.pins.mock import MockFactory
 from device.alerts import Alerts
 from device.config import Alerts as AlertsConfig
 from device.config import Breaks, Config
-from device.daemon import Daemon
+from device.daemon import BUSY_TIMEOUT_S, Daemon
+from device.events import Session
 from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
 from device.sources import SimulatedSource
-from device.store import Store
+from device.store import Store, StoreError
 
 START = datetime(2026, 3, 2, 9, 0, 0).astimezone()
 CONFIG = Config(calibration=DEMO_CALIBRATION)
@@ -42,14 +45,14 @@ def working_morning() -> Scenario:
     return s
 
 
-def make_daemon(tmp_path, scenario, config=CONFIG, alerts=True, db="history.db"):
+def make_daemon(tmp_path, scenario, config=CONFIG, alerts=True, db="history.db", **options):
     sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=80, seed=3)
     source = SimulatedSource(sim, speed=0, start_wall=START)
     store = Store.open(tmp_path / db)
     holder = []
     out = Alerts(config.alerts, on_snooze=lambda: holder[0].on_snooze(),
                  on_mute=lambda: holder[0].on_mute()) if alerts else None
-    daemon = Daemon(config, store, source, out, settings_poll_s=0)
+    daemon = Daemon(config, store, source, out, settings_poll_s=0, **options)
     holder.append(daemon)
     return daemon, sim, store, out
 
@@ -166,18 +169,42 @@ def test_unplugged_channel_is_a_fault_with_a_blinking_led_and_no_false_stand(tmp
     assert alerts.led_mode == "off" or led.state is False or alerts.away
 
 
-def test_disk_error_keeps_prompting_and_saves_once_the_disk_is_back(tmp_path, mock_factory, caplog):
-    daemon, _, store, alerts = make_daemon(tmp_path, working_morning())
+def read_only_disk(store, monkeypatch):
+    """The database refuses writes, as a read-only disk does, also after the
+    daemon reopens it (chmod would not stop root, who runs the tests in CI).
+    Returns what makes the disk writable again."""
+    reconnect = Store.reconnect
+    state = {"read_only": True}
+
+    def reconnect_read_only(self):
+        reconnect(self)
+        if state["read_only"]:
+            self.db.execute("PRAGMA query_only = ON")
+
+    monkeypatch.setattr(Store, "reconnect", reconnect_read_only)
+    store.db.execute("PRAGMA query_only = ON")
+
+    def writable_again():
+        state["read_only"] = False
+        store.db.execute("PRAGMA query_only = OFF")
+    return writable_again
+
+
+def test_disk_error_keeps_prompting_and_saves_once_the_disk_is_back(tmp_path, mock_factory, caplog, monkeypatch):
+    caplog.set_level(logging.INFO, logger="cushion")
+    # Retried at every batch (every 5 s of frame time) rather than every 5 s of real time.
+    daemon, _, store, alerts = make_daemon(tmp_path, working_morning(), retry_s=0)
     run_to_end(daemon, until_t=30)
-    store.db.execute("PRAGMA query_only = ON")  # the database refuses writes, as a read-only disk does
+    writable_again = read_only_disk(store, monkeypatch)
     run_to_end(daemon, until_t=47 * 60)
     assert "history not saved" in caplog.text
     assert daemon.counters.failed_writes > 0
     wait_quiet(alerts)
     assert rises(mock_factory.pin(17)) >= 3  # the move chirp and the break_due beeps still sounded
     assert [e["type"] for e in store.events_between(START, START + timedelta(days=1))] == ["sit"]  # saved before
-    store.db.execute("PRAGMA query_only = OFF")
+    writable_again()
     run_to_end(daemon)
+    assert "history saved again" in caplog.text
     events = store.events_between(START, START + timedelta(days=1))
     kinds = [e["data"]["kind"] for e in events if e["type"] == "prompt"]
     assert kinds[:2] == ["move", "break_due"]  # written after the disk came back
@@ -188,10 +215,11 @@ CHILD = """
 import sys, time
 from datetime import datetime
 from device.config import Config
-from device.daemon import Daemon
+from device.daemon import BUSY_TIMEOUT_S, Daemon
+from device.events import Session
 from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
 from device.sources import SimulatedSource
-from device.store import Store
+from device.store import Store, StoreError
 start = datetime.fromisoformat(sys.argv[2])
 scenario = Scenario(Person(mass_kg=80)).away(5).sit_down().hold(3600)
 sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=10, seed=1)
@@ -247,3 +275,137 @@ def test_restart_after_a_long_gap_closes_the_session_at_its_last_heartbeat(tmp_p
     run_to_end(daemon)
     (session,) = store.sessions_between(START, START + timedelta(days=1))
     assert session["end_wall"] == left["last_heartbeat_wall"]
+
+
+# -- the database never stops the loop ---------------------------------------------
+
+def short_sit(minutes=25):
+    """Sits 5 s in and stays, still: a move prompt at 20 min (still_min)."""
+    return Scenario(Person(mass_kg=80)).away(5).sit_down().hold(minutes * 60)
+
+
+def test_daemon_starts_without_its_database_prompts_and_saves_once_it_opens(tmp_path, mock_factory, caplog):
+    caplog.set_level(logging.INFO, logger="cushion")
+    path = tmp_path / "history.db"
+    with Store.open(path) as earlier:  # an earlier run left a session open
+        earlier.write_batch(100.0, START - timedelta(hours=3), sessions=[Session(50.0, None, ())])
+    attempts = []
+
+    def open_store():
+        attempts.append(time.monotonic())
+        if len(attempts) <= 2:
+            raise StoreError(f"{path}: cannot open the history database: the file or the disk is read-only")
+        return Store.open(path, busy_timeout_s=BUSY_TIMEOUT_S)
+
+    sim = Simulation(short_sit(), calibration=DEMO_CALIBRATION, rate_hz=10, seed=3)
+    holder = []
+    alerts = Alerts(CONFIG.alerts, on_snooze=lambda: holder[0].on_snooze(), on_mute=lambda: holder[0].on_mute())
+    daemon = Daemon(CONFIG, None, SimulatedSource(sim, speed=0, start_wall=START), alerts, settings_poll_s=0,
+                    open_store=open_store, device_info={"source": "test"}, retry_s=0)
+    holder.append(daemon)
+    assert daemon.store is None
+    run_to_end(daemon, until_t=22 * 60)   # the database opened meanwhile (third try)
+    wait_quiet(alerts)
+    assert rises(mock_factory.pin(17)) >= 1           # the move prompt sounded
+    run_to_end(daemon)
+    assert len(attempts) == 3 and daemon.lost is None
+    assert "history not saved" in caplog.text and "read-only" in caplog.text
+    assert "history saved again" in caplog.text
+    store = daemon.store
+    old, new = store.sessions_between(START - timedelta(days=1), START + timedelta(days=1))
+    assert old["end_wall"] == old["last_heartbeat_wall"]          # closed once the database opened
+    assert datetime.fromisoformat(new["start_wall"]) >= START and new["prompts"] == ["move"]
+    events = store.events_between(START, START + timedelta(days=1))
+    assert [e["type"] for e in events] == ["sit", "prompt"]     # kept in memory, then written
+    assert store.device_info()["source"] == "test"
+    assert sum(m["seated_s"] for m in store.minutes_between(START, START + timedelta(days=1))) > 24 * 60
+    store.close()
+
+
+def test_a_locked_database_never_holds_up_the_loop(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="cushion")
+    path = tmp_path / "history.db"
+    sim = Simulation(short_sit(5), calibration=DEMO_CALIBRATION, rate_hz=80, seed=3)
+    daemon = Daemon(CONFIG, None, SimulatedSource(sim, speed=0, start_wall=START), None, settings_poll_s=0,
+                    open_store=lambda: Store.open(path, busy_timeout_s=BUSY_TIMEOUT_S), retry_s=0)
+    run_to_end(daemon, until_t=30)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")     # another process holds the write lock ...
+    slowest = 0.0
+    while daemon._last_t < 180:          # ... for 150 s of frames, 30 batches
+        started = time.monotonic()
+        daemon.step()
+        slowest = max(slowest, time.monotonic() - started)
+    assert daemon.counters.failed_writes >= 25
+    assert slowest < 0.5                 # the busy timeout was 5 s a try
+    assert "locked" in caplog.text
+    other.execute("ROLLBACK")
+    other.close()
+    run_to_end(daemon)
+    assert "history saved again" in caplog.text
+    seated = sum(m["seated_s"] for m in daemon.store.minutes_between(START, START + timedelta(days=1)))
+    assert seated == pytest.approx(sim.duration_s - 5 - 1.5, abs=3)   # nothing of the locked minutes lost
+    daemon.store.close()
+
+
+def test_history_not_saved_at_shutdown_is_said_and_counted(tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.INFO, logger="cushion")
+    daemon, _, store, _ = make_daemon(tmp_path, short_sit(5), alerts=False)
+    run_to_end(daemon, until_t=120)
+
+    def disk_full(self, *args, **kwargs):
+        raise StoreError(f"{self.path}: cannot write to the history database: the disk is full")
+
+    monkeypatch.setattr(Store, "write_batch", disk_full)
+    run_to_end(daemon)                                    # finish() included
+    assert daemon.lost is not None and "disk is full" in daemon.lost
+    (line,) = [r.getMessage() for r in caplog.records if "NOT saved at shutdown" in r.getMessage()]
+    assert re.search(r"\d+ events, 1 sessions, \d+ minute rows and 0 button presses not saved: .*disk is full", line)
+
+
+def test_unsaved_history_in_memory_is_bounded(tmp_path, monkeypatch, caplog):
+    from device import daemon as daemon_module
+
+    monkeypatch.setattr(daemon_module, "MAX_PENDING_MINUTES", 3)
+    monkeypatch.setattr(daemon_module, "MAX_PENDING_EVENTS", 1)
+    daemon, _, store, _ = make_daemon(tmp_path, working_morning(), alerts=False, retry_s=0)
+    run_to_end(daemon, until_t=30)
+    read_only_disk(store, monkeypatch)
+    run_to_end(daemon, until_t=30 * 60)
+    assert len(daemon._pending_minutes) <= 3 and len(daemon._pending_events) <= 1
+    assert "dropped the oldest unsaved history" in caplog.text
+
+
+def test_invalid_stored_settings_are_logged_and_ignored_one_by_one(tmp_path, caplog):
+    path = tmp_path / "history.db"
+    with Store.open(path) as dashboard:
+        dashboard.set_settings({"breaks.still_min": 10, "detect.seated_kg": -3})
+        dashboard.db["settings"].insert({"key": "breaks.break_after_min", "value": "{not json",
+                                         "updated_wall": START.isoformat()})
+    daemon, _, store, _ = make_daemon(tmp_path, short_sit(1), alerts=False)
+    assert daemon.config.breaks.still_min == 10                       # the good one applies
+    assert daemon.config.breaks.break_after_min == CONFIG.breaks.break_after_min
+    assert daemon.config.detect.seated_kg == CONFIG.detect.seated_kg
+    assert "breaks.break_after_min" in caplog.text and "not JSON" in caplog.text
+    assert "detect.seated_kg = -3" in caplog.text
+    run_to_end(daemon)
+    store.close()
+
+
+def test_restart_with_the_clock_behind_the_last_heartbeat_does_not_carry_the_session_on(tmp_path, caplog):
+    daemon, _, store, _ = make_daemon(tmp_path, short_sit(10), alerts=False)
+    run_to_end(daemon, until_t=300)  # then the power is cut
+    store.close()
+    store = Store.open(tmp_path / "history.db")
+    (left,) = store.left_open()
+    # No real-time clock: the Pi boots with the clock an hour behind, the person seated.
+    behind = datetime.fromisoformat(left["last_heartbeat_wall"]) - timedelta(hours=1)
+    sim = Simulation(Scenario(Person(mass_kg=80), seated=True).hold(120), calibration=DEMO_CALIBRATION,
+                     rate_hz=10, seed=2)
+    daemon = Daemon(CONFIG, store, SimulatedSource(sim, speed=0, start_wall=behind), settings_poll_s=0)
+    run_to_end(daemon)
+    old = store.db["sessions"].get(left["id"])
+    assert old["end_wall"] == left["last_heartbeat_wall"]       # closed, not carried on
+    assert store.db["sessions"].count == 2
+    assert "earlier than the last heartbeat" in caplog.text
+    store.close()

@@ -377,3 +377,138 @@ def test_diary_refuses_bad_values(fresh_db, bad):
     with pytest.raises(ValueError):
         fresh_db.add_diary_entry(NOON, **entry)
     assert fresh_db.diary_latest() == []
+
+
+# -- a database that cannot be written is still read -----------------------------------
+
+def writes_refused(monkeypatch):
+    """The OS refuses to write the database (a read-only disk, or a read-only
+    folder where the -wal and -shm files cannot be made) for every connection
+    opened from now on; reading it read-only still works. chmod would not stop
+    root. Returns what makes it writable again."""
+    connect = sqlite3.connect
+
+    def refuse_writing(database, *args, **kwargs):
+        if kwargs.get("uri") and "mode=ro" in str(database):
+            return connect(database, *args, **kwargs)
+        error = sqlite3.OperationalError("attempt to write a readonly database")
+        error.sqlite_errorname = "SQLITE_READONLY"
+        raise error
+
+    monkeypatch.setattr(sqlite3, "connect", refuse_writing)
+    return lambda: monkeypatch.setattr(sqlite3, "connect", connect)
+
+
+def test_a_database_that_cannot_be_written_opens_read_only(tmp_path, monkeypatch):
+    path = tmp_path / "history.db"
+    with Store(path) as daemon:
+        daemon.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)])
+    writable_again = writes_refused(monkeypatch)
+    with Store(path) as dashboard:
+        assert dashboard.read_only
+        assert len(dashboard.events_between(*DAY)) == 1
+        with pytest.raises(StoreError, match="read-only"):
+            dashboard.set_settings({"breaks.still_min": 10})
+    with pytest.raises(StoreError, match="read-only"):
+        Store(path, read_only=False)
+    with pytest.raises(StoreError, match="other.db: cannot open"):
+        Store(tmp_path / "other.db")                   # nothing to read, and it cannot be created
+    writable_again()
+    with Store(path) as store:
+        assert not store.read_only
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
+def test_a_read_only_file_in_a_read_only_folder_opens_read_only(tmp_path):
+    path = tmp_path / "ro" / "history.db"
+    with Store(path) as store:
+        store.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)])
+    path.chmod(0o444)
+    path.parent.chmod(0o555)
+    try:
+        with Store(path) as dashboard:
+            assert dashboard.read_only and len(dashboard.events_between(*DAY)) == 1
+    finally:
+        path.parent.chmod(0o755)
+
+
+def test_reconnect_writes_again_and_keeps_this_runs_sessions(tmp_path, monkeypatch):
+    path = tmp_path / "history.db"
+    store = Store(path)
+    store.write_batch(1000.0, NOON, sessions=[Session(900.0, None, ())])
+    writable_again = writes_refused(monkeypatch)
+    store.reconnect()
+    assert store.read_only
+    with pytest.raises(StoreError):
+        store.write_batch(1005.0, at(1005), sessions=[Session(900.0, 1004.0, ())])
+    writable_again()
+    store.reconnect()
+    store.write_batch(1010.0, at(1010), sessions=[Session(900.0, 1004.0, ())])
+    (session,) = store.sessions_between(*DAY)   # the same row, ended: not a second session
+    assert session["end_t"] == 1004.0
+    store.close()
+
+
+def test_reconnect_that_fails_keeps_the_old_connection(fresh_db, monkeypatch):
+    def cannot(self):
+        raise StoreError("nope")
+
+    monkeypatch.setattr(Store, "_connect", cannot)
+    with pytest.raises(StoreError):
+        fresh_db.reconnect()
+    assert fresh_db.sessions_between(*DAY) == []
+
+
+def test_busy_timeout_can_be_changed(fresh_db):
+    fresh_db.set_busy_timeout(0.05)
+    assert fresh_db.db.execute("PRAGMA busy_timeout").fetchone()[0] == 50
+
+
+def test_a_setting_that_is_not_json_is_skipped_and_reported(fresh_db):
+    fresh_db.set_settings({"breaks.still_min": 10})
+    fresh_db.db["settings"].insert({"key": "breaks.repeat_min", "value": "{oops", "updated_wall": "x"})
+    fresh_db.db.conn.commit()
+    told = []
+    assert fresh_db.settings(on_invalid=lambda key, problem: told.append((key, problem))) == {"breaks.still_min": 10}
+    ((key, problem),) = told
+    assert key == "breaks.repeat_min" and "'{oops' is not JSON" in problem
+    assert fresh_db.settings() == {"breaks.still_min": 10}
+
+
+def test_merged_minute_rows_add_up_as_the_database_does(fresh_db):
+    key = "2024-05-01T12:00"
+    rows = [Minute(key, seated_s=20.0, lat_mean=0.1, fidgets=1, lean_left_s=5.0),
+            Minute(key, seated_s=40.0, lat_mean=0.4, sag_mean=-0.2, fidgets=2, twists=1),
+            Minute(key, seated_s=0.0), Minute("2024-05-01T12:01", seated_s=3.0, prompts=1)]
+    for row in rows:
+        fresh_db.write_batch(1000.0, NOON, minutes=[row])
+    stored = fresh_db.minutes_between(NOON, NOON + timedelta(minutes=2))
+    merged = store_module.merge_minutes(rows)
+    assert len(merged) == 2
+    for row, minute in zip(stored, merged):
+        assert row == pytest.approx({name: getattr(minute, name) for name in Minute.__slots__})
+
+
+def test_the_dashboard_shows_a_database_it_cannot_write(tmp_path, monkeypatch):
+    from dashboard import create_app
+
+    path = tmp_path / "history.db"
+    with Store(path) as daemon:
+        daemon.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)], sessions=[Session(900.0, 960.0, ())])
+    create_app({"DATABASE": str(path)})       # its first start keeps its secret key in the database
+    writes_refused(monkeypatch)               # then the SD card goes read-only
+    client = create_app({"DATABASE": str(path)}).test_client()
+    for page in ("/", "/api/live", "/settings", "/device", "/diary"):
+        assert client.get(page).status_code == 200, page
+
+
+def test_a_dashboard_never_started_before_shows_a_database_it_cannot_write(tmp_path, monkeypatch):
+    from dashboard import create_app
+
+    path = tmp_path / "history.db"
+    with Store(path) as daemon:
+        daemon.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)], sessions=[Session(900.0, 960.0, ())])
+    writes_refused(monkeypatch)               # read-only before the dashboard ever kept a key
+    client = create_app({"DATABASE": str(path)}).test_client()
+    for page in ("/", "/day/2026-11-20", "/settings", "/diary"):
+        assert client.get(page).status_code == 200, page
