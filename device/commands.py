@@ -12,6 +12,11 @@ bad config, GPIO pins that cannot be opened, a file that cannot be
 written), which the CLI prints on one line with status 2. A refused step
 writes nothing.
 
+What they will not overwrite: `record` refuses an existing file unless
+--force (before the sensor is opened); `tare` and `calibrate` refuse a
+config file the user may not write (chmod a-w), before they start reading,
+since the atomic rename would replace it anyway.
+
 How long they read (module constants; the CLI's --seconds overrides them):
 `check` and `tare` 3 s, each step of `calibrate` a steady 2 s.
 """
@@ -24,7 +29,6 @@ import signal
 import sys
 import threading
 import tomllib
-import warnings
 from datetime import datetime
 from pathlib import Path
 from time import monotonic
@@ -45,7 +49,7 @@ from device.calibration import (
     update_calibration_toml,
     zero_at,
 )
-from device.config import CHANNELS, Calibration, Config, config_from_dict, load_config
+from device.config import CHANNELS, Calibration, Config, config_from_dict
 from device.errors import CushionError
 
 CHECK_S = 3.0                 # `check` reads this long
@@ -79,33 +83,9 @@ class Hardware:
         self.description = "HX711 x4"
 
     def open(self, config: Config):
-        from gpiozero.exc import PinFactoryFallback
-
         from device.service import open_hx711
 
-        # gpiozero warns (several lines each) when it falls back from one pin
-        # factory to the next; the first reason is what the user needs.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PinFactoryFallback)
-            try:
-                array = open_hx711(config)
-            except CushionError as exc:
-                error = exc
-            else:
-                error = None
-        fallbacks = [w for w in caught if issubclass(w.category, PinFactoryFallback)]
-        for other in caught:
-            if other not in fallbacks:
-                warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
-        if error is not None:
-            text = str(error)
-            if fallbacks:
-                text += f" ({fallbacks[0].message})"
-            if any(word in text.lower() for word in ("busy", "in use", "inuse")):
-                text += "; is the cushion service running? Stop it first: sudo systemctl stop cushion"
-            raise CushionError(text) from None
-        for fallback in fallbacks:
-            print(f"cushion: warning: {fallback.message}", file=sys.stderr)
+        array = open_hx711(config, warn=lambda text: print(f"cushion: warning: {text}", file=sys.stderr))
         sensor = config.sensor
         clocks = sensor.clock_pins or (sensor.clock_pin,)
         self.description = (f"HX711 x4, clock GPIO{'/'.join(map(str, clocks))}, data GPIO"
@@ -148,11 +128,38 @@ def _bench(bench, sim: bool, **sim_kwargs):
     return Hardware()
 
 
-def _config(config_path) -> tuple[Path, Config]:
-    from device.service import default_config_path
+def _config(config_path, *, written: bool = False) -> tuple[Path, Config]:
+    """The config file and its Config. written: `tare` and `calibrate`, which
+    write it, so a missing file is fine but a read-only one is refused up
+    front (before any reading); otherwise a missing file given by name is
+    the defaults, with a warning."""
+    from device.service import default_config_path, load_config_file
 
     path = Path(config_path) if config_path is not None else default_config_path()
-    return path, load_config(path)
+    if written:
+        config = load_config_file(path)
+        _check_writable(path)
+        return path, config
+    warn = (lambda text: print(f"cushion: warning: {text}", file=sys.stderr)) if config_path is not None else None
+    return path, load_config_file(path, warn=warn)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a config file the user may not write (the atomic rename of
+    write_calibration would replace it anyway, where the folder is writable).
+    For root, who may write anything, a file without any write permission
+    (chmod a-w) counts as read-only all the same."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CushionError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    writable = bool(mode & 0o222) if os.geteuid() == 0 else os.access(target, os.W_OK)
+    if not writable:
+        raise CushionError(f"{path}: the file is read-only; nothing written (make it writable first, "
+                           f"e.g. chmod u+w {path})")
 
 
 def _read(array, seconds: float, readings: Readings | None = None) -> tuple[Readings, float]:
@@ -193,6 +200,7 @@ def write_calibration(path: Path, *, offset=None, counts_per_kg=None, weight_kg:
     from device.service import CONFIG_TEMPLATE, default_config_path
 
     target = path.resolve() if path.is_symlink() else path
+    _check_writable(path)
     try:
         if target.exists():
             text = target.read_bytes().decode("utf-8")
@@ -307,7 +315,7 @@ def tare(config_path=None, *, sim: bool = False, seconds: float = TARE_S, force:
     while the readings are not steady, or when the cushion reads over
     MAX_TARE_LOAD_KG heavier than at the last tare (unless ``force``)."""
     out, err = out or sys.stdout, err or sys.stderr
-    path, config = _config(config_path)
+    path, config = _config(config_path, written=True)
     bench = _bench(bench, sim, scene_name="empty")
     with _sensor(bench, config) as array:
         readings, _ = _read(array, seconds)
@@ -357,7 +365,7 @@ def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: boo
     out, err = out or sys.stdout, err or sys.stderr
     if not weight_kg > 0:
         raise CushionError(f"calibrate: --weight must be a positive mass in kg, got {weight_kg:g}")
-    path, config = _config(config_path)
+    path, config = _config(config_path, written=True)
     bench = _bench(bench, sim, scene_name="empty")
     if yes and not bench.moves_weight:
         raise CushionError("calibrate: --yes needs --sim (the simulated rig moves the weight itself); "
@@ -456,16 +464,22 @@ def _steady(array, counts_per_kg, seconds: float, out):
 
 
 def record(recording, config_path=None, *, sim: bool = False, seconds: float | None = None,
-           bench=None, out=None, stop: threading.Event | None = None) -> int:
+           force: bool = False, bench=None, out=None, stop: threading.Event | None = None) -> int:
     """`cushion record FILE`: raw frames from the sensor to a SPEC section 4
     recording, until ``seconds`` have passed, ``stop`` is set, or SIGINT or
     SIGTERM arrives; the file is complete (whole lines, flushed, closed) in
-    every case. Metadata: rate_hz, started_at (wall clock), device."""
-    from device.recording import RecordingWriter
+    every case. Metadata: rate_hz, started_at (wall clock), device.
+
+    An existing file is refused unless ``force`` (checked before the sensor
+    is opened). A write that fails (disk full) stops the recording with a
+    CushionError; the file keeps the whole lines written before.
+    """
+    from device.recording import RecordingWriter, check_output
 
     out = out or sys.stdout
     stop = stop or threading.Event()
     path, config = _config(config_path)
+    exists = check_output(Path(recording), force=force)
     bench = _bench(bench, sim, scene_name="day")
     restore = _on_signals(stop)
     try:
@@ -475,10 +489,7 @@ def record(recording, config_path=None, *, sim: bool = False, seconds: float | N
                 "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "device": bench.description,
             }
-            try:
-                writer = RecordingWriter(recording, metadata)
-            except OSError as exc:
-                raise CushionError(f"{recording}: cannot write: {exc.strerror or exc}") from None
+            writer = RecordingWriter(recording, metadata, overwrite=exists)
             missing = [0] * len(CHANNELS)
             with writer:
                 start = None
@@ -496,8 +507,7 @@ def record(recording, config_path=None, *, sim: bool = False, seconds: float | N
                     for i, value in enumerate(frame.raw):
                         missing[i] += value is None
                     if frame.t - flushed >= FLUSH_S:
-                        # Whole lines only: well under the file buffer's size
-                        # at 80 frames/s, so a kill -9 loses the last half
+                        # Whole lines only: a kill -9 loses the last half
                         # second, never half a line.
                         writer.flush()
                         flushed = frame.t

@@ -302,6 +302,8 @@ def load_config(path: str | Path | None) -> Config:
     path = Path(path)
     if not path.exists():
         return Config()
+    if not path.is_file():      # a folder, or a FIFO that would block the read
+        raise CushionError(f"{path}: not a regular file")
     try:
         # utf-8-sig: editors on Windows save a byte-order mark, which TOML
         # itself would reject as a syntax error at line 1.

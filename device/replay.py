@@ -23,11 +23,8 @@ def replay(path: str | Path, config: Config) -> dict:
             period = float(np.median(np.diff(block.t[:1000])))
         events.extend(pipeline.feed_block(block.t, block.raw))
     events.extend(pipeline.finish())
-    rate = reader.info.metadata.get("rate_hz")
-    try:
-        period = 1.0 / float(rate) if rate else period
-    except (ValueError, ZeroDivisionError):
-        pass
+    if reader.info.rate_hz is not None:          # checked by the reader: 0.1 to 10000 frames/s
+        period = 1.0 / reader.info.rate_hz
     if pipeline.first_t is None:
         duration, end_t = 0.0, 0.0
     else:

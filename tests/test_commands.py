@@ -255,3 +255,46 @@ def test_record_stops_on_sigterm_with_a_complete_file(config, tmp_path):
     frames = sum(len(block) for block in RecordingReader(path))
     assert frames > 60
     assert f"wrote {path}: {frames} frames" in out
+
+
+# -- what the commands will not overwrite, and writes that fail -------------------------
+
+def test_record_refuses_an_existing_recording_unless_forced(config, tmp_path, capsys):
+    path = tmp_path / "rec.csv"
+    path.write_text("t,fl,fr,bl,br\n0,1,2,3,4\n")
+    started = time.monotonic()
+    assert main(["record", str(path), "--sim", "--config", str(config), "--seconds", "0.5"]) == 2
+    assert time.monotonic() - started < 2          # refused before the sensor was opened
+    err = capsys.readouterr().err
+    assert err == f"cushion: error: {path}: already exists; nothing written (--force replaces it)\n"
+    assert path.read_text() == "t,fl,fr,bl,br\n0,1,2,3,4\n"
+    assert main(["record", str(path), "--sim", "--config", str(config), "--seconds", "0.5", "--force"]) == 0
+    assert sum(len(block) for block in RecordingReader(path)) > 20
+
+
+def test_record_onto_a_full_device_is_one_line(config, capsys):
+    assert main(["record", "/dev/full", "--sim", "--config", str(config), "--seconds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "cushion: error: /dev/full: cannot write: No space left on device\n"
+
+
+def test_tare_refuses_a_read_only_config_before_reading(config, capsys):
+    config.chmod(0o444)
+    try:
+        started = time.monotonic()
+        assert main(["tare", "--sim", "--config", str(config), "--seconds", "1"]) == 2
+        assert time.monotonic() - started < 1      # not after a tare's worth of reading
+    finally:
+        config.chmod(0o644)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{config}: the file is read-only; nothing written" in err
+    assert config.read_text() == CONFIG
+
+
+def test_a_missing_config_given_by_name_is_said(tmp_path, capsys):
+    missing = tmp_path / "typo.toml"
+    assert main(["check", "--sim", "--config", str(missing), "--seconds", "0.5"]) == 0
+    err = capsys.readouterr().err
+    assert err == f"cushion: warning: {missing}: no such file; using the default config (uncalibrated)\n"
+    assert main(["tare", "--sim", "--config", str(missing), "--seconds", "0.5"]) == 0   # tare creates it
+    assert capsys.readouterr().err == "" and missing.is_file()

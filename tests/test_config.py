@@ -85,6 +85,16 @@ def test_pins_of_an_unfitted_buzzer_or_button_are_not_checked(tmp_path):
     assert config.alerts.buzzer == "none" and config.alerts.button_pin == -1
 
 
+def test_a_folder_or_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    for path in (tmp_path, fifo):
+        with pytest.raises(CushionError, match="not a regular file"):
+            load_config(path)
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "cushion.toml"
     path.write_bytes("\ufeff[breaks]\nbreak_after_min = 30\n".encode("utf-8"))
