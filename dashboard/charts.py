@@ -189,12 +189,16 @@ def _hour_labels(axis: TimeAxis, hours: Sequence[float], width_px: float, cut_ch
     room = (5 * _CHAR_PX + 12) * per_px              # a label "09:00" and a gap
     clearance = ((5 + cut_chars) / 2 * _CHAR_PX + 6) * per_px  # half a label, half a cut label, a gap
     step = next((n for n in (1, 2, 3, 4, 6) if n * 3600 >= room), 6)
+    half_label = 2.5 * _CHAR_PX * per_px
     chosen: set[float] = set()
     last = None
     for hour in hours:
         if datetime.fromtimestamp(hour).hour % step:
             continue
-        v = axis.virtual(hour)
+        # Where the label's middle is drawn: one at either end of the chart is
+        # anchored to that end (see timeline), so it reaches inwards.
+        px = axis.x(hour)
+        v = axis.virtual(hour) + (half_label if px < 3 else (-half_label if px > 97 else 0.0))
         if any(abs(v - axis.virtual((c.start + c.end) / 2)) < clearance for c in axis.cuts):
             continue
         if last is None or v - last >= room:

@@ -149,3 +149,35 @@ def test_the_day_has_an_export_form_for_any_range(client, day_db, what):
     assert 'method="get" action="/export"' in form
     assert 'name="from" value="2024-05-01"' in form and 'name="to" value="2024-05-01"' in form
     assert f'value="{what}"' in form and 'value="csv"' in form and 'value="json"' in form
+
+
+@pytest.mark.parametrize("width_px, cut_chars", [(320.0, 1), (900.0, 7)])
+def test_hour_labels_clear_each_other_and_a_cut_at_every_time_of_the_evening(width_px, cut_chars):
+    # A day with a long empty stretch before an evening session (or before
+    # now, looked at late), drawn up to "now" at any minute: the labels at the
+    # chart's ends are anchored to the end, so they reach inwards and must
+    # still clear the cut's label.
+    from datetime import datetime as dt
+
+    from dashboard.charts import _CHAR_PX, TimeAxis, _hour_labels
+
+    day = dt(2026, 12, 1).timestamp()
+    for minutes, evening in ((m, e) for m in range(21 * 60 + 40, 24 * 60, 7) for e in (True, False)):
+        now = day + minutes * 60
+        # An evening session until now, or nothing since 15:00 but now itself.
+        busy = [(day + 9 * 3600, day + 15 * 3600), (day + 21.5 * 3600 if evening else now, now)]
+        lo, hi = day + 8 * 3600, day + (minutes // 60 + 1) * 3600
+        axis = TimeAxis(lo, hi, busy)
+        hours = [h for h in range(int(lo), int(hi) + 1, 3600) if not axis.in_cut(h)]
+        boxes = []
+        for hour in sorted(_hour_labels(axis, hours, width_px, cut_chars)):
+            px = axis.x(hour) / 100 * width_px
+            w = 5 * _CHAR_PX
+            left = px if axis.x(hour) < 3 else (px - w if axis.x(hour) > 97 else px - w / 2)
+            boxes.append((left, left + w))
+        for cut in axis.cuts:
+            centre = axis.x((cut.start + cut.end) / 2) / 100 * width_px
+            boxes.append((centre - cut_chars * _CHAR_PX / 2, centre + cut_chars * _CHAR_PX / 2))
+        boxes.sort()
+        for (a0, a1), (b0, b1) in zip(boxes, boxes[1:]):
+            assert a1 <= b0, (minutes, boxes)
