@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
 import tomllib
@@ -51,6 +50,7 @@ from device.calibration import (
 )
 from device.config import CHANNELS, Calibration, Config, config_from_dict
 from device.errors import CushionError
+from device.shutdown import stop_on_signals
 
 CHECK_S = 3.0                 # `check` reads this long
 TARE_S = 3.0                  # `tare` averages this long
@@ -481,7 +481,7 @@ def record(recording, config_path=None, *, sim: bool = False, seconds: float | N
     path, config = _config(config_path)
     exists = check_output(Path(recording), force=force)
     bench = _bench(bench, sim, scene_name="day")
-    restore = _on_signals(stop)
+    restore = stop_on_signals(stop)
     try:
         with _sensor(bench, config) as array:
             metadata = {
@@ -522,18 +522,3 @@ def record(recording, config_path=None, *, sim: bool = False, seconds: float | N
     if gaps:
         print(f"frames without a reading: {', '.join(gaps)} (run `cushion check`)", file=out)
     return 0
-
-
-def _on_signals(stop: threading.Event):
-    """Make SIGINT and SIGTERM set ``stop`` (from the main thread only);
-    returns a function that puts the old handlers back."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    for signum in saved:
-        signal.signal(signum, lambda *_: stop.set())
-
-    def restore() -> None:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-    return restore

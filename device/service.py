@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import stat
 import sys
 import threading
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from device.config import Config, load_config
 from device.errors import CushionError
+from device.shutdown import stop_on_signals
 
 log = logging.getLogger("cushion")
 
@@ -269,7 +269,7 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
 
     # From the start: a SIGTERM while the pins settle is a clean stop too.
     stop = threading.Event()
-    restore = _stop_on_signals(stop)
+    restore = stop_on_signals(stop)
     source = alerts = daemon = None
     try:
         config_path, config = prepare_config(config_path)
@@ -310,20 +310,6 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
                 daemon.store.close()
         finally:
             restore()
-
-
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGTERM and SIGINT set ``stop``; returns what puts the old handlers back."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-    for signum in saved:
-        signal.signal(signum, lambda *_: stop.set())
-
-    def restore() -> None:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-    return restore
 
 
 def _open_alerts(config: Config, daemon_holder: list):
