@@ -124,13 +124,15 @@ def test_exactly_25_pulses_per_frame(rig, factory):
     clock = factory.pin(SENSOR.clock_pin)
     for _ in range(5):     # a pulse stretched by the machine drops a frame: try again
         stats = (array.stats.frames_dropped, array.stats.resyncs)
+        # (the rest of a train the machine held up meets chips that reset: not this read's errors)
+        errors = [len(chip.comm_errors) for chip in chips]
         clock.clear_states()
         array.read_frame()
         if (array.stats.frames_dropped, array.stats.resyncs) == stats:
             break
     assert [s.state for s in clock.states] == [False] + [True, False] * 25
     clock.assert_states([False] + [True, False] * 25)
-    assert all(chip.comm_errors == [] for chip in chips)
+    assert all(chip.comm_errors[before:] == [] for chip, before in zip(chips, errors))
 
 
 def test_frames_at_the_chips_rate_with_every_conversion_read(rig):
