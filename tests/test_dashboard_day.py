@@ -117,9 +117,11 @@ def test_prompts_have_their_own_row_and_shape(client, store):
 
 def test_the_now_line_is_labelled(client, store):
     now = datetime.now()
-    start = now - timedelta(minutes=40)
-    store.write_batch(0.0, start, sessions=[Session(0.0, None, ())], events=[Sit(0.0, 1.0)])
-    store.write_batch(2400.0, now, sessions=[Session(0.0, None, ())])
+    # Sitting for the last 40 minutes, or since midnight if that was sooner.
+    start = max(now - timedelta(minutes=40), now - (now - now.replace(hour=0, minute=0, second=0, microsecond=0)) / 2)
+    seated_s = (now - start).total_seconds()
+    store.write_batch(0.0, start, sessions=[Session(0.0, None, ())], events=[Sit(0.0, min(1.0, seated_s))])
+    store.write_batch(seated_s, now, sessions=[Session(0.0, None, ())])
     svg = timeline_of(text(client.get(f"/day/{now.date()}")))
     assert re.search(rf'class="now-label">now {now:%H}:\d\d</text>', svg)
 
