@@ -40,7 +40,7 @@ PHASES = (0.0, 0.0031, 0.0062, 0.0093)        # each chip ready at its own momen
 
 def bench_driver(seconds: float) -> dict:
     factory = MockFactory()
-    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES)
+    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES, history=0)   # as the daemon on --sim
     with HX711Array(SENSOR, pin_factory=factory) as array:
         array.read_frame()                    # opened: reset and settled
         s = array.stats
@@ -115,7 +115,7 @@ def _blinka_shims():
 
 def bench_naive(seconds: float) -> dict:
     factory = MockFactory()
-    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES)
+    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES, history=0)   # as the daemon on --sim
     clock_pin = factory.pin(SENSOR.clock_pin)
     clock_pin.output_with_state(False)
     clock = _CountingPin(clock_pin)

@@ -44,7 +44,8 @@ Misbehaviour switches, settable at any time: ``unplugged``, ``stuck``,
 Mock pins record every state change in ``pin.states``; at 80 frames/s a clock
 line adds about 4,000 entries a second, so these pins keep only the last
 ``history`` changes (a bounded deque; ``history=None`` keeps all, as gpiozero's
-``MockPin`` does).
+``MockPin`` does; ``history=0`` keeps none, for a simulated daemon that never
+reads them: recording a change is a tenth of the simulation's cost).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def saturate(counts: float) -> int:
 def _history(history: int | None, first: PinState) -> deque | list:
     if history is None:
         return [first]
-    return deque([first], maxlen=history)
+    return deque([first], maxlen=max(history, 1))
 
 
 class HX711ClockPin(MockPin):
@@ -127,8 +128,9 @@ class HX711ClockPin(MockPin):
                 _spin(seconds)
         t = perf_counter()
         self._state = value
-        self.states.append(PinState(t - self._last_change, value))
-        self._last_change = t
+        if self.history != 0:
+            self.states.append(PinState(t - self._last_change, value))
+            self._last_change = t
         edge = (value, t)
         for chip in self.listeners:
             chip.edges.append(edge)
@@ -190,6 +192,17 @@ class HX711DataPin(MockPin):
     def clear_states(self):
         self._last_change = monotonic()
         self.states = _history(self.history, PinState(0.0, self._state))
+
+    def _change_state(self, value):
+        # MockPin._change_state, recording the change only if history is kept.
+        if self._state == value:
+            return False
+        self._state = value
+        if self.history != 0:
+            t = monotonic()
+            self.states.append(PinState(t - self._last_change, value))
+            self._last_change = t
+        return True
 
     def _get_state(self):
         chip = self.chip

@@ -252,7 +252,8 @@ def open_source(config: Config, sim: bool, speed: float, seed: int, hours: float
     factory = MockFactory()
     signal_in = SitterSignal(simulation)
     try:
-        attach_array(factory, config.sensor, [signal_in.channel(i) for i in range(4)], seed=seed)
+        # history=0: the daemon never reads the pins' histories, and a run lasts for days.
+        attach_array(factory, config.sensor, [signal_in.channel(i) for i in range(4)], seed=seed, history=0)
         array = open_hx711(config, factory)
     except BaseException:
         factory.reset()

@@ -410,3 +410,13 @@ def test_pin_history_is_bounded(factory):
         clk2.state = True
         clk2.state = False
     assert len(clk2.states) == 1001
+
+
+def test_pins_can_keep_no_history(factory):
+    # A simulated daemon runs for days and never reads the histories.
+    chip, clk, dout = wire(factory, history=0)
+    for _ in range(500):
+        clk.state = True
+        clk.state = False
+    dout.state
+    assert len(clk.states) == 1 and len(dout.states) == 1
