@@ -14,6 +14,12 @@ power down when PD_SCK stays high over 60 us, as the datasheet says. Measured:
   clock is 25 pulses (50 writes) and 24 x 4 DOUT samples plus the check
   after the 25th pulse; on lgpio the four DOUTs are one group read.
 
+It also probes the machine (no pins): how often a thread is stalled over
+60 us in the first 0.5 ms after waking from a frame's sleep, against a
+thread that never sleeps. A stall inside a clock pulse powers the chips down
+and costs ~5 conversions of settling, so this rate, not the driver's code,
+is what separates driver_frames_per_s from 80 on a given machine.
+
 Each figure is printed on its own line as ``name: value unit``; details
 follow. Run: ``python -m bench.bench_driver [--seconds 8] [--naive-seconds 6]``
 (or via ``python -m bench``, which calls main()).
@@ -26,6 +32,7 @@ import contextlib
 import sys
 import threading
 import time
+from time import perf_counter
 
 from gpiozero.pins.mock import MockFactory
 
@@ -154,13 +161,43 @@ def bench_naive(seconds: float) -> dict:
     return result
 
 
+def probe_stalls(seconds: float, sleep_s: float = 0.012, window_s: float = 0.0005,
+                 stall_s: float = 60e-6) -> dict:
+    """Stalls over ``stall_s`` per second of thread time, in the ``window_s``
+    after each ``sleep_s`` sleep (where a frame's clock train runs) and in a
+    loop that never sleeps. Each is a gap between two perf_counter() reads
+    that should be well under a microsecond apart."""
+    pc = perf_counter
+    woken = {"stalls": 0, "spent": 0.0}
+    end = time.monotonic() + seconds / 2
+    while time.monotonic() < end:
+        time.sleep(sleep_s)
+        start = last = pc()
+        while (now := pc()) - start < window_s:
+            if now - last > stall_s:
+                woken["stalls"] += 1
+            last = now
+        woken["spent"] += now - start
+    hot = {"stalls": 0}
+    start = last = pc()
+    while (now := pc()) - start < seconds / 2:
+        if now - last > stall_s:
+            hot["stalls"] += 1
+        last = now
+    hot["spent"] = now - start
+    return {"after_wake_per_s": woken["stalls"] / woken["spent"],
+            "hot_per_s": hot["stalls"] / hot["spent"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="driver run length")
     parser.add_argument("--naive-seconds", type=float, default=6.0, help="naive run length")
+    parser.add_argument("--probe-seconds", type=float, default=4.0, help="machine stall probe length")
     args = parser.parse_args([] if argv is None else argv)
     driver = bench_driver(args.seconds)
     naive = bench_naive(args.naive_seconds)
+    stalls = probe_stalls(args.probe_seconds)
 
     print(f"driver_frames_per_s: {driver['frames_per_s']:.1f} frames/s")
     print(f"naive_frames_per_s: {naive['frames_per_s']:.1f} frames/s")
@@ -183,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
           f"(longest SCK high {naive['max_high_us']:.0f} us: Blinka's delay_us(1) is a "
           f"time.sleep); {naive['pin_ops_per_frame']:.0f} pin ops per frame"
           + ("; HUNG in `while self.is_busy: pass`" if naive.get("hung") else ""))
+    # Exposure: the chips are at risk only while PD_SCK is high, 25 short
+    # highs a frame; the driver's measured window is this much thread time.
+    print(f"# machine: stalls over 60 us, {stalls['after_wake_per_s']:.0f}/s of thread time in the "
+          f"first 0.5 ms after a 12 ms sleep (where a frame's clock train runs), "
+          f"{stalls['hot_per_s']:.1f}/s in a loop that never sleeps; each one inside a "
+          f"clock pulse costs ~5 conversions")
     if naive["values"]:
         print(f"# naive sample frame: {naive['values'][-1]} (true: {SOURCES})")
     return 0
