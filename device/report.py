@@ -36,7 +36,7 @@ def build_report(
 ) -> dict:
     """The replay report: events in order of detected_at, sessions, and the summary."""
     ordered = sorted(events, key=lambda e: e.detected_at)
-    seated = sum((s.end if s.end is not None else end_t) - s.start for s in sessions)
+    seated = sum(((s.end if s.end is not None else end_t) - s.start for s in sessions), 0.0)
     lean_s = {"left": 0.0, "right": 0.0}
     counts = {"fidget": 0, "twist": 0, "prompt": 0}
     for event in ordered:

@@ -49,6 +49,19 @@ def test_json_report_has_the_spec_keys(recording, capsys):
     assert detected == sorted(detected)
 
 
+def test_an_empty_cushion_reports_durations_as_numbers_with_decimals(tmp_path, capsys):
+    """Nobody sat: seated_s is 0.0 like every other duration, not the integer 0."""
+    t, raw = Signal(10).hold(30).frames(noise_counts=150)
+    path = tmp_path / "empty.csv"
+    with RecordingWriter(path, {"rate_hz": "10"}) as writer:
+        writer.write_block(t, raw)
+    assert main(["replay", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out)["summary"]
+    assert summary["sessions"] == 0 and isinstance(summary["seated_s"], float)
+    assert '"seated_s":0.0' in out
+
+
 def test_human_summary(recording, capsys):
     path, config = recording
     assert main(["replay", str(path), "--config", str(config)]) == 0
