@@ -5,7 +5,10 @@ has held lean_end_hold_s: its end is the moment that hold is complete (as
 the SPEC's example report has it: a twist is known at its end), so it lasts
 from the start to lean_end_hold_s after |lat| fell back. Lasting lean_min_s
 or more it is a lean (side = sign of its mean lat); shorter with a peak
-|lat| of twist_peak or more it is a twist.
+|lat| of twist_peak or more it is a twist. A shorter one that never reached
+twist_peak is neither, but it was a movement all the same: `ended` tells
+the caller its span, so the stillness clock restarts at its start and end as
+at every excursion's (SPEC: "every lateral excursion").
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ class LateralDetector:
     __slots__ = (
         "_start_at", "_end_below", "_end_hold", "_lean_min", "_twist_peak",
         "start", "peak", "_lat_sum", "_count", "_below_since", "lean_detected_at",
-        "transitions",
+        "transitions", "ended",
     )
 
     def __init__(self, detect: Detect):
@@ -38,6 +41,8 @@ class LateralDetector:
         # Times the excursion state changed (starts, and returns below lean_end),
         # so movements that belong to an excursion are not counted as fidgets.
         self.transitions: list[float] = []
+        # (start, end) of the excursion the last update or cut finished, whatever it was.
+        self.ended: tuple[float, float] | None = None
 
     def configure(self, detect: Detect) -> None:
         """Take new thresholds; a running excursion is kept."""
@@ -58,6 +63,7 @@ class LateralDetector:
         return self.start is not None and (self.lean_detected_at is None or self._below_since is not None)
 
     def update(self, t: float, lat: float, now: float) -> Lean | Twist | None:
+        self.ended = None
         size = lat if lat >= 0.0 else -lat
         start = self.start
         if start is None:
@@ -122,6 +128,7 @@ class LateralDetector:
         peak = round(self.peak, 3)
         self.start = None
         self._below_since = None
+        self.ended = (start, end)
         detected_at, self.lean_detected_at = self.lean_detected_at, None
         if end - start >= self._lean_min:
             return Lean(side, start, end, peak, detected_at if detected_at is not None else now)

@@ -295,8 +295,9 @@ class Pipeline:
         excursion = lateral.update(t, lat, now)
         if excursion is not None:
             events.append(excursion)
-            prompts.movement(excursion.start)
-            prompts.movement(excursion.end)
+        if lateral.ended is not None:       # a lean, a twist or a smaller shift: a movement
+            prompts.movement(lateral.ended[0])
+            prompts.movement(lateral.ended[1])
         elif not lean_known and lateral.lean_detected_at is not None:
             prompts.movement(lateral.start)
         posture = posture_detector.update(t, sag, now)

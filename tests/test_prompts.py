@@ -147,3 +147,16 @@ def test_a_perch_restarts_the_stillness_clock_as_soon_as_it_is_known():
     moves = _move_minutes(events)
     assert 20.0 not in moves
     assert moves[0] == pytest.approx(45.0, abs=0.1)
+
+
+def test_a_shift_to_one_side_too_small_for_a_twist_still_restarts_the_stillness_clock():
+    # At minute 10, 3 s at lat 0.25 (a 50 mm shift, then back): an excursion,
+    # neither a lean nor a twist. Without it the nudge would come at 20 min.
+    s = Signal(10).hold(1).ramp(10 * 60, 60, ramp_s=0.5).ramp(3, 60, lat=0.25, ramp_s=0.3)
+    s.ramp(25 * 60, 60, ramp_s=0.3)
+    events, _ = run(*s.frames(noise_counts=100))
+    assert not of_type(events, "lean") and not of_type(events, "twist")
+    moves = _move_minutes(events)
+    assert 20.0 not in moves
+    # 20 min after the excursion ended (3 s out, back, and the 2 s end hold).
+    assert moves[0] == pytest.approx(30.1, abs=0.1)
