@@ -20,6 +20,15 @@ still look like loads). Glitches arriving faster than isolated ones, or a
 large share of rejected readings, make a channel erratic (device.faults);
 the readings that merely stand out are kept.
 
+Per channel, bins also say how long it had then been silent: a run of
+frames without a usable reading (an empty field, a rail, an impossible
+value; a spike is a reading, replaced) lasts from its first frame to the
+latest, plus the frame interval before that first one, up to BIN_S: the
+time one frame stands for at 10 frames/s, so five empty frames are 0.5 s at
+10 frames/s as forty are at 80. Frames that are not there at all (gaps in
+t: the driver dropped them) are not silence, so a gap just before the run
+does not count. A channel is judged on this, not on whole bins.
+
 Bins carry exact integer sums of raw counts, so feeding frames one at a time
 or in blocks of any size gives bit-identical bins. A bin's time is the mean
 of its frames' times: a bin of 7 frames and one of 9 (80 Hz frames on bin
@@ -63,6 +72,8 @@ class Bins:
     n_changed: np.ndarray
     n_rejected: np.ndarray     # readings rejected (or standing out), glitch or not, repeats aside
     n_frames: np.ndarray       # (B,) frames in the bin
+    silent_s: np.ndarray       # longest run without a usable reading so far (see the module doc), 0 if none
+    silent_from: np.ndarray    # first frame of that run (NaN: none in the bin)
 
     def __len__(self) -> int:
         return len(self.t_last)
@@ -72,7 +83,7 @@ def _empty_bins() -> Bins:
     f = np.empty(0)
     c = np.empty((0, 4))
     i = np.empty((0, 4), dtype=np.int64)
-    return Bins(f, f, f, f, c, i, i, i, i, i, np.empty(0, dtype=np.int64))
+    return Bins(f, f, f, f, c, i, i, i, i, i, np.empty(0, dtype=np.int64), c, c)
 
 
 class FrameConditioner:
@@ -95,6 +106,12 @@ class FrameConditioner:
         # context of the spike test, MISSING / not plausible at the start.
         self._left_raw = np.full((SPIKE_RUN, 4), MISSING, dtype=np.int64)
         self._left_ok = np.zeros((SPIKE_RUN, 4), dtype=bool)
+        # Silence, per channel: whether the last decided frame had a usable
+        # reading, the current run's first frame and where its time counts from.
+        self._last_t: float | None = None
+        self._prev_ok = np.ones(4, dtype=bool)
+        self._run_first = np.full(4, -np.inf)
+        self._run_from = np.full(4, -np.inf)
 
     def push(self, t: np.ndarray, raw: np.ndarray) -> Bins:
         """Add frames (t non-decreasing, raw (n, 4) int64); return the bins they closed."""
@@ -214,6 +231,7 @@ class FrameConditioner:
         n_rejected = np.add.reduceat(((rejected & (x_now != left)) | peak).astype(np.int64), starts, axis=0)
         n_changed = np.add.reduceat(changed.astype(np.int64), starts, axis=0)
         t_mean = np.add.reduceat(t[:closed], starts) / (ends - starts + 1)
+        silent_s, silent_from = self._silence(t[:closed], x_ok, starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_raw = raw_sum / n_valid
         kg = (mean_raw - self._offset) / self._cpk
@@ -233,4 +251,30 @@ class FrameConditioner:
             n_changed=n_changed,
             n_rejected=n_rejected,
             n_frames=ends - starts + 1,
+            silent_s=silent_s,
+            silent_from=silent_from,
         )
+
+    def _silence(self, t: np.ndarray, ok: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per bin and channel: the longest run without a usable reading up to
+        each of its frames, and that run's first frame (see the module doc)."""
+        shape = (len(starts), 4)
+        last_t, self._last_t = self._last_t, t[-1]
+        if ok.all():                        # nearly every block
+            self._prev_ok[:] = True
+            return np.zeros(shape), np.full(shape, np.nan)
+        previous_t = np.concatenate(([t[0] if last_t is None else last_t], t[:-1]))
+        column = t[:, None]
+        first = ~ok & np.concatenate((self._prev_ok[None], ok[:-1]))
+        run_first = np.maximum.accumulate(
+            np.concatenate((self._run_first[None], np.where(first, column, -np.inf))), axis=0)[1:]
+        counts_from = np.maximum(column - BIN_S, previous_t[:, None])
+        run_from = np.maximum.accumulate(
+            np.concatenate((self._run_from[None], np.where(first, counts_from, -np.inf))), axis=0)[1:]
+        silent_s = np.maximum.reduceat(np.where(ok, 0.0, column - run_from), starts, axis=0)
+        silent_from = np.maximum.reduceat(np.where(ok, -np.inf, run_first), starts, axis=0)
+        silent_from[np.isneginf(silent_from)] = np.nan
+        self._prev_ok = ok[-1].copy()
+        self._run_first = run_first[-1].copy()
+        self._run_from = run_from[-1].copy()
+        return silent_s, silent_from

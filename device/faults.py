@@ -1,7 +1,9 @@
 """Channel faults (SPEC section 3), judged from the per-bin summaries.
 
 A channel is at fault when it gives no usable reading for fault_no_data_s
-(no answer, a rail value, an impossible load), when it repeats one value for
+(no answer, an impossible load), for _RAIL_S when what it gives is a rail
+value (unmistakably not a load, but longer than a spike: three readings at
+10 frames/s, twenty at 80), when it repeats one value for
 fault_stuck_s while another channel moves, or when it keeps producing
 rejected readings (impossible jumps, rails) faster than single glitches
 would: more than _ERRATIC_SCORE within about a second, or (what counts at
@@ -22,6 +24,8 @@ _ERRATIC_CLEAR = 0.5     # ... and below which it has recovered
 _ERRATIC_TAU_S = 1.0
 _ERRATIC_SHARE = 0.3     # share of rejected readings (decaying mean) that makes a channel erratic
 _ERRATIC_SHARE_CLEAR = 0.1
+_RAIL_S = 0.25           # rails or impossible readings this long are a fault
+_EPSILON_S = 1e-6        # frame times are decimals: 0.5 s of silence may compute as 0.49999
 
 
 class _Channel:
@@ -63,7 +67,20 @@ class ChannelFaults:
             if c.start is not None
         ]
 
-    def update(self, t_first, t_last, now, n_valid, n_missing, n_glitches, n_changed, n_rejected, n_frames):
+    def frozen_since(self) -> float | None:
+        """Since when a channel not (yet) at fault has repeated one value
+        while another moved: the earliest such, or None. A stuck fault takes
+        fault_stuck_s to be sure of; meanwhile the frozen value may be what
+        lifts the load over a threshold."""
+        since = None
+        for c in self.channels:
+            if c.start is None and c.const_since is not None and c.others_moved:
+                if since is None or c.const_since < since:
+                    since = c.const_since
+        return since
+
+    def update(self, t_first, t_last, now, n_valid, n_missing, n_glitches, n_changed, n_rejected, n_frames,
+               silent_s, silent_from):
         """Feed one bin; returns (started, ended): new fault (channel index, start) pairs and finished Faults."""
         started: list[tuple[int, float]] = []
         ended: list[Fault] = []
@@ -104,8 +121,9 @@ class ChannelFaults:
 
             if c.start is None:
                 reason = None
-                if c.invalid_since is not None and t_last - c.invalid_since >= self._no_data_s:
-                    reason, start = ("no_data" if n_missing[i] else "rail"), c.invalid_since
+                limit = self._no_data_s if n_missing[i] else min(self._no_data_s, _RAIL_S)
+                if silent_s[i] >= limit - _EPSILON_S:
+                    reason, start = ("no_data" if n_missing[i] else "rail"), silent_from[i]
                 elif c.const_since is not None and c.others_moved and t_last - c.const_since >= self._stuck_s:
                     reason, start = "stuck", c.const_since
                 elif c.score >= _ERRATIC_SCORE or c.share >= _ERRATIC_SHARE:
@@ -115,7 +133,11 @@ class ChannelFaults:
                     started.append((i, start))
             else:
                 calm = c.score < _ERRATIC_CLEAR and c.share < _ERRATIC_SHARE_CLEAR
-                healthy = valid and (c.reason != "stuck" or moved[i]) and calm
+                # An erratic channel must calm down; after the others a reading
+                # is enough, unless it is erratic by now (the glitch that began
+                # a run of rails is not: that fault ends with the rails).
+                settled = calm if c.reason == "erratic" else (c.score < _ERRATIC_SCORE and c.share < _ERRATIC_SHARE)
+                healthy = valid and (c.reason != "stuck" or moved[i]) and settled
                 if c.reason == "stuck" and c.const_since is None:
                     healthy = valid
                 if healthy and c.invalid_since is None and (c.reason != "erratic" or calm):

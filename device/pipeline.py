@@ -205,7 +205,8 @@ class Pipeline:
             else:
                 if counts is None:
                     counts = (bins.n_valid.tolist(), bins.n_missing.tolist(), bins.n_glitches.tolist(),
-                              bins.n_changed.tolist(), bins.n_rejected.tolist(), bins.n_frames.tolist())
+                              bins.n_changed.tolist(), bins.n_rejected.tolist(), bins.n_frames.tolist(),
+                              bins.silent_s.tolist(), bins.silent_from.tolist())
                 started, ended = faults.update(t_first, t, now, *(column[index] for column in counts))
                 if started:
                     self._fault_started(started)
@@ -228,7 +229,8 @@ class Pipeline:
             if total is not None:
                 if self._after_outage and total < self._seated_kg:
                     self._after_outage = False
-                change = presence.update(t_first, t, total, now)
+                frozen = None if faults.idle or presence.seated else faults.frozen_since()
+                change = presence.update(t_first, t, total, now, frozen)
                 if change is not None:
                     if change.type == "sit":
                         if self._after_outage:

@@ -49,6 +49,66 @@ def test_channel_gone_for_under_half_a_second_is_not_a_fault():
     assert not of_type(events, "fault")
 
 
+@pytest.mark.parametrize("rate", [10, 80])
+@pytest.mark.parametrize("empty_s, fault", [(0.4, False), (0.5, True), (0.6, True)])
+def test_half_a_second_without_a_reading_is_a_fault_at_either_rate(rate, empty_s, fault):
+    """Five empty frames at 10 frames/s are 0.5 s, as forty are at 80: the
+    SPEC's "no data-ready within 0.5 s" in time, not in bins or frames."""
+    t, raw = seated_minute(rate).frames(noise_counts=150)
+    empty = (t >= 30) & (t < 30 + empty_s - 1e-6)
+    assert empty.sum() == round(empty_s * rate)
+    raw[empty, 1] = MISSING
+    events, _ = run(t, raw)
+    faults = of_type(events, "fault")
+    assert bool(faults) == fault
+    if fault:
+        (fault,) = faults
+        assert (fault.channel, fault.reason, fault.start) == ("fr", "no_data", pytest.approx(30.0))
+        assert fault.end == pytest.approx(30 + empty_s, abs=0.1)
+
+
+def test_frames_the_driver_dropped_before_an_empty_field_are_not_silence():
+    # 0.45 s with no frames at all (gaps in t), then one frame without fr:
+    # the chip was read again within 0.5 s of its last answer? Unknown, and a
+    # dropped frame is the driver's, not the chip's: no fault.
+    t, raw = seated_minute(10).frames(noise_counts=150)
+    keep = ~((t > 30) & (t < 30.45))
+    t, raw = t[keep], raw[keep]
+    raw[np.flatnonzero(t > 30.45)[0], 1] = MISSING
+    events, _ = run(t, raw)
+    assert not of_type(events, "fault")
+
+
+@pytest.mark.parametrize("rate", [10, 80])
+def test_a_third_of_a_second_at_the_rail_is_a_fault_that_ends_with_it(rate):
+    t, raw = seated_minute(rate).frames(noise_counts=150)
+    raw[(t >= 30) & (t < 30.3 - 1e-6), 2] = 8388607
+    events, _ = run(t, raw)
+    (fault,) = of_type(events, "fault")
+    assert (fault.channel, fault.reason, fault.start) == ("bl", "rail", pytest.approx(30.0))
+    assert fault.end == pytest.approx(30.3, abs=0.06)
+    assert [e.type for e in person_events(events)] == ["sit"]
+
+
+def test_two_rail_readings_at_ten_frames_a_second_are_a_spike():
+    t, raw = seated_minute(10).frames(noise_counts=150)
+    raw[(t >= 30) & (t < 30.15), 2] = 8388607
+    events, _ = run(t, raw)
+    assert not of_type(events, "fault")
+
+
+@pytest.mark.parametrize("rate", [10, 80])
+def test_a_channel_frozen_at_a_heavy_value_on_an_empty_cushion_is_no_sitter(rate):
+    """fl jumps to 20 kg and freezes: the load passes 15 kg for longer than
+    the 1.5 s sit hold, but the stuck fault (2 s) explains it: no sit."""
+    t, raw = Signal(rate).hold(60).frames(noise_counts=150)
+    raw[(t >= 20) & (t < 40), 0] = CAL.offset[0] + round(20 * CAL.counts_per_kg[0])
+    events, pipeline = run(t, raw)
+    (fault,) = of_type(events, "fault")
+    assert (fault.channel, fault.reason) == ("fl", "stuck")
+    assert not person_events(events) and not pipeline.sessions
+
+
 @pytest.mark.parametrize("value, reason", [(8388607, "rail"), (-8388608, "rail")])
 def test_rail_values_are_a_fault(value, reason):
     t, raw = seated_minute().frames(noise_counts=150)
