@@ -33,5 +33,6 @@ def fill_history(store: Store, first_day: date, days: int, *, seed: int = 1, hou
         while daemon.step():
             pass
         daemon.finish()
+        store.end_run()     # the next day is the next morning's run
         if progress is not None:
             progress(day)

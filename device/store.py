@@ -476,6 +476,14 @@ class Store:
         with self._transaction("write the live state"):
             self.db["live"].insert(row, replace=True)
 
+    def end_run(self) -> None:
+        """This run (one daemon's sessions) is over: what it left open counts
+        from now on as left open by an earlier run, as after a shutdown, for
+        the next run to carry on or close at its last heartbeat. Without
+        this, a store kept across runs (a simulated week) would stamp every
+        later batch's heartbeat on an earlier day's open session."""
+        self._sessions = {}
+
     def left_open(self) -> list[dict]:
         """Sessions an earlier run left open (a crash or power cut), oldest first."""
         mine = [sid for sid, _, _ in self._sessions.values()]
