@@ -315,11 +315,17 @@ def test_pulse_measured_long_is_resynced_when_the_bits_after_it_prove_nothing(ri
     array, chips = rig((-1, -1, -1, -1))
     array.read_frame()
     s = array.stats
-    before = (s.resyncs, s.resyncs_spared, s.dropped["power_down"])
-    factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
-    frame = array.read_frame()
+    for _ in range(5):
+        before = (s.resyncs, s.resyncs_spared, s.dropped["power_down"])
+        factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
+        frame = array.read_frame()
+        # Only if the machine itself held no other pulse over 60 us meanwhile
+        # (those, during the settling reads, may rightly be spared) is the
+        # count below about the injected one alone.
+        if (s.dropped["power_down"] - before[2]) + (s.resyncs_spared - before[1]) == 1:
+            break
     assert frame.raw == (-1, -1, -1, -1)
-    assert s.resyncs >= before[0] + 1 and s.dropped["power_down"] >= before[2] + 1
+    assert s.resyncs >= before[0] + 1 and s.dropped["power_down"] == before[2] + 1
     assert s.resyncs_spared == before[1]
 
 
