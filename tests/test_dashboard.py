@@ -317,9 +317,12 @@ def test_serve_really_serves_under_waitress_and_stops_on_ctrl_c(db_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     root = Path(__file__).resolve().parent.parent
+    # As at a terminal, where Ctrl-C works: a runner that started the tests
+    # in the background has SIGINT ignored, and a child inherits that.
     child = subprocess.Popen([sys.executable, "-c", f"import dashboard; dashboard.serve({str(db_path)!r}, port={port})"],
                              cwd=root, env=dict(os.environ, PYTHONPATH=str(root)),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 15
         while True:
