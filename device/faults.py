@@ -29,11 +29,10 @@ _EPSILON_S = 1e-6        # frame times are decimals: 0.5 s of silence may comput
 
 
 class _Channel:
-    __slots__ = ("invalid_since", "const_since", "others_moved", "score", "score_since",
+    __slots__ = ("const_since", "others_moved", "score", "score_since",
                  "share", "start", "detected_at", "reason")
 
     def __init__(self) -> None:
-        self.invalid_since: float | None = None
         self.const_since: float | None = None
         self.others_moved = False
         self.score = 0.0
@@ -103,12 +102,6 @@ class ChannelFaults:
                     c.score = 0.0
                 if c.share < 0.001:
                     c.share = 0.0
-            # No usable reading.
-            if not valid:
-                if c.invalid_since is None:
-                    c.invalid_since = t_first
-            else:
-                c.invalid_since = None
             # Stuck: one value while others move.
             if valid and not moved[i]:
                 if c.const_since is None:
@@ -132,18 +125,19 @@ class ChannelFaults:
                     c.start, c.detected_at, c.reason = start, now, reason
                     started.append((i, start))
             else:
-                calm = c.score < _ERRATIC_CLEAR and c.share < _ERRATIC_SHARE_CLEAR
-                # An erratic channel must calm down; after the others a reading
-                # is enough, unless it is erratic by now (the glitch that began
-                # a run of rails is not: that fault ends with the rails).
-                settled = calm if c.reason == "erratic" else (c.score < _ERRATIC_SCORE and c.share < _ERRATIC_SHARE)
-                healthy = valid and (c.reason != "stuck" or moved[i]) and settled
-                if c.reason == "stuck" and c.const_since is None:
-                    healthy = valid
-                if healthy and c.invalid_since is None and (c.reason != "erratic" or calm):
+                if c.reason == "stuck":
+                    healthy = moved[i]          # a changed reading is a valid one
+                elif c.reason == "erratic":
+                    healthy = valid and c.score < _ERRATIC_CLEAR and c.share < _ERRATIC_SHARE_CLEAR
+                else:
+                    # A reading is enough, unless the channel is erratic by now
+                    # (the glitch that began a run of rails is not: that
+                    # fault ends with the rails).
+                    healthy = valid and c.score < _ERRATIC_SCORE and c.share < _ERRATIC_SHARE
+                if healthy:
                     ended.append(Fault(CHANNELS[i], c.start, t_first, c.detected_at, c.reason))
                     c.start = None
-            if (c.start is not None or c.invalid_since is not None or c.const_since is not None
+            if (c.start is not None or not valid or c.const_since is not None
                     or c.score or c.share):
                 idle = False
         self.faulted = [c.start is not None for c in self.channels]
