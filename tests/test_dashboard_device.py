@@ -64,21 +64,23 @@ def test_a_calibrated_cushion_says_so(client, store):
     assert "zeroed (tared); counts per kilogram front-left 21,350, front-right 20,980" in page
 
 
-def test_a_slow_sample_rate_and_dropped_frames_are_warned_about(client, store):
-    started = (datetime.now() - timedelta(minutes=15)).astimezone()
+def device_page(client, store, running_for: timedelta, **live) -> str:
+    """The Device page of a daemon started `running_for` ago whose live row has `live`."""
+    started = (datetime.now() - running_for).astimezone()
     store.set_device_info(DAEMON_INFO | {"started_wall": started.isoformat(timespec="seconds")})
-    store.set_live(live_values(sample_rate_hz=62.0, dropped_frames=3316))
-    page = visible(client.get("/device"))
+    store.set_live(live_values(**live))
+    return visible(client.get("/device"))
+
+
+def test_a_slow_sample_rate_and_dropped_frames_are_warned_about(client, store):
+    page = device_page(client, store, timedelta(minutes=15), sample_rate_hz=62.0, dropped_frames=3316)
     assert "Only 62 frames a second arrive, well below the configured 80" in page
     assert re.search(r"4\.\d% of the frames are being dropped \(3,316 in the 15 min since", page)
     assert "3,316 since the daemon started" in page
 
 
 def test_a_few_dropped_frames_are_not_a_warning(client, store):
-    started = (datetime.now() - timedelta(hours=2)).astimezone()
-    store.set_device_info(DAEMON_INFO | {"started_wall": started.isoformat(timespec="seconds")})
-    store.set_live(live_values(sample_rate_hz=79.8, dropped_frames=12))
-    page = visible(client.get("/device"))
+    page = device_page(client, store, timedelta(hours=2), sample_rate_hz=79.8, dropped_frames=12)
     assert "Check the sensor" not in page and "12 since the daemon started" in page and "0.0% of the frames" in page
 
 
