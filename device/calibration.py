@@ -483,9 +483,15 @@ def update_calibration_toml(text: str, *, offset=None, counts_per_kg=None,
 
     Offsets are written as whole counts, counts_per_kg to 0.1 count/kg. A
     missing table is appended at the end; a missing key goes right after its
-    sibling (or the table's last key), not after comments that introduce the
-    next table. With ``when`` (a date and time), the table header's comment
-    notes the tare or, with ``weight_kg``, the calibration (stamp_comment).
+    sibling (or the table's last key, or its header), not after comments that
+    introduce the next table. With ``when`` (a date and time), the table
+    header's comment notes the tare or, with ``weight_kg``, the calibration
+    (stamp_comment).
+
+    Only tomlkit's public API is used. tomlkit appends a new key after
+    everything in the table's body, the next table's comments included, so a
+    missing key is placed in the text instead (_insert_line_after), which
+    keeps the rest byte for byte whatever tomlkit's version.
     """
     import tomlkit
     from tomlkit.items import Table
@@ -507,31 +513,55 @@ def update_calibration_toml(text: str, *, offset=None, counts_per_kg=None,
             text += "\n"
         return text + "\n".join(lines) + "\n"
     table = doc["calibration"]
-    if not isinstance(table, Table):          # an inline table: no header to stamp
+    if not isinstance(table, Table) or table.is_super_table():
+        # An inline table, or only [calibration.x] sub-tables: no header or
+        # body of its own to place a line in; tomlkit appends.
         for key, item in values.items():
             table[key] = item
         return tomlkit.dumps(doc)
-    container = table.value
+    missing = {key: item for key, item in values.items() if key not in table}
     for key, item in values.items():
-        if key in table:
-            table[key] = item
-            continue
-        sibling = "counts_per_kg" if key == "offset" else "offset"
-        anchor = sibling if sibling in table else _last_key(container)
-        # tomlkit has no public insert: without one, the key goes at the end
-        # of the table (still valid TOML, only placed less neatly).
-        if anchor is not None and hasattr(container, "_insert_after"):
-            container._insert_after(anchor, key, item)
-        elif anchor is None and container.body and hasattr(container, "_insert_at"):
-            container._insert_at(0, key, item)
-        else:
-            table[key] = item
-    if when and not table.is_super_table():
+        if key not in missing:
+            table[key] = item           # replaced where it stands, its comment kept
+    if when:
         table.trivia.comment_ws = table.trivia.comment_ws or "  "
         table.trivia.comment = stamp_comment(table.trivia.comment or "", when=when, weight_kg=weight_kg)
-    return tomlkit.dumps(doc)
+    text = tomlkit.dumps(doc)
+    for key, item in missing.items():
+        present = list(tomlkit.parse(text)["calibration"])
+        sibling = "counts_per_kg" if key == "offset" else "offset"
+        anchor = sibling if sibling in present else (present[-1] if present else None)
+        text = _insert_line_after(text, anchor, f"{key} = {item.as_string()}")
+    return text
 
 
-def _last_key(container):
-    keys = [key for key, _ in container.body if key is not None]
-    return keys[-1].key if keys else None
+_MARK = "cushion-insertion-point-7f3c"
+
+
+def _insert_line_after(text: str, anchor: str | None, line: str) -> str:
+    """``text`` with ``line`` added to `[calibration]` after the key
+    ``anchor`` (None: after the table's header line).
+
+    Where the anchor ends is found by rendering the document once more with
+    a marker in place of its value (or in the header's comment): the text
+    after the marked line is the same in both renderings, so its length says
+    where the anchor ends in ``text``, a value over several lines included.
+    The new line takes the anchor's indentation.
+    """
+    import tomlkit
+
+    marked = tomlkit.parse(text)
+    table = marked["calibration"]
+    if anchor is None:
+        table.trivia.comment = "# " + _MARK
+    else:
+        table[anchor] = _MARK
+    rendered = tomlkit.dumps(marked)
+    at = rendered.index(_MARK)
+    line_end = rendered.find("\n", at)
+    if line_end < 0:                    # the file's last line, without a newline
+        return text + "\n" + line + "\n"
+    head = rendered[rendered.rfind("\n", 0, at) + 1:at]
+    indent = head[:len(head) - len(head.lstrip())] if anchor is not None else ""
+    cut = len(text) - (len(rendered) - (line_end + 1))
+    return text[:cut] + indent + line + "\n" + text[cut:]

@@ -325,6 +325,26 @@ def test_a_missing_key_goes_next_to_its_sibling_not_under_the_next_tables_commen
                    "\n# wiring\n[sensor]\nrate_hz = 10\n")
 
 
+def test_a_missing_key_follows_a_sibling_written_over_several_lines():
+    text = ("# mine\n  [calibration]  # study chair\n  counts_per_kg = [\n    1.0, 2.0,\n    3.0, 4.0,\n  ]  # by hand\n"
+            "  other = 1\n\n# wiring\n[sensor]\nrate_hz = 10\n")
+    new = update_calibration_toml(text, offset=[5, 6, 7, 8])
+    assert new == text.replace("  ]  # by hand\n", "  ]  # by hand\n  offset = [5, 6, 7, 8]\n")
+
+
+def test_keys_of_an_empty_table_go_right_under_its_header():
+    text = "[calibration]  # mine\n\n# wiring\n[sensor]\nrate_hz = 10"
+    new = update_calibration_toml(text, offset=[1, 2, 3, 4], counts_per_kg=[5, 6, 7, 8])
+    assert new == ("[calibration]  # mine\noffset = [1, 2, 3, 4]\ncounts_per_kg = [5.0, 6.0, 7.0, 8.0]\n"
+                   "\n# wiring\n[sensor]\nrate_hz = 10")
+    assert tomllib.loads(new)["sensor"]["rate_hz"] == 10
+
+
+def test_a_missing_key_at_the_end_of_a_file_without_a_last_newline():
+    new = update_calibration_toml("[calibration]\ncounts_per_kg = [1.0, 2.0, 3.0, 4.0]", offset=[5, 6, 7, 8])
+    assert new == "[calibration]\ncounts_per_kg = [1.0, 2.0, 3.0, 4.0]\noffset = [5, 6, 7, 8]\n"
+
+
 def test_an_inline_table_is_updated_in_place():
     text = "calibration = {offset = [0, 0, 0, 0]}  # inline\n"
     new = update_calibration_toml(text, offset=[1, 2, 3, 4], when="2025-03-04 09:12")
