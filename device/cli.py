@@ -217,6 +217,7 @@ def build_parser():
     import argparse
 
     parser = argparse.ArgumentParser(prog="cushion", description="Smart cushion: sitting habits from four load cells.")
+    parser.add_argument("--version", action="version", version=f"cushion {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.commands = commands.choices
 
@@ -293,6 +294,16 @@ def build_parser():
                                 "a --db in a folder that does not exist is refused)")
     p.set_defaults(func=_cmd_set_password)
     return parser
+
+
+def _version() -> str:
+    """The installed project's version (pyproject.toml)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("smart-cushion")
+    except metadata.PackageNotFoundError:     # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _parse(parser, argv):

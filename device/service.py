@@ -192,7 +192,7 @@ def open_gpio(what: str, opener: Callable[[], object], warn: Callable[[str], obj
     if the pins open, or the reason appended to the error if they do not.
     Errors are CushionError "``what``: reason", without Python's names.
     """
-    from gpiozero.exc import PinFactoryFallback
+    from gpiozero.exc import BadPinFactory, PinFactoryFallback
 
     warn = warn or log.warning
     error = None
@@ -202,6 +202,11 @@ def open_gpio(what: str, opener: Callable[[], object], warn: Callable[[str], obj
             result = opener()
         except CushionError as exc:
             error = str(exc)
+        except BadPinFactory:
+            # No pin factory loads: this is not a Raspberry Pi (or its GPIO
+            # library is missing). The fallbacks' reasons would only confuse.
+            raise CushionError("no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
+                               "is not installed); add --sim to try a simulated cushion") from None
         except PermissionError as exc:
             error = (f"{what}: no permission to use the GPIO ({exc.strerror or exc}); "
                      "add the user to the gpio group: sudo usermod -aG gpio $USER")

@@ -86,8 +86,8 @@ def test_gpio_fallback_warnings_fold_into_one_line():
 
         assert service.open_gpio("x", fallback_then_pins, warn=told.append) == "pins"
     assert escaped == []
-    assert str(caught.value) == ("[sensor] pins: cannot open the HX711 pins: Unable to load any default pin factory! "
-                                 "(Falling back from lgpio: No module named 'lgpio')")
+    assert str(caught.value) == ("no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
+                                 "is not installed); add --sim to try a simulated cushion")
     assert told == ["Falling back from lgpio: No module named 'lgpio'"]
 
 
@@ -107,12 +107,22 @@ def cushion(*args, env=None):
 
 
 @pytest.mark.skipif(ON_A_PI, reason="a Pi has GPIO")
-def test_run_without_gpio_is_one_line(tmp_path):
-    result = cushion("run", "--db", str(tmp_path / "h.db"), "--config", str(tmp_path / "c.toml"))
+@pytest.mark.parametrize("command", ["run", "check", "tare", "record"])
+def test_a_sensor_command_without_gpio_is_one_line_pointing_to_sim(tmp_path, command):
+    args = [str(tmp_path / "r.csv")] if command == "record" else []
+    args += ["--db", str(tmp_path / "h.db")] if command == "run" else []
+    result = cushion(command, *args, "--config", str(tmp_path / "c.toml"))
     assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if "WARNING" not in line]   # the missing config
-    assert len(lines) == 1 and "cannot open the HX711 pins: Unable to load any default pin factory!" in lines[0]
-    assert "PinFactoryFallback" not in result.stderr and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "ARNING" not in line.upper()]   # the missing config
+    assert lines == ["cushion: error: no GPIO that gpiozero can use on this machine (not a Raspberry Pi, "
+                     "or lgpio is not installed); add --sim to try a simulated cushion"]
+    assert "Unable to load any default pin factory" not in result.stderr
+
+
+def test_version_is_the_projects():
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = cushion("--version")
+    assert (result.returncode, result.stdout) == (0, f"cushion {version}\n")
 
 
 @pytest.mark.skipif(ON_A_PI, reason="a Pi has GPIO")
