@@ -14,9 +14,11 @@ SPEC recording, replays it and prints the summary next to the truth.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,10 +56,29 @@ def seated_seed(start: int = 1, hours: float = LIVE_HOURS) -> int:
     return seed
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Is another program listening on ``port``? (A port a stopped demo left
+    in TIME_WAIT is free: the dashboard's server reuses it too.)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return True
+            raise
+    return False
+
+
 def live(port: int, days: int) -> int:
     from device.history import fill_history
     from device.store import Store
 
+    if port_in_use(port):
+        # Before the week of history is made, not after a minute of it.
+        print(f"demo: port {port} is in use (another demo, or another program); "
+              f"pick another: make demo PORT={port + 10}", file=sys.stderr)
+        return 2
     DEMO_DIR.mkdir(exist_ok=True)
     db = DEMO_DIR / "history.db"
     for path in DEMO_DIR.glob("history.db*"):
