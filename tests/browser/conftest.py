@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -160,9 +160,14 @@ def served(db_path):
     with Store(db_path) as store:
         first = date.today() - timedelta(days=21)
         fill_history(store, first, 22, seed=3, until=datetime.now())
+        # Which days have sessions depends on the calendar (the sample
+        # history skips most weekend days): tests take them from here.
+        days = sorted({datetime.fromisoformat(row["start_wall"]).date()
+                       for row in store.sessions_between(datetime.combine(first, time()), datetime.now())})
     # Stale after 2 s instead of 5, so the stale test need not wait as long.
     app = create_app({"DATABASE": str(db_path), "LIVE_STALE_S": 2.0})
     server = LiveServer(app)
+    server.days_with_sessions = days
     try:
         yield server
     finally:
