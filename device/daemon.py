@@ -70,6 +70,7 @@ MAX_PENDING_EVENTS = 50_000
 MAX_PENDING_MINUTES = 7 * 24 * 60
 MAX_PENDING_SESSIONS = 1_000
 MAX_PENDING_SNOOZES = 1_000
+LOSS_WINDOW_S = 600.0          # dropped frames are judged over this much of the recent past
 
 
 @dataclass(slots=True)
@@ -139,6 +140,8 @@ class Daemon:
         self._next_settings_poll = 0.0
         self._fidget_times: deque[float] = deque()
         self._rate_window: deque[tuple[float, int]] = deque()
+        # (frame time, frames read, frames lost) once a live write: the loss over the last LOSS_WINDOW_S.
+        self._loss_window: deque[tuple[float, int, int]] = deque()
         self._led = {"away": None, "break_due": None, "fault": None}
         self._last_prompt_kind = "any"
         self._resumed = False
@@ -435,6 +438,12 @@ class Daemon:
             self._rate_window.popleft()
         span = (self._rate_window[-1][0] - self._rate_window[0][0]) if len(self._rate_window) > 1 else 0
         frames = sum(n for _, n in list(self._rate_window)[1:])
+        dropped = int(getattr(self.source, "dropped", 0)) + int(getattr(self.source, "missing", 0))
+        window = self._loss_window
+        if not window or window[-1][0] < t:
+            window.append((t, self.counters.frames, dropped))
+        while len(window) > 1 and window[0][0] < t - LOSS_WINDOW_S:
+            window.popleft()
         wall = self.source.wall_of(t)
         muted = self.snooze.muted_until if self.snooze.is_muted(wall) else (
             self.snooze.snoozed_until if self.snooze.is_snoozed(wall) else None)
@@ -452,7 +461,10 @@ class Daemon:
             "fidgets_per_10min": len(self._fidget_times),
             "faults": [f.channel for f in p.faults.running()],
             "sample_rate_hz": round(frames / span, 1) if span > 0 else None,
-            "dropped_frames": int(getattr(self.source, "dropped", 0)) + int(getattr(self.source, "missing", 0)),
+            "dropped_frames": dropped,
+            "recent_s": round(window[-1][0] - window[0][0], 1),
+            "frames_recent": window[-1][1] - window[0][1],
+            "dropped_recent": window[-1][2] - window[0][2],
             "break_due": bool(p.prompts.break_due_active and tracker.open),
             "muted_until_wall": muted.isoformat() if muted else None,
         }

@@ -121,6 +121,9 @@ LIVE_COLUMNS = {
     "faults": "JSON list of channels at fault (or fault objects)",
     "sample_rate_hz": "frames per second actually read",
     "dropped_frames": "frames lost since the daemon started",
+    "recent_s": "the span of the recent window (up to 10 minutes) that the next two count over, seconds",
+    "frames_recent": "frames read in the recent window",
+    "dropped_recent": "frames lost in the recent window",
     "break_due": "bool: the break LED is on",
     "muted_until_wall": "prompts are snoozed or muted until this time",
 }
@@ -212,7 +215,16 @@ def _v3_diary(db: Database) -> None:
     db.execute("CREATE INDEX diary_wall ON diary (julianday(wall))")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions, _v3_diary]
+def _v4_live_recent_loss(db: Database) -> None:
+    """live.recent_s, frames_recent, dropped_recent: frames read and lost over
+    the last minutes, so that a lasting loss is judged on what happens now,
+    not on a count since the daemon started."""
+    db["live"].add_column("recent_s", float)
+    db["live"].add_column("frames_recent", int)
+    db["live"].add_column("dropped_recent", int)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions, _v3_diary, _v4_live_recent_loss]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _EPS = 1e-6  # s: frame times equal up to float noise belong together

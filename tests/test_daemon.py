@@ -409,3 +409,20 @@ def test_restart_with_the_clock_behind_the_last_heartbeat_does_not_carry_the_ses
     assert store.db["sessions"].count == 2
     assert "earlier than the last heartbeat" in caplog.text
     store.close()
+
+
+def test_dropped_frames_are_judged_over_the_last_ten_minutes(tmp_path):
+    """Losses early in a long run do not make the live row look lossy for ever."""
+    daemon, sim, store, _ = make_daemon(tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(900),
+                                        alerts=False)
+    run_to_end(daemon, until_t=30)
+    daemon.source.dropped += 400           # a bad minute at the start (a loose wire, say)
+    run_to_end(daemon, until_t=60)
+    early = daemon.live_status(daemon._last_t)
+    assert early["dropped_recent"] == early["dropped_frames"] >= 400
+    run_to_end(daemon, until_t=700)
+    late = daemon.live_status(daemon._last_t)
+    assert late["dropped_frames"] >= 400 and late["dropped_recent"] == 0
+    assert 590 <= late["recent_s"] <= 600
+    assert late["frames_recent"] == pytest.approx(late["recent_s"] * 80, rel=0.02)
+    store.close()

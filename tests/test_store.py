@@ -341,6 +341,8 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
         store.write_batch(1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5)])
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE diary")
+    for column in ("recent_s", "frames_recent", "dropped_recent"):       # v4's
+        conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
@@ -349,6 +351,25 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
         assert "diary" in store.db.table_names()
         assert len(store.sessions_between(*DAY)) == len(store.events_between(*DAY)) == 1
         assert store.diary_latest() == []
+
+
+def test_v4_adds_the_recent_loss_to_a_v3_files_live_row(tmp_path):
+    path = tmp_path / "v3.db"
+    with Store(path) as store:
+        store.set_live({"seated": True, "dropped_frames": 5})
+    conn = sqlite3.connect(path)
+    for column in ("recent_s", "frames_recent", "dropped_recent"):
+        conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 4
+        live = store.live()
+        assert (live["seated"], live["dropped_frames"], live["dropped_recent"]) == (True, 5, None)
+        store.set_live({"seated": True, "dropped_frames": 5, "recent_s": 600.0, "frames_recent": 48000,
+                        "dropped_recent": 3})
+        assert store.live()["dropped_recent"] == 3
 
 
 def test_diary_entries_round_trip_and_delete(fresh_db):
