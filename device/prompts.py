@@ -17,59 +17,91 @@ kind that fell due several times is given once.
 
 from __future__ import annotations
 
+import math
+
 from device.config import Breaks
 
 
 class PromptScheduler:
-    """Decides when to prompt; knows nothing of buzzers or LEDs."""
+    """Decides when to prompt; knows nothing of buzzers or LEDs.
+
+    The schedule is always the one the current settings give, counted from
+    the session's start, whatever was configured before: break_due at
+    start + break_after_min (once a session), break_overdue at
+    start + overdue_after_min + k * repeat_min, the first of those after the
+    last overdue given (so none is given twice and none skipped), move
+    still_min after the stillness clock last restarted. A prompt whose time
+    has already passed when the settings change is given at once. When
+    break_due and break_overdue fall due together (after a gap, or settings
+    lowered past both), only the overdue is given.
+    """
 
     __slots__ = (
         "_break_after", "_overdue_after", "_repeat", "_still",
-        "_session_start", "_break_due_given", "_next_overdue", "_still_since",
+        "_session_start", "_break_due_given", "_last_overdue", "_next_overdue", "_still_since",
         "break_due_active",
     )
 
     def __init__(self, breaks: Breaks):
         self._session_start: float | None = None
         self._break_due_given = False
-        self._next_overdue = 0.0
+        self._last_overdue: float | None = None   # when the last break_overdue of the session was given
+        self._next_overdue = math.inf
         self._still_since = 0.0
         self.break_due_active = False  # a break prompt was given and the break not yet taken
         self.configure(breaks)
 
     def configure(self, breaks: Breaks) -> None:
-        """Take new timings; a running session keeps its start, the next overdue moves to the new schedule."""
+        """Take new timings; a running session keeps its start and what it was given."""
         self._break_after = breaks.break_after_min * 60.0
         self._overdue_after = breaks.overdue_after_min * 60.0
         self._repeat = breaks.repeat_min * 60.0
         self._still = breaks.still_min * 60.0
+        self._schedule_overdue()
+
+    def _schedule_overdue(self) -> None:
+        """The next break_overdue: the first of the session's slots after the last one given."""
         start = self._session_start
-        if start is not None:
-            first = start + self._overdue_after
-            if self._next_overdue <= first:
-                self._next_overdue = first
-            else:  # already past the first overdue: next step of the new repeat
-                steps = -(-(self._next_overdue - first) // self._repeat)
-                self._next_overdue = first + steps * self._repeat
+        if start is None:
+            self._next_overdue = math.inf
+            return
+        first = start + self._overdue_after
+        last = self._last_overdue
+        if last is None or last < first:
+            self._next_overdue = first
+            return
+        steps = math.floor((last - first) / self._repeat) + 1
+        while first + steps * self._repeat <= last:      # float rounding at an exact slot
+            steps += 1
+        self._next_overdue = first + steps * self._repeat
 
     def session_started(self, t: float) -> None:
         self._session_start = t
         self._break_due_given = False
-        self._next_overdue = t + self._overdue_after
+        self._last_overdue = None
         self._still_since = t
         self.break_due_active = False
+        self._schedule_overdue()
 
     def resume(self, given: tuple[str, ...]) -> None:
-        """The session was resumed after a restart: these prompts were already given in it."""
+        """The session was resumed after a restart: these prompts were already given in it.
+
+        When they were given is not kept; the overdue ones count as given at
+        their slots, so the next comes at the slot after them.
+        """
         if "break_due" in given or "break_overdue" in given:
             self._break_due_given = True
             self.break_due_active = True
-        self._next_overdue += self._repeat * given.count("break_overdue")
+        overdue = given.count("break_overdue")
+        if overdue and self._session_start is not None:
+            self._last_overdue = self._session_start + self._overdue_after + (overdue - 1) * self._repeat
+        self._schedule_overdue()
 
     def session_ended(self) -> None:
         """A break was taken (or the session abandoned): everything clears."""
         self._session_start = None
         self.break_due_active = False
+        self._next_overdue = math.inf
 
     def sat_down(self, t: float) -> None:
         """Back from a short absence: the stillness clock restarts."""
@@ -105,8 +137,8 @@ class PromptScheduler:
             kinds.append("break_overdue")
             self.break_due_active = True
             self._break_due_given = True
-            while self._next_overdue <= t:
-                self._next_overdue += self._repeat
+            self._last_overdue = t
+            self._schedule_overdue()
         if not movement_pending and t - self._still_since >= self._still:
             kinds.append("move")
             self._still_since = t

@@ -1,6 +1,8 @@
 """Break and stillness prompts (SPEC section 3)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from device.config import Breaks
 from device.prompts import PromptScheduler
@@ -160,3 +162,83 @@ def test_a_shift_to_one_side_too_small_for_a_twist_still_restarts_the_stillness_
     assert 20.0 not in moves
     # 20 min after the excursion ended (3 s out, back, and the 2 s end hold).
     assert moves[0] == pytest.approx(30.1, abs=0.1)
+
+
+# -- settings changed during a session ----------------------------------------------------------
+
+def test_a_lowered_overdue_comes_at_the_new_time_not_later():
+    # The tester's case: seated from 0, at minute 20 the break timings become
+    # 30 / 40 (overdue must stay after due). Before, the overdue came at 70.
+    scheduler = PromptScheduler(Breaks())
+    scheduler.session_started(0.0)
+    given = []
+    for second in range(0, 90 * 60, 5):
+        if second == 20 * 60:
+            scheduler.configure(Breaks(break_after_min=30, overdue_after_min=40))
+        given += [(kind, second / 60) for kind in scheduler.due(second, movement_pending=False) if kind != "move"]
+    assert given == [("break_due", 30), ("break_overdue", 40), ("break_overdue", 55), ("break_overdue", 70),
+                     ("break_overdue", 85)]
+
+
+def test_settings_lowered_past_a_prompts_time_give_it_at_once_and_only_once():
+    scheduler = PromptScheduler(Breaks())
+    scheduler.session_started(0.0)
+    assert scheduler.due(50 * 60, movement_pending=False) == ["break_due", "move"]
+    scheduler.configure(Breaks(break_after_min=20, overdue_after_min=30, repeat_min=15, still_min=20))
+    assert scheduler.due(50 * 60 + 1, movement_pending=False) == ["break_overdue"]   # 30 and 45 passed: once
+    assert scheduler.due(50 * 60 + 2, movement_pending=False) == []
+    assert scheduler.due(60 * 60, movement_pending=False) == ["break_overdue"]        # the 60 slot
+
+
+def reference_schedule(changes, checks, start=0.0):
+    """The prompts a session starting at `start` should get at each check time,
+    recomputed plainly from what was given so far and the settings in force.
+
+    changes: [(time, Breaks)] sorted, the first at `start`; checks: sorted times.
+    """
+    given: list[tuple[str, float]] = []
+    for t in checks:
+        breaks = [b for at, b in changes if at <= t][-1]
+        due_at = start + breaks.break_after_min * 60
+        first = start + breaks.overdue_after_min * 60
+        overdues = [at for kind, at in given if kind == "break_overdue"]
+        slot = first
+        while overdues and slot <= overdues[-1]:
+            slot += breaks.repeat_min * 60
+        kinds = []
+        overdue_now = t >= slot
+        if not any(kind.startswith("break") for kind, _ in given) and t >= due_at and not overdue_now:
+            kinds.append("break_due")
+        if overdue_now:
+            kinds.append("break_overdue")
+        moves = [at for kind, at in given if kind == "move"]
+        if t - (moves[-1] if moves else start) >= breaks.still_min * 60:
+            kinds.append("move")
+        given += [(kind, t) for kind in kinds]
+    return given
+
+
+@st.composite
+def timing_changes(draw):
+    """A session's settings: the defaults at 0, then changes at any times in 3 hours."""
+    def breaks():
+        after = draw(st.floats(1, 120))
+        return Breaks(break_after_min=after, overdue_after_min=draw(st.floats(after + 0.5, 180)),
+                      repeat_min=draw(st.floats(1, 60)), still_min=draw(st.floats(1, 60)))
+    times = sorted(draw(st.lists(st.floats(1, 180 * 60), max_size=6)))
+    return [(0.0, Breaks())] + [(at, breaks()) for at in times]
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes=timing_changes(), step=st.sampled_from([1.0, 7.0, 30.0]))
+def test_any_setting_changes_give_the_schedule_the_settings_say(changes, step):
+    checks = sorted({i * step for i in range(int(200 * 60 / step))} | {at for at, _ in changes})
+    scheduler = PromptScheduler(changes[0][1])
+    scheduler.session_started(0.0)
+    pending = list(changes[1:])
+    given = []
+    for t in checks:
+        while pending and pending[0][0] <= t:
+            scheduler.configure(pending.pop(0)[1])
+        given += [(kind, t) for kind in scheduler.due(t, movement_pending=False)]
+    assert given == reference_schedule(changes, checks)
