@@ -1,24 +1,25 @@
-"""The settings form: the editable config keys as fields, parsed and validated the daemon's way.
+"""The settings form: the editable config keys as fields, validated the daemon's way.
 
-Every key of device.config.EDITABLE_SECTIONS is a field with a label, a unit
-and a line of help (no key names are shown to a person). What is saved is
-the difference from the config file (or the defaults), as {"section.key":
-value} settings; `config_with_settings` validates them exactly as the daemon
-will. Its errors name keys ("settings: [breaks] overdue_after_min: must be
-later than break_after_min (45.0), got 30"); `explain` rewrites them in the
-fields' own words ("Must be later than “Break due after” (45 min); you
-entered 30.") and they are shown next to the field they are about.
+Every key of device.config.EDITABLE_SECTIONS is a field; its label, unit,
+help and range come from the config schema (device.config.schema), so no
+key name is shown to a person and nothing here repeats what a key is. What
+is saved is the difference from the config file (or the defaults), as
+{"section.key": value} settings; `config_with_settings` validates them
+exactly as the daemon will. Its ConfigError carries the section, key, rule
+and value as fields, and `describe` says it in the fields' own words
+("Must be later than “Break due after” (45 min); you entered 30."), shown
+next to the field it is about.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from device.config import EDITABLE_SECTIONS, Config, config_with_settings
-from device.errors import CushionError
+from device.config import (
+    EDITABLE_SECTIONS, Config, ConfigError, QuietRange, QuietRangeError, config_with_settings, key, keys,
+)
 
 # section -> (title, whether it starts folded away)
 GROUPS = {
@@ -26,78 +27,22 @@ GROUPS = {
     "alerts": ("Buzzer, light and button", False),
     "detect": ("Detection thresholds (advanced)", True),
 }
-
-# "section.key" -> (label, unit, help). Every editable key has one (a test checks).
-TEXT: dict[str, tuple[str, str, str]] = {
-    "breaks.break_after_min": ("Break due after", "min", "Continuous sitting before the first break prompt. "
-                               "The guide: stand every 30-45 minutes."),
-    "breaks.overdue_after_min": ("Break overdue after", "min", "The stronger reminder; later than “Break due "
-                                 "after”. The guide names more than 60 minutes without moving as a trigger."),
-    "breaks.repeat_min": ("Repeat the overdue reminder every", "min", "How often it comes back while you sit on."),
-    "breaks.still_min": ("Move nudge after sitting still for", "min",
-                         "A soft chirp after this long without any movement."),
-    "breaks.break_min_s": ("A break is at least", "s", "Shorter absences don't end the sitting session."),
-    "breaks.quiet_hours": ("Quiet hours", "", "Ranges like 22:00-07:00, separated by commas; the buzzer is "
-                           "silent then, prompts are still recorded. Empty: none."),
-    "alerts.buzzer_enabled": ("Buzzer on", "", "Off: prompts are shown and recorded, never sounded."),
-    "alerts.snooze_min": ("Snooze length", "min", "A press of the button silences prompts this long."),
-    "alerts.hold_s": ("Hold to mute the day", "s", "Holding the button this long mutes the rest of the day."),
-    "alerts.buzzer": ("Buzzer type", "", "active: beeps by itself; passive: needs a tone; none: not fitted."),
-    "alerts.buzzer_pin": ("Buzzer pin", "BCM GPIO", "0 to 27. No buzzer fitted? Set the buzzer type to none."),
-    "alerts.led": ("Light type", "", "plain: on/off; pwm: dimmable."),
-    "alerts.led_pin": ("Light pin", "BCM GPIO", "0 to 27."),
-    "alerts.button_pin": ("Button pin", "BCM GPIO", "0 to 27, or -1 if no button is fitted."),
-    "detect.seated_kg": ("Seated from", "kg", "A load this heavy, held for “Seated after”, is someone sitting "
-                         "(not a bag)."),
-    "detect.seated_hold_s": ("Seated after", "s", "How long the load must stay above “Seated from”."),
-    "detect.away_kg": ("Away below", "kg", "A load lighter than this, held for “Away after”, means you got up. "
-                       "No more than “Seated from”."),
-    "detect.away_hold_s": ("Away after", "s", "How long the load must stay below “Away below”."),
-    "detect.lean_start": ("Lean starts at", "", "How uneven the weight is side to side, from 0 (even) to 1 "
-                          "(all on one side): 0.2 is a 60/40 split."),
-    "detect.lean_end": ("Lean ends below", "", "No more than “Lean starts at”; 0.14 is a 57/43 split."),
-    "detect.lean_end_hold_s": ("Lean ends after", "s", "How long the weight must stay more even for a lean to end."),
-    "detect.lean_min_s": ("A lean lasts at least", "s", "Shorter excursions are twists if they peak high enough."),
-    "detect.twist_peak": ("Twist peak", "", "A shorter excursion reaching this far to one side is a twist "
-                          "(reaching for something). From “Lean starts at” to 1."),
-    "detect.fidget_mm": ("Fidget distance", "mm", "A fidget moves your centre of pressure at least this far ..."),
-    "detect.fidget_window_s": ("Fidget within", "s", "... within this time ..."),
-    "detect.fidget_speed_mm_s": ("Fidget speed", "mm/s", "... at least this fast."),
-    "detect.fidget_merge_s": ("Fidgets merge within", "s", "Movements closer together than this are one fidget."),
-    "detect.fidget_guard_s": ("No fidgets near sitting down for", "s",
-                              "Movements this close to sitting down or standing up are not fidgets."),
-    "detect.perch_sag": ("Perch from", "", "How far forward the weight is, from 0 (centre) to 1: this far "
-                         "forward is perching on the front edge."),
-    "detect.slump_sag": ("Slump from", "", "How far back the weight is, from 0 (centre) to -1: this far back "
-                         "is slumping."),
-    "detect.posture_min_s": ("Perch or slump held for", "s", "Shorter ones are not counted."),
-    "detect.posture_end_hold_s": ("Perch or slump ends after", "s", "How long the weight must stay back in range."),
-    "detect.fault_no_data_s": ("Fault when silent for", "s", "A load cell that sends nothing this long is a "
-                               "sensor fault."),
-    "detect.fault_stuck_s": ("Fault when stuck for", "s", "A load cell frozen this long while the others move "
-                             "is a sensor fault."),
-    "detect.fault_session_s": ("All sensors out ends the session after", "s",
-                               "With every load cell at fault this long, the sitting session is closed."),
-    "detect.spike_kg": ("Ignore single jumps of", "kg", "One reading this far from both neighbours is a glitch."),
-    "detect.corner_max_kg": ("Highest believable corner load", "kg", "More than “Seated from”; a reading above "
-                             "it is a fault."),
-    "detect.corner_min_kg": ("Lowest believable corner load", "kg", "Below 0 (an empty corner reads a little "
-                             "below zero); a reading below it is a fault."),
-    "detect.zero_track_tau_s": ("Zero tracking speed", "s", "On an empty cushion the zero follows slow drift "
-                                "with this time constant (300 s is 5 minutes)."),
-    "detect.zero_track_max_kg": ("Zero tracking range", "kg", "Only readings this close to zero are followed; "
-                                 "0 turns zero tracking off."),
-}
-CHOICES = {"alerts.buzzer": ("active", "passive", "none"), "alerts.led": ("plain", "pwm")}
 # Shown first within their section; the rest follow in the config's order.
 FIRST = ("breaks.break_after_min", "breaks.overdue_after_min", "breaks.repeat_min", "breaks.still_min",
          "breaks.quiet_hours", "breaks.break_min_s", "alerts.buzzer_enabled", "alerts.snooze_min", "alerts.hold_s")
-# Keys that are not settings but can be named in an error about one (the wiring in the config file).
-OTHER_NAMES = {"clock_pin": "the load cells' clock line", "clock_pins": "a load cell's clock line",
-               "data_pins": "a load cell's data line"}
-_WHERE = re.compile(r"^(?:[^\[]*: )?\[(\w+)\] (\w+)(?:\[(\d+)\])?(?: and (\w+))?(?: = (-?[\d.]+))?: (.*)$", re.S)
-_GOT = re.compile(r",? got (.+)$", re.S)
-_HHMM = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+_FORM_KINDS = {"float": "float", "int": "int", "bool": "bool", "choice": "str", "quiet_hours": "list"}
+_QUIET_PROBLEMS = {
+    "form": "“{text}” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00.",
+    "clock": "“{text}”: hours run from 00 to 23 and minutes from 00 to 59.",
+    "empty": "“{text}” starts and ends at the same time. To silence the buzzer all day, untick “Buzzer on” instead.",
+}
+# A rule between two keys, said at the key it is about, and at the other one.
+_RELATION = {">": "Must be more than", ">=": "Must not be less than", "<=": "Must not be more than",
+             "<": "Must be less than"}
+_REVERSED = {">": "Must be less than", ">=": "Must not be more than", "<=": "Must not be less than",
+             "<": "Must be more than"}
+_LATER = {">": "Must be later than"}
+_EARLIER = {">": "Must be earlier than"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,35 +57,23 @@ class Field:
     choices: tuple[str, ...] | None = None
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, tuple):
-        return "list"
-    return "str"
-
-
 def fields(config: Config | None = None) -> list[Field]:
-    config = config or Config()
+    """The form's fields: every editable key, in the page's order."""
     found = []
     for section in EDITABLE_SECTIONS:
-        obj = getattr(config, section)
-        for f in dataclasses.fields(obj):
-            name = f"{section}.{f.name}"
-            label, unit, help_text = TEXT.get(name, (f.name.replace("_", " ").capitalize(), "", ""))
-            found.append(Field(name, section, f.name, _kind(getattr(getattr(Config(), section), f.name)),
-                               label, unit, help_text, CHOICES.get(name)))
+        for k in keys(section):
+            spec = k.spec
+            found.append(Field(k.setting, section, k.name, _FORM_KINDS[spec.kind], spec.label, spec.unit,
+                               spec.help, tuple(spec.choices) or None))
     order = {name: i for i, name in enumerate(FIRST)}
     return sorted(found, key=lambda fd: (EDITABLE_SECTIONS.index(fd.section), order.get(fd.name, len(order))))
 
 
 def config_value(config: Config, field: Field) -> Any:
     value = getattr(getattr(config, field.section), field.key)
-    return list(value) if isinstance(value, tuple) else value
+    if isinstance(value, tuple):
+        return [str(v) if isinstance(v, QuietRange) else v for v in value]
+    return value
 
 
 def as_text(value: Any) -> str:
@@ -149,22 +82,8 @@ def as_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(value)
+        return ", ".join(str(v) for v in value)
     return str(value)
-
-
-def _quiet_range_problem(text: str) -> str | None:
-    """What is wrong with one quiet-hours range, in words (None: nothing the config would refuse for its form)."""
-    found = _HHMM.fullmatch(text)
-    if not found:
-        return f"“{text}” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00."
-    h1, m1, h2, m2 = (int(g) for g in found.groups())
-    if not (0 <= h1 <= 23 and 0 <= h2 <= 23 and 0 <= m1 <= 59 and 0 <= m2 <= 59):
-        return f"“{text}”: hours run from 00 to 23 and minutes from 00 to 59."
-    if (h1, m1) == (h2, m2):
-        return (f"“{text}” starts and ends at the same time. To silence the buzzer all day, "
-                "untick “Buzzer on” instead.")
-    return None
 
 
 def parse(field: Field, form) -> Any:
@@ -175,9 +94,10 @@ def parse(field: Field, form) -> Any:
     if field.kind == "list":
         parts = [part.strip() for part in re.split(r"[,\n]", text) if part.strip()]
         for part in parts:
-            problem = _quiet_range_problem(part)
-            if problem:
-                raise ValueError(problem)
+            try:
+                QuietRange.parse(part)
+            except QuietRangeError as exc:
+                raise ValueError(_QUIET_PROBLEMS[exc.problem].format(text=part)) from None
         return parts
     if field.kind in ("float", "int") and not text:
         raise ValueError("Enter a value.")
@@ -196,83 +116,64 @@ def parse(field: Field, form) -> Any:
     return text
 
 
-def _number(text: str) -> str:
-    try:
-        return f"{float(text):g}"
-    except ValueError:
-        return text.strip().strip("'\"")
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit and "GPIO" not in unit else ""
+
+
+def _named(section: str, name: str, value: Any = None) -> str:
+    """A key as the page names it: a field's label in quotes, else the schema's words (wiring)."""
+    spec = key(section, name).spec
+    shown = f"“{spec.label}”" if section in EDITABLE_SECTIONS else spec.label
+    if value is not None:
+        shown += f" ({as_text(value)}{_unit(spec.unit)})"
+    return shown
+
+
+def describe(error: ConfigError, changed: dict[str, Any]) -> tuple[list[str], str]:
+    """The changed fields a ConfigError is about, and what to say at them.
+
+    changed: the settings being saved ("section.key" -> value); a rule
+    between two keys is said at whichever of them was changed.
+    """
+    name = error.setting
+    entered = f"; you entered {as_text(error.value)}."
+    if error.rule == "range":
+        spec = error.spec
+        assert spec is not None
+        if spec.unit == "BCM GPIO":
+            extra = ", or -1 for none" if spec.low == -1 else ""
+            return [name], f"Must be a GPIO (BCM) number from 0 to 27{extra}{entered}"
+        return [name], f"Must be from {spec.range_text()}{entered}"
+    if error.rule == "choice":
+        assert error.spec is not None
+        return [name], f"Choose one of {', '.join(str(c) for c in error.spec.choices)}."
+    if error.rule in ("type", "finite"):
+        return [name], f"Enter {error.expected or 'a finite number'}{entered}"
+    if error.rule == "relation":
+        rule = error.relation
+        assert rule is not None
+        minutes = key(rule.section, rule.key).spec.unit == "min"
+        other = f"{rule.section}.{rule.other}"
+        if name in changed or other not in changed:
+            words = (_LATER if minutes else {}).get(rule.relation, _RELATION[rule.relation])
+            return [name], f"{words} {_named(rule.section, rule.other, error.other_value)}{entered}"
+        words = (_EARLIER if minutes else {}).get(rule.relation, _REVERSED[rule.relation])
+        return [other], (f"{words} {_named(rule.section, rule.key, error.value)}; "
+                         f"you entered {as_text(changed[other])}.")
+    if error.rule == "pin_shared":
+        assert error.other is not None
+        section, other_key, _ = error.other
+        other = f"{section}.{other_key}"
+        at, held_by = (name, (section, other_key)) if name in changed or other not in changed \
+            else (other, (error.section, error.key))
+        return [at], f"Pin {error.value} is already used by {_named(*held_by)}; give each its own pin."
+    return [], _sentence(str(error))
 
 
 def _sentence(text: str) -> str:
     text = text.strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def explain(error: CushionError | str, known: list[Field]) -> tuple[list[str], str]:
-    """The fields an error from device.config is about, and the message in the fields' own words.
-
-    ("settings: [detect] away_kg: must not exceed seated_kg (15.0), got 20.0") ->
-    (["detect.away_kg"], "Must not be more than “Seated from” (15 kg); you entered 20.")
-    """
-    message = str(error)
-    found = _WHERE.match(message)
-    if not found:
-        return [], _sentence(message)
-    section, key, _index, other_key, pin, rest = found.groups()
-    by_name = {f.name: f for f in known}
-    names = [n for n in (f"{section}.{key}", other_key and f"{section}.{other_key}") if n]
-    entered = None
-    got = _GOT.search(rest)
-    if got:
-        entered = _number(got.group(1))
-        rest = rest[:got.start()]
-    if pin is not None:
-        entered = pin
-
-    def label_of(match: re.Match) -> str:
-        sect, name, value = match.group("sect") or section, match.group("key"), match.group("value")
-        field = by_name.get(f"{sect}.{name}")
-        if field is None:
-            return OTHER_NAMES.get(name, name.replace("_", " ")) + (f" ({_number(value)})" if value else "")
-        shown = f"“{field.label}”"
-        if value:
-            shown += f" ({_number(value)}{' ' + field.unit if field.unit and 'GPIO' not in field.unit else ''})"
-        return shown
-
-    rest = re.sub(r"(?:\[(?P<sect>\w+)\] )?\b(?P<key>[a-z]+(?:_[a-z]+)+)\b(?: \((?P<value>-?[\d.]+)\))?", label_of, rest)
-    for raw, plain in (("must not exceed", "must not be more than"), ("not exceed", "not be more than"),
-                       ("must exceed", "must be more than"),
-                       ("must be positive", "must be more than 0"), ("must not be negative", "must not be below 0"),
-                       ("expected a number", "enter a number"), ("expected a whole number", "enter a whole number"),
-                       ("give each its own pin", "give each its own pin"),
-                       ("must be a BCM GPIO number from 0 to 27", "must be a GPIO (BCM) number from 0 to 27")):
-        rest = rest.replace(raw, plain)
-    if pin is not None and rest.startswith("same pin as"):
-        rest = f"pin {pin} is already used by {rest[len('same pin as '):]}"
-        entered = None
-    text = _sentence(rest.rstrip(" ,;:"))
-    if entered is not None:
-        text = text[:-1] + f"; you entered {entered}."
-    return [n for n in names if n in by_name], text
-
-
-# A rule as device.config words it about the first key, and the same rule seen from the other key.
-_REVERSED = (("must be later than", "Must be earlier than"), ("must not exceed", "Must not be less than"),
-             ("not exceed", "Must not be less than"), ("must exceed", "Must be less than"),
-             ("must be from", "Must not be more than"))
-
-
-def _from_the_other_side(raw: str, named: Field, named_value: Any, entered: Any, fallback: str) -> str:
-    """An error about a field left unchanged (`named`), said at the field that was changed."""
-    value = as_text(named_value)
-    if "same pin as" in raw:
-        return f"Pin {as_text(entered)} is already used by “{named.label}”; give each its own pin."
-    for phrase, reversed_rule in _REVERSED:
-        if phrase in raw:
-            unit = f" {named.unit}" if named.unit and "GPIO" not in named.unit else ""
-            return f"{reversed_rule} “{named.label}” ({value}{unit}); you entered {as_text(entered)}."
-    return f"Doesn't fit with “{named.label}” ({value}): {fallback[:1].lower()}{fallback[1:]}"
 
 
 def validate(base: Config, form, known: list[Field]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -293,22 +194,14 @@ def validate(base: Config, form, known: list[Field]) -> tuple[dict[str, Any], di
             continue
         if value != config_value(base, field):
             wanted[field.name] = value
-    by_name = {f.name: f for f in known}
     remaining = dict(wanted)
     for _ in range(len(remaining) + 1):
         try:
             config_with_settings(base, remaining)
             break
-        except CushionError as exc:
-            names, message = explain(exc, known)
-            raw = str(exc)
+        except ConfigError as exc:
+            names, message = describe(exc, remaining)
             hit = [n for n in names if n in remaining]
-            if not hit:
-                # The rule names a field left as it was: it is about the change to another one.
-                hit = [n for n in remaining if re.search(rf"\b{re.escape(by_name[n].key)}\b", raw)]
-                if hit and names:
-                    message = _from_the_other_side(raw, by_name[names[0]], config_value(base, by_name[names[0]]),
-                                                   remaining[hit[0]], message)
             if not hit:
                 errors["_form"] = message
                 break

@@ -30,9 +30,17 @@ class Terminated(KeyboardInterrupt):
 def _cmd_replay(args) -> int:
     import json
 
+    from device.config import Calibration
     from device.replay import format_summary, replay
 
-    config = _config(args.config)
+    from device.config import find_config
+
+    path, config = find_config(args.config)
+    if config.calibration == Calibration():
+        # Uncalibrated counts make up kilograms: every finding would be a guess.
+        why = "no such file" if not path.exists() else "no [calibration] in it"
+        _warn(f"{path}: {why}; using the default config (uncalibrated): loads, and everything found from them, "
+              "are guesses; give the config that `cushion calibrate` wrote")
     report = replay(args.recording, config)
     if args.json:
         text = json.dumps(report, separators=(",", ":"), allow_nan=False)
@@ -95,13 +103,12 @@ def _cmd_dashboard(args) -> int:
     from pathlib import Path
 
     from dashboard import serve
-    from device.service import default_db_path
+    from device.config import default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
     if not db.exists():
         raise CushionError(f"{db}: no such history database; `cushion run` creates it (is --db right?)")
-    if args.config:
-        _config(args.config)
+    config_path, _ = _config(args.config)        # checked now: a broken file is one line, not a traceback
     try:
         if args.host:       # "" is every interface, as 0.0.0.0
             socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -113,7 +120,7 @@ def _cmd_dashboard(args) -> int:
         raise Terminated()
 
     signal.signal(signal.SIGTERM, terminate)
-    serve(db, host=args.host, port=args.port, config_path=args.config)
+    serve(db, host=args.host, port=args.port, config_path=str(config_path))
     return 0
 
 
@@ -121,7 +128,7 @@ def _cmd_set_password(args) -> int:
     from pathlib import Path
 
     from dashboard import set_password
-    from device.service import default_db_path
+    from device.config import default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
     # The default place is the daemon's: created if need be. A --db naming a
@@ -200,13 +207,14 @@ def _cmd_record(args) -> int:
 
 
 def _config(path):
-    """The config of --config (None: the defaults); a missing file warns (device.service.load_config_file)."""
-    from device.config import Config
-    from device.service import load_config_file
+    """The config file of --config, or the default one (device.config.find_config), and its Config."""
+    from device.config import find_config
 
-    if path is None:
-        return Config()
-    return load_config_file(path, warn=lambda text: print(f"cushion: warning: {text}", file=sys.stderr))
+    return find_config(path, warn=_warn)
+
+
+def _warn(text: str) -> None:
+    print(f"cushion: warning: {text}", file=sys.stderr)
 
 
 MAX_HOURS = 168.0   # --hours: a simulated week at most
@@ -223,7 +231,7 @@ def build_parser():
 
     p = commands.add_parser("replay", help="run a recording through the pipeline and report what it found")
     p.add_argument("recording", help="a recording (CSV, SPEC section 4)")
-    p.add_argument("--config", help="config file (TOML); defaults apply when omitted")
+    p.add_argument("--config", help="config file (default: ~/.config/smart-cushion/config.toml, as every command)")
     p.add_argument("--json", action="store_true", help="print the full JSON report")
     p.set_defaults(func=_cmd_replay)
 
@@ -286,7 +294,7 @@ def build_parser():
                                 "it must exist: `cushion run` creates it)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 needs `cushion set-password`")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--config", help="config file, for validating settings")
+    p.add_argument("--config", help="config file the settings apply over (default: ~/.config/smart-cushion/config.toml)")
     p.set_defaults(func=_cmd_dashboard)
 
     p = commands.add_parser("set-password", help="set the dashboard password (read from the terminal or stdin)")

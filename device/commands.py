@@ -45,10 +45,10 @@ from device.calibration import (
     load_kg,
     placement_loads,
     solve_counts_per_kg,
-    update_calibration_toml,
     zero_at,
 )
 from device.config import CHANNELS, Calibration, Config, config_from_dict
+from device.config.toml_edit import update_calibration_toml
 from device.errors import CushionError
 from device.shutdown import stop_on_signals
 
@@ -67,6 +67,7 @@ _DROP_REASONS = {
     "sck_high": "clock pulse over 50 us",
     "dout_not_high": "DOUT low after the 25th pulse",
     "slow_read": "read took over half a conversion period",
+    "settling": "read while the chips settled after a reset (4 conversions each)",
 }
 
 
@@ -133,15 +134,13 @@ def _config(config_path, *, written: bool = False) -> tuple[Path, Config]:
     write it, so a missing file is fine but a read-only one is refused up
     front (before any reading); otherwise a missing file given by name is
     the defaults, with a warning."""
-    from device.service import default_config_path, load_config_file
+    from device.config import find_config
 
-    path = Path(config_path) if config_path is not None else default_config_path()
     if written:
-        config = load_config_file(path)
+        path, config = find_config(config_path)
         _check_writable(path)
         return path, config
-    warn = (lambda text: print(f"cushion: warning: {text}", file=sys.stderr)) if config_path is not None else None
-    return path, load_config_file(path, warn=warn)
+    return find_config(config_path, warn=lambda text: print(f"cushion: warning: {text}", file=sys.stderr))
 
 
 def _check_writable(path: Path) -> None:
@@ -197,7 +196,7 @@ def write_calibration(path: Path, *, offset=None, counts_per_kg=None, weight_kg:
     of the file stays as it was. A missing file is created (the default
     config from its commented template). The file is replaced atomically,
     so an interrupted write never leaves half a config."""
-    from device.service import CONFIG_TEMPLATE, default_config_path
+    from device.config import default_config_path, render_template
 
     target = path.resolve() if path.is_symlink() else path
     _check_writable(path)
@@ -205,7 +204,7 @@ def write_calibration(path: Path, *, offset=None, counts_per_kg=None, weight_kg:
         if target.exists():
             text = target.read_bytes().decode("utf-8")
         else:
-            text = CONFIG_TEMPLATE if path == default_config_path() else ""
+            text = render_template() if path == default_config_path() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise CushionError(f"{path}: cannot read: {exc}") from None
     new = update_calibration_toml(text, offset=offset, counts_per_kg=counts_per_kg, when=_now(), weight_kg=weight_kg)

@@ -15,84 +15,28 @@ the wall, as a person would expect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
 
-from device.config import Breaks
-from device.errors import CushionError
+from device.config import Breaks, QuietRange, check_value, key
 
 PROMPT_KINDS = ("break_due", "break_overdue", "move")
-
-
-@dataclass(frozen=True, slots=True)
-class QuietRange:
-    """One quiet stretch of the day, ``start <= t < end`` in seconds after midnight.
-
-    ``end <= start`` means the range wraps midnight ("22:00-07:00").
-    """
-
-    start_s: int
-    end_s: int
-
-    @classmethod
-    def parse(cls, text: str, where: str = "[breaks] quiet_hours") -> QuietRange:
-        """Parse "HH:MM-HH:MM"; a bad string is a CushionError naming `where`."""
-        try:
-            start, end = text.split("-")
-            start_s, end_s = _seconds(start), _seconds(end)
-        except ValueError:
-            raise CushionError(f'{where}: expected "HH:MM-HH:MM", got {text!r}') from None
-        if start_s == end_s:
-            # Empty or the whole day? Neither reading is safe to guess.
-            raise CushionError(
-                f"{where}: {text!r} starts and ends at the same time; to silence "
-                "the buzzer all day set [alerts] buzzer_enabled = false")
-        return cls(start_s, end_s)
-
-    @property
-    def wraps(self) -> bool:
-        """True when the range runs over midnight."""
-        return self.end_s < self.start_s
-
-    def contains(self, seconds: float) -> bool:
-        """Is this time of day (seconds after midnight) inside the range?"""
-        if self.wraps:
-            return seconds >= self.start_s or seconds < self.end_s
-        return self.start_s <= seconds < self.end_s
-
-    def __str__(self) -> str:
-        return f"{_hhmm(self.start_s)}-{_hhmm(self.end_s)}"
-
-
-def _seconds(text: str) -> int:
-    hours, minutes = text.strip().split(":")
-    if len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
-        raise ValueError(text)
-    h, m = int(hours), int(minutes)
-    if not (0 <= h <= 23 and 0 <= m <= 59):
-        raise ValueError(text)
-    return h * 3600 + m * 60
-
-
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 class QuietHours:
     """The wall-clock stretches in which the buzzer stays silent.
 
-    :param ranges: "HH:MM-HH:MM" strings (``Breaks.quiet_hours``); each may
-        wrap midnight, several may be given, none means never quiet. The
-        start minute is quiet, the end minute is not: "22:00-07:00" is quiet
-        from 22:00:00 up to 06:59:59.
+    :param ranges: QuietRange values (``Breaks.quiet_hours``) or "HH:MM-HH:MM"
+        strings, checked as the config's key is (a ConfigError naming it);
+        each may wrap midnight, several may be given, none means never
+        quiet. The start minute is quiet, the end minute is not:
+        "22:00-07:00" is quiet from 22:00:00 up to 06:59:59.
     """
 
     __slots__ = ("ranges",)
 
-    def __init__(self, ranges: Iterable[str] = ()):
-        self.ranges = tuple(
-            QuietRange.parse(text, f"[breaks] quiet_hours[{i}]") for i, text in enumerate(ranges))
+    def __init__(self, ranges: Iterable[QuietRange | str] = ()):
+        self.ranges: tuple[QuietRange, ...] = check_value("quiet hours", key("breaks", "quiet_hours"), list(ranges))
 
     @classmethod
     def from_breaks(cls, breaks: Breaks) -> QuietHours:

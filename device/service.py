@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import sys
 import threading
 import time
@@ -33,127 +32,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from device.config import Config, load_config
+from device.config import Config, default_db_path, prepare_config
 from device.errors import CushionError
 from device.shutdown import stop_on_signals
 
 log = logging.getLogger("cushion")
-
-CONFIG_TEMPLATE = """\
-# smart-cushion configuration (README.md, "Config", describes every key).
-# Every key has a default (shown); uncomment what you need to change.
-# Mistakes are reported on one line naming the key, and nothing starts.
-
-# [calibration]                 # written by `cushion tare` and `cushion calibrate`
-# offset = [0.0, 0.0, 0.0, 0.0]          # raw counts of each corner (fl, fr, bl, br) with nothing on it
-# counts_per_kg = [21000.0, 21000.0, 21000.0, 21000.0]   # negative for a cell mounted upside down
-
-# [geometry]
-# width_mm = 400.0              # load cell spacing, left to right
-# depth_mm = 400.0              # load cell spacing, back to front
-
-# [sensor]                      # BCM GPIO numbers (hardware/wiring.md)
-# clock_pin = 5                 # PD_SCK, shared by the four HX711s
-# data_pins = [6, 13, 19, 26]   # DOUT of fl, fr, bl, br
-# rate_hz = 80                  # the boards' RATE setting: 80 or 10
-# clock_pins = [5, 12, 16, 20]  # instead of clock_pin: one PD_SCK per chip
-
-# [detect]                      # loads in kg, times in seconds
-# seated_kg = 15.0              # seated at this total load ...
-# seated_hold_s = 1.5           # ... held this long
-# away_kg = 10.0                # away below this load ...
-# away_hold_s = 1.5             # ... held this long
-# lean_start = 0.2              # sideways balance (0..1) where a lean or twist starts
-# lean_end = 0.14               # ... and below which it ends
-# lean_end_hold_s = 2.0
-# lean_min_s = 10.0             # held this long it is a lean; shorter and peaking at twist_peak, a twist
-# twist_peak = 0.3
-# fidget_mm = 15.0              # a fidget: the centre of pressure moves this far ...
-# fidget_window_s = 1.5         # ... within this time ...
-# fidget_speed_mm_s = 40.0      # ... this fast
-# fidget_merge_s = 1.0
-# fidget_guard_s = 3.0          # no fidgets this close to sitting down or standing up
-# perch_sag = 0.3               # forward balance (0..1) of perching on the front edge
-# slump_sag = -0.3              # ... and of slumping back
-# posture_min_s = 30.0
-# posture_end_hold_s = 2.0
-# fault_no_data_s = 0.5         # a channel silent this long is at fault
-# fault_stuck_s = 2.0           # ... and one frozen this long while the others move
-# fault_session_s = 30.0        # all four at fault this long ends a session
-# spike_kg = 5.0
-# corner_max_kg = 250.0
-# corner_min_kg = -50.0
-# zero_track_tau_s = 300.0      # how fast the zero follows drift on an empty cushion
-# zero_track_max_kg = 1.5
-
-# [breaks]                      # times in minutes unless _s
-# break_min_s = 60.0            # an absence this long is a break
-# break_after_min = 45.0        # the buzzer asks for a break after this much sitting ...
-# overdue_after_min = 60.0      # ... and more insistently after this much
-# repeat_min = 15.0             # ... and again this often
-# still_min = 20.0              # a nudge to move after this long without moving
-# quiet_hours = []              # e.g. ["22:00-07:00"]: the buzzer stays silent then
-
-# [alerts]
-# buzzer = "active"             # "active", "passive" (tones) or "none"
-# buzzer_pin = 17
-# buzzer_enabled = true         # false: prompts are recorded and shown, never sounded
-# led = "plain"                 # "plain" or "pwm" (fades)
-# led_pin = 27
-# button_pin = 22               # -1: no button; press to snooze, hold to mute for the day
-# snooze_min = 10.0
-# hold_s = 2.0                  # a press this long is a hold
-"""
-
-
-def default_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "smart-cushion" / "config.toml"
-
-
-def default_db_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "smart-cushion" / "history.db"
-
-
-def load_config_file(path: str | Path, warn: Callable[[str], object] | None = None) -> Config:
-    """The config at ``path``, validated (device.config.load_config).
-
-    A missing file means the defaults (uncalibrated); ``warn`` is told so in
-    one line (None: say nothing, for `tare` and `calibrate`, which create
-    it). Anything that is not a regular file (a folder, a FIFO that would
-    hang the read, a device) is a CushionError.
-    """
-    path = Path(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        if warn is not None:
-            warn(f"{path}: no such file; using the default config (uncalibrated)")
-        return Config()
-    except OSError as exc:
-        raise CushionError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise CushionError(f"{path}: {kind}; give the config file (TOML) itself")
-    return load_config(path)
-
-
-def prepare_config(path: Path | None) -> tuple[Path, Config]:
-    """The config to use; on first run the default file is created from a commented template.
-
-    An explicit path that does not exist means the defaults, with a warning.
-    """
-    if path is None:
-        path = default_config_path()
-        if not path.exists() and not path.is_symlink():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(CONFIG_TEMPLATE)
-            except OSError as exc:
-                raise CushionError(f"{path}: cannot create the config file: {exc.strerror}") from None
-    return path, load_config_file(path, warn=log.warning)
-
 
 class SitterSignal:
     """The simulated sitter as four HX711 analogue inputs (one computation per instant)."""
@@ -278,7 +161,7 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
     restore = stop_on_signals(stop)
     source = alerts = daemon = None
     try:
-        config_path, config = prepare_config(config_path)
+        config_path, config = prepare_config(config_path, warn=log.warning)
         db_path = db_path or default_db_path()
         if sim:
             _use_mock_pins(config)

@@ -23,11 +23,10 @@ from device.calibration import (
     placement_loads,
     robust_noise,
     solve_counts_per_kg,
-    stamp_comment,
-    update_calibration_toml,
     zero_at,
 )
 from device.config import Calibration, config_from_dict
+from device.config.toml_edit import stamp_comment, update_calibration_toml
 from device.sitter import DEMO_CALIBRATION, corner_loads
 
 CPK = np.array(DEMO_CALIBRATION.counts_per_kg)        # fr is negative: mounted upside down

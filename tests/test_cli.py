@@ -21,6 +21,9 @@ from device.cli import main
 from device.recording import RecordingReader, WriteError
 from device.store import Store
 
+# Commands find a calibrated config where `cushion calibrate` leaves it (replay warns without one).
+pytestmark = pytest.mark.usefixtures("calibrated_home")
+
 ROOT = Path(__file__).resolve().parents[1]
 REC = "# rate_hz: 80\nt,fl,fr,bl,br\n" + "".join(f"{i / 80:.4f},1,2,3,4\n" for i in range(200))
 
@@ -178,7 +181,9 @@ def test_a_missing_config_named_on_the_command_line_warns_and_runs_on_the_defaul
     missing = tmp_path / "typo.toml"
     assert main(["replay", str(recording), "--config", str(missing)]) == 0
     captured = capsys.readouterr()
-    assert captured.err == f"cushion: warning: {missing}: no such file; using the default config (uncalibrated)\n"
+    assert captured.err == (f"cushion: warning: {missing}: no such file; using the default config (uncalibrated): "
+                            "loads, and everything found from them, are guesses; give the config that "
+                            "`cushion calibrate` wrote\n")
     assert captured.out.startswith("Recording: 200 frames")
 
 

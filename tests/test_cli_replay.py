@@ -10,6 +10,9 @@ from device.cli import main
 from tests.signals import CAL, Signal
 from device.recording import RecordingWriter
 
+# Commands find a calibrated config where `cushion calibrate` leaves it (replay warns without one).
+pytestmark = pytest.mark.usefixtures("calibrated_home")
+
 CONFIG = f"""
 [calibration]
 offset = {list(CAL.offset)}
@@ -82,8 +85,8 @@ def run_cli(*args):
 
 
 @pytest.mark.parametrize("recording_text, config_text, message", [
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2\n", "", "line 3: expected 5 fields"),
-    ("", "", "the recording is empty"),
+    ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2\n", CONFIG, "line 3: expected 5 fields"),
+    ("", CONFIG, "the recording is empty"),
     ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[detect]\nlean_min = 3\n", "unknown key [detect] lean_min"),
     ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[geometry\n", "TOML syntax error"),
 ])
@@ -102,3 +105,30 @@ def test_bad_input_is_one_line_exit_2_no_traceback(tmp_path, recording_text, con
 def test_missing_recording_is_a_clear_error(tmp_path):
     result = run_cli("replay", str(tmp_path / "nope.csv"))
     assert result.returncode == 2 and "nope.csv: cannot open" in result.stderr
+
+
+# -- the config replay uses: the same default as every command ----------------------------------
+
+def test_replay_without_config_uses_the_default_file_that_calibrate_writes(recording, calibrated_home):
+    path, config = recording
+    given = run_cli("replay", str(path), "--config", str(config), "--json")
+    default = run_cli("replay", str(path), "--json")
+    assert given.returncode == default.returncode == 0
+    assert default.stderr == "" and json.loads(default.stdout) == json.loads(given.stdout)
+
+
+@pytest.mark.parametrize("default_file", ["", "[breaks]\nbreak_after_min = 30\n", None])
+def test_an_uncalibrated_replay_says_so_in_one_warning_line(recording, default_file):
+    from device.config import default_config_path
+
+    path, _ = recording
+    if default_file is None:
+        default_config_path().unlink()
+    else:
+        default_config_path().write_text(default_file)
+    result = run_cli("replay", str(path))
+    assert result.returncode == 0 and result.stdout.startswith("Recording:")
+    (line,) = result.stderr.splitlines()
+    why = "no such file" if default_file is None else "no [calibration] in it"
+    assert line.startswith(f"cushion: warning: {default_config_path()}: {why}; using the default config "
+                           "(uncalibrated): loads, and everything found from them, are guesses")

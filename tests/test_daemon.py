@@ -426,3 +426,23 @@ def test_dropped_frames_are_judged_over_the_last_ten_minutes(tmp_path):
     assert 590 <= late["recent_s"] <= 600
     assert late["frames_recent"] == pytest.approx(late["recent_s"] * 80, rel=0.02)
     store.close()
+
+
+def test_settings_out_of_range_stored_by_an_older_dashboard_cannot_stop_the_daemon(tmp_path, caplog):
+    """The tester's 1e308-minute snooze (an OverflowError at the first press) and 1e-300-minute
+    repeat: written straight into the database, they are logged, ignored, and the daemon runs on."""
+    with Store.open(tmp_path / "history.db") as store:
+        store.set_settings({"alerts.snooze_min": 1e308, "breaks.repeat_min": 1e-300, "breaks.still_min": 25})
+    caplog.set_level(logging.ERROR, logger="cushion")
+    daemon, sim, store, _ = make_daemon(tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(60),
+                                        alerts=False)
+    assert daemon.config.alerts.snooze_min == 10.0 and daemon.config.breaks.repeat_min == 15.0
+    assert daemon.config.breaks.still_min == 25.0               # the valid one still applies
+    run_to_end(daemon, until_t=20)
+    daemon.on_snooze()                                          # the button press that used to overflow
+    run_to_end(daemon)
+    ignored = [r.getMessage() for r in caplog.records if "ignoring the setting" in r.getMessage()]
+    assert any("alerts.snooze_min" in m and "must be from 1 to 720 min" in m for m in ignored)
+    assert any("breaks.repeat_min" in m for m in ignored)
+    assert store.snoozes_between("2026-03-01", "2026-03-03")     # the press was recorded
+    store.close()

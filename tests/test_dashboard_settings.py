@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dashboard import create_app, settings_form
-from device.config import EDITABLE_SECTIONS, Config, config_with_settings
+from device.config import EDITABLE_SECTIONS, Config, ConfigError, config_with_settings, key
 from device.store import Store
 from tests.dashboard_support import post, text, visible
 
@@ -71,7 +71,12 @@ def test_setting_a_value_back_to_the_default_removes_it(client, db_path):
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("breaks.break_after_min", "-5", "Must be more than 0; you entered -5."),
+    ("breaks.break_after_min", "-5", "Must be from 1 to 480 min; you entered -5."),
+    ("alerts.snooze_min", "1e308", "Must be from 1 to 720 min; you entered 1e+308."),
+    ("breaks.repeat_min", "1e-300", "Must be from 1 to 240 min; you entered 1e-300."),
+    ("alerts.hold_s", "1e308", "Must be from 0.5 to 10 s; you entered 1e+308."),
+    ("detect.lean_start", "0.95", "Must be from 0.05 to 0.9; you entered 0.95."),
+    ("alerts.button_pin", "-3", "Must be a GPIO (BCM) number from 0 to 27, or -1 for none; you entered -3."),
     ("breaks.break_after_min", "soon", "Enter a number, not “soon”."),
     ("breaks.quiet_hours", "late", "“late” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00."),
     ("breaks.quiet_hours", "25:00-07:00", "“25:00-07:00”: hours run from 00 to 23 and minutes from 00 to 59."),
@@ -84,7 +89,7 @@ def test_setting_a_value_back_to_the_default_removes_it(client, db_path):
     ("alerts.led_pin", "40", "Must be a GPIO (BCM) number from 0 to 27; you entered 40."),
     ("detect.away_kg", "20", "Must not be more than “Seated from” (15 kg); you entered 20."),
     ("detect.seated_kg", "8", "Must not be less than “Away below” (10 kg); you entered 8."),
-    ("detect.lean_end", "0.3", "Must be above 0 and not be more than “Lean starts at” (0.2); you entered 0.3."),
+    ("detect.lean_end", "0.3", "Must not be more than “Lean starts at” (0.2); you entered 0.3."),
     ("alerts.buzzer", "loud", "Choose one of active, passive, none."),
     ("detect.lean_start", "", "Enter a value."),
 ])
@@ -132,7 +137,7 @@ def test_every_field_has_a_label_in_words(client):
     for raw in ("seated hold s", "fidget speed mm s", "zero track tau s", "seated kg"):
         assert raw not in page.lower()
     for field in settings_form.fields():
-        assert field.name in settings_form.TEXT, field.name
+        assert field.label == key(field.section, field.key).spec.label and field.help, field.name
 
 
 def test_reset_asks_first_then_removes_every_stored_setting(client, db_path):
@@ -161,12 +166,21 @@ def test_fields_validate_over_the_config_file(db_path, tmp_path):
     assert settings(db_path)[0] == {"breaks.break_after_min": 45.0}
 
 
-def test_device_config_messages_in_the_fields_own_words():
-    known = settings_form.fields()
-    assert settings_form.explain(
-        "settings: [breaks] overdue_after_min: must be later than break_after_min (45.0), got 30", known) == (
+def test_device_config_errors_in_the_fields_own_words():
+    """The form reads a ConfigError's fields, never its message: a reworded message cannot break it."""
+    def said(changed):
+        try:
+            config_with_settings(Config(), changed)
+        except ConfigError as error:
+            return settings_form.describe(error, changed)
+        raise AssertionError("accepted")
+
+    assert said({"breaks.overdue_after_min": 30}) == (
         ["breaks.overdue_after_min"], "Must be later than “Break due after” (45 min); you entered 30.")
-    assert settings_form.explain("settings: [detect] twist_peak: must be from lean_start (0.2) to 1, got 0.1",
-                                 known) == (["detect.twist_peak"], "Must be from “Lean starts at” (0.2) to 1; you entered 0.1.")
-    assert settings_form.explain("settings: [alerts] snooze_min and hold_s: must be positive", known) == (
-        ["alerts.snooze_min", "alerts.hold_s"], "Must be more than 0.")
+    assert said({"detect.twist_peak": 0.1}) == (
+        ["detect.twist_peak"], "Must not be less than “Lean starts at” (0.2); you entered 0.1.")
+    assert said({"detect.seated_kg": 8}) == (
+        ["detect.seated_kg"], "Must not be less than “Away below” (10 kg); you entered 8.")
+    assert said({"alerts.led_pin": 26}) == (
+        ["alerts.led_pin"], "Pin 26 is already used by a load cell's data line; give each its own pin.")
+    assert said({"alerts.snooze_min": 0}) == (["alerts.snooze_min"], "Must be from 1 to 720 min; you entered 0.")

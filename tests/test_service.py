@@ -16,7 +16,7 @@ import pytest
 from gpiozero.exc import BadPinFactory, PinFactoryFallback
 
 from device import service
-from device.config import Config, Sensor, config_from_dict
+from device.config import Config, Sensor, config_from_dict, prepare_config, render_template
 from device.errors import CushionError
 from device.store import Store
 
@@ -62,7 +62,7 @@ def test_a_fifo_as_config_is_refused(tmp_path):
     signal.alarm(10)
     try:
         with pytest.raises(CushionError, match="not a regular file"):
-            service.prepare_config(fifo)
+            prepare_config(fifo)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, saved)
@@ -139,8 +139,8 @@ def test_run_sim_with_a_pin_factory_that_cannot_work_here_is_one_line(tmp_path):
 
 
 def test_the_config_template_describes_every_key_and_uncommented_gives_the_defaults():
-    text = service.CONFIG_TEMPLATE
-    assert "SPEC" not in text and "README.md" in text
+    text = render_template()
+    assert "SPEC" not in text and "docs/config.md" in text
     assert tomllib.loads(text) == {}
     uncommented = "\n".join(re.sub(r"^# (\[\w+\]|\w+ = )", r"\1", line) for line in text.splitlines())
     data = tomllib.loads(uncommented)
