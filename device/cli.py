@@ -41,7 +41,7 @@ def _cmd_replay(args) -> int:
         why = "no such file" if not path.exists() else "no [calibration] in it"
         _warn(f"{path}: {why}; using the default config (uncalibrated): loads, and everything found from them, "
               "are guesses; give the config that `cushion calibrate` wrote")
-    report = replay(args.recording, config)
+    report = replay(args.recording, config, warn=_warn)
     if args.json:
         text = json.dumps(report, separators=(",", ":"), allow_nan=False)
     else:

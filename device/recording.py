@@ -15,6 +15,9 @@ What the reader accepts, exactly (the SPEC says "a decimal number" and
   (about 317 years) from zero, and never decreasing;
 - an empty field is a missing reading; a field of spaces is an error;
 - line endings LF or CRLF; a UTF-8 byte order mark at the start is skipped;
+- a last frame line without a line ending is left out with a warning: it is
+  what a recorder killed while writing leaves, and its last number may be
+  cut short ("1234645" read as "1234");
   a carriage return anywhere else (old Mac CR-only files) is an error that
   says so;
 - a line is at most MAX_LINE_BYTES (1 KB; a frame line is under 100 bytes):
@@ -40,7 +43,7 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -98,12 +101,20 @@ class RecordingInfo:
 
 
 class RecordingReader:
-    """Reads a recording in blocks: `for block in RecordingReader(path): ...`."""
+    """Reads a recording in blocks: `for block in RecordingReader(path): ...`.
 
-    def __init__(self, path: str | Path):
+    A last frame line without a line ending is a line the recorder was
+    cut off in (killed, power lost): its last number may be short, so it is
+    left out, and ``warn`` (default: nothing) is told in one line naming it;
+    `cut_line` holds its number.
+    """
+
+    def __init__(self, path: str | Path, warn: Callable[[str], object] | None = None):
         self.path = Path(path)
         self.info = RecordingInfo()
         self.frames = 0
+        self.cut_line: int | None = None
+        self._warn = warn
 
     def __iter__(self) -> Iterator[FrameBlock]:
         try:
@@ -126,6 +137,7 @@ class RecordingReader:
         pending = b""
         started = False
         blank_line_at = 0  # a blank line is fine only if nothing follows it
+        tail = b""         # the file's last line when it has no line ending
         while True:
             chunk = handle.read(_CHUNK_BYTES)
             data = pending + chunk if pending else chunk   # pending is under MAX_LINE_BYTES
@@ -140,6 +152,12 @@ class RecordingReader:
                 if not data:
                     break
                 cut = len(data)
+                if not data.endswith(b"\n"):
+                    # The file ends inside a line: dealt with after the whole lines.
+                    cut = data.rfind(b"\n") + 1
+                    tail, data = data[cut:], data[:cut]
+                    if not data:
+                        break
             else:
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
@@ -168,10 +186,25 @@ class RecordingReader:
                 raise self._long_line(line_no + 1, pending)
             if not chunk:
                 break
+        if tail:
+            if len(tail) > MAX_LINE_BYTES:
+                raise self._long_line(line_no + 1, tail)
+            if not header_seen:             # a header (or comment) without a line ending
+                _, line_no, header_seen = self._read_preamble(tail, line_no)
+            elif tail.strip() and not tail.startswith(b"#"):
+                # A frame line the recorder was killed in: its last number may be short.
+                self._cut(line_no + 1, tail)
         if line_no == 0:
             raise CushionError(f"{self.path}: the recording is empty")
         if not header_seen:
             raise self._error(line_no, f"no header line (expected exactly {HEADER!r})")
+
+    def _cut(self, line_no: int, tail: bytes) -> None:
+        self.cut_line = line_no
+        if self._warn is not None:
+            shown = _quote(tail.decode("utf-8", "replace").rstrip("\r"))
+            self._warn(f"{self.path} line {line_no}: the file ends inside this line (no line ending: the "
+                       f"recorder was stopped while writing it?); left out: {shown}")
 
     def _long_line(self, line_no: int, start: bytes) -> CushionError:
         if b"\r" in start[:MAX_LINE_BYTES]:

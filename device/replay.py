@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,12 @@ from device.recording import RecordingReader
 from device.report import build_report
 
 
-def replay(path: str | Path, config: Config) -> dict:
-    """Replay a recording and return the SPEC section 5 report (a JSON-ready dict)."""
-    reader = RecordingReader(path)
+def replay(path: str | Path, config: Config, warn: Callable[[str], object] | None = None) -> dict:
+    """Replay a recording and return the SPEC section 5 report (a JSON-ready dict).
+
+    warn hears about what the reader leaves out (a last line cut short).
+    """
+    reader = RecordingReader(path, warn=warn)
     pipeline = Pipeline(config)
     events = []
     period = None

@@ -283,3 +283,46 @@ def test_a_write_to_a_full_device_is_one_error(tmp_path):
     with pytest.raises(WriteError, match="/dev/full: cannot write: No space left on device"):
         with RecordingWriter("/dev/full") as writer:
             writer.write_frame(0.0, (1, 2, 3, 4))
+
+
+# -- a last line without a line ending: a recorder killed while writing --------------------------
+
+CUT = "# rate_hz: 80\nt,fl,fr,bl,br\n6.1809,8387078,-8387922,,1234645\n6.3108,8388607,-7988000,,1634"
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["one chunk", "many chunks"])
+def test_a_last_line_cut_short_is_left_out_with_a_warning_naming_it(tmp_path, big):
+    path = tmp_path / "r.csv"
+    whole = "".join(f"{i / 8000:.4f},1,2,3,4\n" for i in range(40000)) if big else ""
+    path.write_text(CUT.replace("t,fl,fr,bl,br\n", "t,fl,fr,bl,br\n" + whole))
+    told = []
+    reader = RecordingReader(path, warn=told.append)
+    frames = np.concatenate([b.raw for b in reader])
+    assert frames[-1].tolist() == [8387078, -8387922, MISSING, 1234645]   # not 1634 for br
+    assert len(frames) == 40001 if big else len(frames) == 1
+    line = 3 + (40000 if big else 0) + 1
+    assert reader.cut_line == line
+    assert told == [f"{path} line {line}: the file ends inside this line (no line ending: the recorder was "
+                    "stopped while writing it?); left out: '6.3108,8388607,-7988000,,1634'"]
+
+
+def test_a_header_or_comment_without_a_line_ending_is_no_cut_line(tmp_path):
+    for text in ("t,fl,fr,bl,br", "t,fl,fr,bl,br\n0,1,2,3,4\n# end"):
+        path = tmp_path / "r.csv"
+        path.write_text(text)
+        told = []
+        reader = RecordingReader(path, warn=told.append)
+        list(reader)
+        assert told == [] and reader.cut_line is None
+
+
+def test_replay_of_a_cut_recording_warns_once_and_reports_the_whole_frames(tmp_path, capsys, calibrated_home):
+    from device.cli import main
+
+    path = tmp_path / "r.csv"
+    path.write_text(CUT)
+    assert main(["replay", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"cushion: warning: {path} line 4: the file ends inside this line")
+    assert '"frames":1,' in captured.out
