@@ -3,12 +3,18 @@
 An excursion starts when |lat| >= lean_start and ends when |lat| < lean_end
 has held lean_end_hold_s: its end is the moment that hold is complete (as
 the SPEC's example report has it: a twist is known at its end), so it lasts
-from the start to lean_end_hold_s after |lat| fell back. Lasting lean_min_s
-or more it is a lean (side = sign of its mean lat); shorter with a peak
-|lat| of twist_peak or more it is a twist. A shorter one that never reached
-twist_peak is neither, but it was a movement all the same: `ended` tells
-the caller its span, so the stillness clock restarts at its start and end as
-at every excursion's (SPEC: "every lateral excursion").
+from the start to lean_end_hold_s after |lat| fell back. It also ends when
+the weight swings straight to the other side (|lat| >= lean_start with the
+opposite sign, without that hold): a new excursion starts there, on the
+other side. The swung-from one ends where |lat| last fell under lean_end,
+or at the swing if it never did (a swing within one frame).
+
+Lasting lean_min_s or more an excursion is a lean, on the side it started
+on; shorter with a peak of twist_peak or more on that side it is a twist. A
+shorter one that never reached twist_peak is neither, but it was a movement
+all the same: `ended` tells the caller its span, so the stillness clock
+restarts at its start and end as at every excursion's (SPEC: "every lateral
+excursion").
 """
 
 from __future__ import annotations
@@ -26,16 +32,15 @@ class LateralDetector:
 
     __slots__ = (
         "_start_at", "_end_below", "_end_hold", "_lean_min", "_twist_peak",
-        "start", "peak", "_lat_sum", "_count", "_below_since", "lean_detected_at",
+        "start", "side", "peak", "_below_since", "lean_detected_at",
         "transitions", "ended",
     )
 
     def __init__(self, detect: Detect):
         self.configure(detect)
         self.start: float | None = None
-        self.peak = 0.0
-        self._lat_sum = 0.0
-        self._count = 0
+        self.side = 1.0          # +1 right, -1 left: where the running excursion started
+        self.peak = 0.0          # its furthest |lat| on that side
         self._below_since: float | None = None
         self.lean_detected_at: float | None = None
         # Times the excursion state changed (starts, and returns below lean_end),
@@ -68,22 +73,20 @@ class LateralDetector:
         start = self.start
         if start is None:
             if size >= self._start_at:
-                self.start = t
-                self.peak = size
-                self._lat_sum = lat
-                self._count = 1
-                self._below_since = None
-                self.lean_detected_at = None
-                self._note_transition(t)
+                self._begin(t, lat, size)
             return None
+        if size >= self._start_at and lat * self.side < 0.0:
+            # Straight to the other side: this excursion ends, another begins.
+            end = self._below_since if self._below_since is not None else t
+            finished = self._finish(end, now)
+            self._begin(t, lat, size)
+            return finished
         if size >= self._end_below:
             if self._below_since is not None:
                 self._below_since = None
                 self._note_transition(t)
-            self._lat_sum += lat
-            self._count += 1
-            if size > self.peak:
-                self.peak = size
+            if lat * self.side > self.peak:
+                self.peak = lat * self.side
         elif self._below_since is None:
             self._below_since = t
             self._note_transition(t)
@@ -93,6 +96,14 @@ class LateralDetector:
             # It has lasted lean_min_s and has not ended: a lean, whatever follows.
             self.lean_detected_at = now
         return None
+
+    def _begin(self, t: float, lat: float, size: float) -> None:
+        self.start = t
+        self.side = 1.0 if lat >= 0.0 else -1.0
+        self.peak = size
+        self._below_since = None
+        self.lean_detected_at = None
+        self._note_transition(t)
 
     def cut(self, t: float, now: float) -> Lean | Twist | None:
         """The person stood up at t: a lean ends there; a shorter excursion was part of standing up."""
@@ -124,7 +135,7 @@ class LateralDetector:
     def _finish(self, end: float, now: float) -> Lean | Twist | None:
         start = self.start
         assert start is not None
-        side = "right" if self._lat_sum >= 0.0 else "left"
+        side = "right" if self.side > 0.0 else "left"
         peak = round(self.peak, 3)
         self.start = None
         self._below_since = None

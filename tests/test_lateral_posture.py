@@ -82,3 +82,56 @@ def test_same_events_at_10_and_80_hz():
         for key in ("t", "start", "end"):
             if hasattr(a, key):
                 assert getattr(a, key) == pytest.approx(getattr(b, key), abs=0.25)
+
+
+# -- SPEC section 3 (changed): a swing straight to the other side is two excursions ---------------
+
+@pytest.mark.parametrize("rate", [80, 10])
+@pytest.mark.parametrize("block", [None, 7])
+def test_a_lean_that_swings_straight_to_the_other_side_is_two_leans(rate, block):
+    """A rider leaning the way they steer: left 12 s, then within one frame right 12 s."""
+    swing = 1.0 / rate
+    s = seated(rate).ramp(12, 60, lat=-0.3, ramp_s=0.3).ramp(12, 60, lat=0.3, ramp_s=swing)
+    s.ramp(20, 60, lat=0.0, ramp_s=0.3)
+    events, _ = run(*s.frames(noise_counts=150), block=block)
+    left, right = of_type(events, "lean")
+    assert (left.side, right.side) == ("left", "right")
+    assert left.start == pytest.approx(11.0, abs=0.5)
+    assert right.start == pytest.approx(23.0, abs=0.3)           # where it crossed 0.20 on the right
+    assert left.end == pytest.approx(23.0, abs=0.3)              # no hold under 0.14: it ended at the swing
+    assert right.end == pytest.approx(35.0 + 2, abs=0.5)
+    assert left.peak == pytest.approx(0.3, abs=0.02) and right.peak == pytest.approx(0.3, abs=0.02)
+    assert not of_type(events, "twist")
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+def test_a_lean_then_a_brief_reach_to_the_other_side_is_a_lean_and_a_twist(rate):
+    s = seated(rate).ramp(12, 60, lat=-0.3, ramp_s=0.3).ramp(3, 60, lat=0.4, ramp_s=0.2)
+    s.ramp(20, 60, lat=0.0, ramp_s=0.3)
+    events, _ = run(*s.frames(noise_counts=150))
+    (lean,) = of_type(events, "lean")
+    (twist,) = of_type(events, "twist")
+    assert (lean.side, twist.side) == ("left", "right")
+    assert twist.peak == pytest.approx(0.4, abs=0.02) and lean.peak == pytest.approx(0.3, abs=0.02)
+    assert lean.end <= twist.start + 0.01
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+def test_a_slow_swing_that_holds_under_the_end_threshold_is_two_as_before(rate):
+    """Across zero slowly enough to stay under 0.14 for 2 s: the first ends by its hold."""
+    s = seated(rate).ramp(12, 60, lat=-0.3, ramp_s=0.3).ramp(3, 60, lat=0.0, ramp_s=0.5)
+    s.ramp(12, 60, lat=0.3, ramp_s=0.5).ramp(20, 60, lat=0.0, ramp_s=0.3)
+    events, _ = run(*s.frames(noise_counts=150))
+    left, right = of_type(events, "lean")
+    assert (left.side, right.side) == ("left", "right")
+    assert left.end == pytest.approx(23.2 + 2, abs=0.5)            # the 2 s hold completed
+    assert right.start == pytest.approx(26.2, abs=0.5)
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+def test_a_lean_takes_the_side_it_started_on(rate):
+    """Left 12 s then 20 s right: before, one lean on the side of its mean (right)."""
+    s = seated(rate).ramp(12, 60, lat=-0.25, ramp_s=0.3).ramp(20, 60, lat=0.25, ramp_s=1.0 / rate)
+    s.ramp(20, 60, lat=0.0, ramp_s=0.3)
+    events, _ = run(*s.frames(noise_counts=150))
+    assert [lean.side for lean in of_type(events, "lean")] == ["left", "right"]
