@@ -105,6 +105,8 @@ PATTERNS: dict[str, Pattern] = {
     "break_overdue": Pattern(("E6", "E6", "E6"), on_s=0.3, off_s=0.15),
 }
 URGENCY = {"move": 0, "break_due": 1, "break_overdue": 2}
+# The [alerts] keys that decide which devices sit on which pins.
+PIN_SETTINGS = ("buzzer", "buzzer_pin", "led", "led_pin", "button_pin")
 BREAK_KINDS = ("break_due", "break_overdue")
 
 FAULT_BLINK_S = (0.5, 1.5)  # (on, off) seconds: slow, and dark most of the time
@@ -187,6 +189,25 @@ class Alerts:
             raise
 
     # -- what the daemon calls ------------------------------------------------
+
+    def same_pins(self, alerts: AlertsConfig) -> bool:
+        """Would `alerts` use the same devices on the same pins (so `apply` can take it)?"""
+        return all(getattr(alerts, name) == getattr(self.config, name) for name in PIN_SETTINGS)
+
+    def apply(self, alerts: AlertsConfig) -> None:
+        """Take settings that need no other pins: buzzer_enabled, hold_s, snooze_min.
+
+        A change of device type or pin needs new devices: close this object
+        and build another (the daemon does, see Daemon._apply_alerts).
+        """
+        if not self.same_pins(alerts):
+            raise ValueError("other devices or pins: build a new Alerts")
+        with self._lock:
+            self.config = alerts
+            if self.button is not None:
+                self.button.hold_time = alerts.hold_s
+            if not alerts.buzzer_enabled:
+                self.stop_sound()
 
     def prompt(self, kind: str, sound: bool = True) -> None:
         """Show a prompt of `kind` ("move", "break_due" or "break_overdue").

@@ -39,6 +39,7 @@ logged and ignored one by one: the config file's value applies for those.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -50,6 +51,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from device.alerts import PIN_SETTINGS
+from device.config import Alerts as AlertsConfig
 from device.config import Config, config_with_settings
 from device.errors import CushionError
 from device.events import Event, Session
@@ -92,6 +95,11 @@ class Daemon:
     it cannot be opened now.
     source: SensorSource or SimulatedSource (read(), wall_of(t), frames, dropped).
     alerts: device.alerts.Alerts, or None for no buzzer/LED (replay-like runs).
+    open_alerts: builds the buzzer, LED and button for an [alerts] config
+    (raising CushionError when a pin cannot be had); with it the daemon opens
+    them itself from the merged config, and opens them again when a setting
+    moves them to other pins. A change it cannot apply (a pin in use) keeps
+    the previous devices and is reported in device_info "settings_problem".
     device_info: facts for the database's device_info, written once it can be.
     retry_s: how often a failed write is tried again.
     """
@@ -99,11 +107,12 @@ class Daemon:
     def __init__(self, file_config: Config, store: Store | None, source, alerts=None, *,
                  flush_s: float = 5.0, live_s: float = 1.0, settings_poll_s: float = 1.0,
                  open_store: Callable[[], Store] | None = None, device_info: Mapping[str, Any] | None = None,
-                 retry_s: float = RETRY_S):
+                 retry_s: float = RETRY_S, open_alerts: Callable[[AlertsConfig], Any] | None = None):
         self.file_config = file_config
         self.store = store
         self.source = source
         self.alerts = alerts
+        self._open_alerts = open_alerts
         self.flush_s = flush_s
         self.live_s = live_s
         self.settings_poll_s = settings_poll_s
@@ -127,6 +136,7 @@ class Daemon:
                 self._write_failed(exc)
         self._settings_version = self._read_settings_version()
         self.config = self._merged_config() or self.file_config
+        self._settings_problem: str | None = None
         self.pipeline = Pipeline(self.config)
         self.minutes = MinuteAccumulator(source.wall_of)
         self.quiet = QuietHours.from_breaks(self.config.breaks)
@@ -147,6 +157,12 @@ class Daemon:
         self._resumed = False
         self._recovered = False
         self._first_t: float | None = None
+        if self.alerts is None and open_alerts is not None:
+            self._open_first_alerts()
+        elif self.alerts is not None:
+            self._apply_alerts(self.config)
+        if self._settings_problem is not None:
+            self._report_settings_problem()
 
     # ---- set-up -------------------------------------------------------------
 
@@ -424,7 +440,76 @@ class Daemon:
         self.pipeline.reconfigure(config)
         self.quiet = QuietHours.from_breaks(config.breaks)
         self.gate = PromptGate(config.breaks)
-        log.info("settings changed: now in effect")
+        self._settings_problem = None
+        self._apply_alerts(config)
+        self._report_settings_problem()
+        log.info("settings changed: now in effect" if self._settings_problem is None
+                 else "settings changed: in effect but for the buzzer, light and button")
+
+    # ---- the buzzer, LED and button ------------------------------------------
+
+    def _open_first_alerts(self) -> None:
+        """The devices of the merged config; if the dashboard's settings name a
+        pin that cannot be had, the config file's (an error there stops the start)."""
+        assert self._open_alerts is not None
+        try:
+            self.alerts = self._open_alerts(self.config.alerts)
+            return
+        except CushionError as exc:
+            if self.config.alerts == self.file_config.alerts:
+                raise
+            self._alerts_refused(exc, self.file_config.alerts)
+        self.alerts = self._open_alerts(self.file_config.alerts)
+
+    def _apply_alerts(self, config: Config) -> None:
+        """Bring the buzzer, LED and button to `config`'s [alerts]: in place when
+        no pin moves; else release the old pins and claim the new ones, and if
+        that fails, take the old ones back and report it."""
+        alerts = self.alerts
+        if alerts is None or alerts.config == config.alerts:
+            return
+        if alerts.same_pins(config.alerts):
+            alerts.apply(config.alerts)
+            return
+        if self._open_alerts is None:
+            self._alerts_refused(CushionError("the daemon was started without a way to open other pins"),
+                                 alerts.config)
+            return
+        previous = alerts.config
+        alerts.close()
+        self.alerts = None
+        try:
+            self.alerts = self._open_alerts(config.alerts)
+            log.info("buzzer, light and button now on %s", _pins(config.alerts))
+        except CushionError as exc:
+            self._alerts_refused(exc, previous)
+            try:
+                self.alerts = self._open_alerts(previous)
+            except CushionError as again:
+                log.error("cannot take the previous buzzer, light and button back either: %s; "
+                          "prompts are recorded and shown on the dashboard only", again)
+        self._led = {"away": None, "break_due": None, "fault": None}    # show the state on the new devices
+        self._update_alerts()
+
+    def _alerts_refused(self, exc: CushionError, kept: AlertsConfig) -> None:
+        self._settings_problem = (f"the buzzer, light and button settings could not be applied: {exc}; "
+                                  f"the cushion keeps {_pins(kept)}")
+        log.error("%s", self._settings_problem)
+        # The config in effect says what the devices really are.
+        self.config = dataclasses.replace(self.config, alerts=dataclasses.replace(
+            self.config.alerts, **{name: getattr(kept, name) for name in PIN_SETTINGS}))
+
+    def _report_settings_problem(self) -> None:
+        """device_info "settings_problem": what the last settings version could not apply (None: all of it)."""
+        if self.store is None:
+            return
+        problem = None if self._settings_problem is None else {
+            "version": self._settings_version, "problem": self._settings_problem,
+            "wall": datetime.now().astimezone().isoformat(timespec="seconds")}
+        try:
+            self.store.set_device_info({"settings_problem": problem})
+        except StoreError as exc:
+            self._disk_error(exc)
 
     # ---- writing --------------------------------------------------------------
 
@@ -597,6 +682,16 @@ class Daemon:
             log.error("history not saved (sampling and prompting go on; %s kept in memory, retrying every %g s): %s",
                       self._pending_summary(), self.retry_s, exc)
             self._disk_error_logged_at = time.monotonic()
+
+
+def _pins(alerts: AlertsConfig) -> str:
+    """The devices in words: "an active buzzer on GPIO17, a plain LED on GPIO27, a button on GPIO22"."""
+    parts = []
+    if alerts.buzzer != "none":
+        parts.append(f"an {alerts.buzzer} buzzer on GPIO{alerts.buzzer_pin}")
+    parts.append(f"a {alerts.led} LED on GPIO{alerts.led_pin}")
+    parts.append(f"a button on GPIO{alerts.button_pin}" if alerts.button_pin != -1 else "no button")
+    return ", ".join(parts)
 
 
 def _short_json(value: Any, limit: int = 60) -> str:

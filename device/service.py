@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from device.config import Alerts as AlertsConfig
 from device.config import Config, default_db_path, prepare_config
 from device.errors import CushionError
 from device.shutdown import stop_on_signals
@@ -63,8 +64,9 @@ def _use_mock_pins(config: Config) -> None:
 
     if os.environ.get("GPIOZERO_PIN_FACTORY"):
         return
-    pwm = config.alerts.led == "pwm" or config.alerts.buzzer == "passive"
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin) if pwm else MockFactory()
+    # PWM-capable mock pins whatever [alerts] says now: a setting may switch to
+    # a PWM LED or a passive buzzer while the daemon runs.
+    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
 
 
 def open_gpio(what: str, opener: Callable[[], object], warn: Callable[[str], object] | None = None):
@@ -159,7 +161,7 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
     # From the start: a SIGTERM while the pins settle is a clean stop too.
     stop = threading.Event()
     restore = stop_on_signals(stop)
-    source = alerts = daemon = None
+    source = daemon = None
     try:
         config_path, config = prepare_config(config_path, warn=log.warning)
         db_path = db_path or default_db_path()
@@ -167,8 +169,6 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
             _use_mock_pins(config)
         source = open_source(config, sim, speed, seed, hours, start_wall)
         daemon_holder: list = []
-        if alerts_on:
-            alerts = _open_alerts(config, daemon_holder)
         info = {
             "source": "simulated sitter" + (" through the HX711 model" if sim and speed == 1 else "") if sim else "HX711",
             "rate_hz": config.sensor.rate_hz,
@@ -177,8 +177,10 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
             "config_path": str(config_path),
             "started_wall": datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        daemon = Daemon(config, None, source, alerts, device_info=info,
-                        open_store=lambda: Store.open(db_path, busy_timeout_s=BUSY_TIMEOUT_S))
+        daemon = Daemon(config, None, source, None, device_info=info,
+                        open_store=lambda: Store.open(db_path, busy_timeout_s=BUSY_TIMEOUT_S),
+                        open_alerts=(lambda alerts_config: _open_alerts(alerts_config, daemon_holder))
+                        if alerts_on else None)
         daemon_holder.append(daemon)
         log.info("running: config %s, history %s, %s", config_path, db_path,
                  "simulated" if sim else f"HX711 at {config.sensor.rate_hz} Hz")
@@ -191,8 +193,8 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
         return 1 if daemon.lost else 0
     finally:
         try:
-            if alerts is not None:
-                alerts.close()
+            if daemon is not None and daemon.alerts is not None:
+                daemon.alerts.close()
             if source is not None:
                 source.close()
             if daemon is not None and daemon.store is not None:
@@ -201,10 +203,10 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
             restore()
 
 
-def _open_alerts(config: Config, daemon_holder: list):
+def _open_alerts(a: AlertsConfig, daemon_holder: list):
+    """The buzzer, LED and button of [alerts] `a`, their button wired to the daemon."""
     from device.alerts import Alerts
 
-    a = config.alerts
     return open_gpio(f"[alerts] buzzer_pin={a.buzzer_pin} led_pin={a.led_pin} button_pin={a.button_pin}: "
                      "cannot open the buzzer, LED and button",
                      lambda: Alerts(a, on_snooze=lambda: daemon_holder and daemon_holder[0].on_snooze(),

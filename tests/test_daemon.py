@@ -446,3 +446,89 @@ def test_settings_out_of_range_stored_by_an_older_dashboard_cannot_stop_the_daem
     assert any("breaks.repeat_min" in m for m in ignored)
     assert store.snoozes_between("2026-03-01", "2026-03-03")     # the press was recorded
     store.close()
+
+
+# -- buzzer, LED and button settings from the dashboard apply while running -------------------
+
+def still_for(minutes: float) -> Scenario:
+    return Scenario(Person(mass_kg=75)).away(5).sit_down().hold(minutes * 60)
+
+
+def daemon_opening_alerts(tmp_path, scenario, config=CONFIG):
+    """A daemon that opens its buzzer, LED and button itself, as `cushion run` does."""
+    sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=80, seed=3)
+    source = SimulatedSource(sim, speed=0, start_wall=START)
+    store = Store.open(tmp_path / "history.db")
+    daemon = Daemon(config, store, source, None, settings_poll_s=0,
+                    open_alerts=lambda alerts_config: Alerts(alerts_config))
+    return daemon, store
+
+
+def test_new_buzzer_and_led_pins_are_claimed_and_the_old_ones_released_while_running(tmp_path, mock_factory):
+    from gpiozero.pins.mock import MockPWMPin
+
+    mock_factory.pin_class = MockPWMPin                     # a PWM LED, as lgpio drives one
+    config = Config(calibration=DEMO_CALIBRATION, breaks=Breaks(still_min=1))
+    daemon, store = daemon_opening_alerts(tmp_path, still_for(4), config)
+    run_to_end(daemon, until_t=30)
+    store.set_settings({"alerts.buzzer_pin": 4, "alerts.led_pin": 23, "alerts.led": "pwm",
+                        "alerts.button_pin": 24, "alerts.hold_s": 3})
+    run_to_end(daemon, until_t=31)                           # the next poll
+    assert (daemon.alerts.buzzer.pin.info.name, daemon.alerts.led.pin.info.name) == ("GPIO4", "GPIO23")
+    assert daemon.alerts.button.hold_time == 3
+    from gpiozero import LED
+    LED(17).close()                                          # the old buzzer pin is free again
+    run_to_end(daemon)
+    wait_quiet(daemon.alerts)
+    assert rises(mock_factory.pin(4)) >= 2                   # move chirps on the new buzzer
+    problem = store.device_info().get("settings_problem")
+    assert problem is None
+    daemon.alerts.close()
+    store.close()
+
+
+def test_buzzer_on_from_the_dashboard_sounds_though_the_file_says_off(tmp_path, mock_factory):
+    config = Config(calibration=DEMO_CALIBRATION, breaks=Breaks(still_min=1), alerts=AlertsConfig(buzzer_enabled=False))
+    daemon, store = daemon_opening_alerts(tmp_path, still_for(3), config)
+    store.set_settings({"alerts.buzzer_enabled": True})
+    run_to_end(daemon)
+    wait_quiet(daemon.alerts)
+    assert rises(mock_factory.pin(17)) >= 1
+    daemon.alerts.close()
+    store.close()
+
+
+def test_stored_pin_settings_apply_from_the_start(tmp_path, mock_factory):
+    with Store.open(tmp_path / "history.db") as store:
+        store.set_settings({"alerts.led_pin": 23})
+    daemon, store = daemon_opening_alerts(tmp_path, still_for(1))
+    assert daemon.alerts.led.pin.info.name == "GPIO23"
+    daemon.alerts.close()
+    store.close()
+
+
+def test_a_pin_in_use_keeps_the_old_devices_and_the_settings_page_says_so(tmp_path, mock_factory):
+    from dashboard import create_app
+    from gpiozero import LED
+
+    holder = LED(4)                                          # something else holds GPIO4
+    config = Config(calibration=DEMO_CALIBRATION, breaks=Breaks(still_min=1))
+    daemon, store = daemon_opening_alerts(tmp_path, still_for(3), config)
+    run_to_end(daemon, until_t=20)
+    store.set_settings({"alerts.led_pin": 4, "breaks.still_min": 2})
+    run_to_end(daemon, until_t=21)
+    assert daemon.alerts.led.pin.info.name == "GPIO27"       # the old LED, claimed back
+    assert daemon.config.alerts.led_pin == 27 and daemon.config.breaks.still_min == 2   # the rest applied
+    problem = store.device_info()["settings_problem"]
+    assert problem["version"] == store.settings_version()
+    assert "[alerts] led_pin = 4: GPIO4 is already in use" in problem["problem"]
+    page = create_app({"TESTING": True, "DATABASE": str(tmp_path / "history.db")}).test_client().get("/settings")
+    text = page.get_data(as_text=True)
+    assert "Saved, but not all in effect." in text and "GPIO4 is already in use" in text
+    # A later change that works clears it.
+    store.set_settings({"alerts.led_pin": 23})
+    run_to_end(daemon, until_t=22)
+    assert daemon.alerts.led.pin.info.name == "GPIO23" and store.device_info()["settings_problem"] is None
+    holder.close()
+    daemon.alerts.close()
+    store.close()

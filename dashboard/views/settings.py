@@ -28,8 +28,12 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200):
         groups.append({"section": section, "title": title, "folded": folded and not has_error and not changed,
                        "fields": members})
     defaults = {f.name: settings_form.as_text(settings_form.config_value(base, f)) for f in fields}
+    version = store.settings_version()
+    # What the daemon could not apply of these settings (a pin in use), if it said so.
+    problem = store.device_info().get("settings_problem")
+    not_applied = problem["problem"] if isinstance(problem, dict) and problem.get("version") == version else None
     return render_template("settings.html", groups=groups, values=values, errors=errors, defaults=defaults,
-                           stored=stored, version=store.settings_version(), changes=_stored_changes(),
+                           stored=stored, version=version, changes=_stored_changes(), not_applied=not_applied,
                            error_list=[(f, errors[f.name]) for g in groups for f in g["fields"] if f.name in errors],
                            config_file=current_app.config["CUSHION_CONFIG"]), status
 
