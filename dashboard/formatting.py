@@ -33,7 +33,9 @@ def timer(seconds: float | None) -> str:
     """A running time that cannot be misread: '10 s', '47 min', '1 h 35 min' (never rounded up)."""
     if seconds is None:
         return "—"
-    total = int(max(0.0, float(seconds)))
+    # Stored times are labels to the millisecond, and their differences carry float noise:
+    # 4199.9999998 s is 70 minutes, not 1 h 09 min.
+    total = int(max(0.0, float(seconds)) + 1e-3)
     if total < 60:
         return f"{total} s"
     minutes = total // 60

@@ -108,20 +108,29 @@ class DayTotals:
         return data
 
 
-def totals_for_days(store: Store, first: date, last: date) -> list[DayTotals]:
+def totals_for_days(store: Store, first: date, last: date,
+                    running: tuple[float, float] | None = None) -> list[DayTotals]:
     """DayTotals for every day from first to last (both included), in order.
 
     Two queries whatever the number of days: the sessions (clipped to each
     day here) and the events aggregated per day in SQL.
+
+    running: (start, end), Unix seconds, of the session going on now as the
+    live row tells it (its time minus sitting_s, and its time). It stands in
+    for the history's record of that session, which lags by up to a batch:
+    the Now page's totals then agree with its sitting timer.
     """
     days = days_between(first, last)
     totals = [DayTotals(d) for d in days]
     by_day = {d.isoformat(): t for d, t in zip(days, totals)}
     a, b = local_midnight(first), local_midnight(last + timedelta(days=1))
     edges = [local_midnight(d).timestamp() for d in days] + [b.timestamp()]
+    spans = queries.session_spans(store, a, b)
+    if running is not None:
+        spans = with_running_session(spans, *running, a.timestamp(), b.timestamp())
 
     previous_end = None
-    for _sid, start, end, is_open, prompts in queries.session_spans(store, a, b):
+    for _sid, start, end, is_open, prompts in spans:
         if previous_end is not None and start > previous_end:
             k = bisect.bisect_right(edges, previous_end) - 1
             if 0 <= k < len(totals) and start < edges[k + 1]:
@@ -169,6 +178,23 @@ def totals_for_days(store: Store, first: date, last: date) -> list[DayTotals]:
         elif kind == "fault":
             day.faults += count
     return totals
+
+
+# The history's record of the running session starts where the live row's does, give or take the
+# two clocks' rounding; any other session is a break (a minute or more) away from it.
+SAME_SESSION_S = 30.0
+
+
+def with_running_session(spans: Sequence[tuple], start: float, end: float, a: float, b: float) -> list[tuple]:
+    """Session spans (`queries.session_spans` rows, by start) with the running session [start, end]
+    in place of the history's record of it (the row starting where it starts), if it overlaps [a, b)."""
+    recorded = [row for row in spans if abs(row[1] - start) <= SAME_SESSION_S]
+    others = [row for row in spans if abs(row[1] - start) > SAME_SESSION_S]
+    if start < b and end >= a:
+        sid, prompts = (recorded[0][0], recorded[0][4]) if recorded else (None, "[]")
+        others.append((sid, start, end, True, prompts))
+        others.sort(key=lambda row: row[1])
+    return others
 
 
 # ---- one day in detail -------------------------------------------------------

@@ -78,7 +78,7 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     """What the Now page shows, as plain JSON-able values."""
     now = now or datetime.now().astimezone()
     row = store.live()
-    (today,) = totals_for_days(store, now.date(), now.date())
+    (today,) = totals_for_days(store, now.date(), now.date(), running=_running_session(row))
     breaks = config.breaks
     view: dict = {
         "has_live": row is not None, "stale": True, "age_s": None, "updated": "never",
@@ -89,7 +89,9 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         "break_due": False, "dot": None, "lean": None, "lean_text": "—",
         "posture": None, "posture_text": "—", "fidget_text": "—", "faults": [], "fault_text": "", "muted_text": "",
         "total_kg": None,
-        "today_seated": duration(today.seated_s), "today_longest": duration(today.longest_s),
+        # Counted and rounded as the sitting timer is (the running session up to the live row's
+        # time, never rounded up), so one session reads the same on both lines.
+        "today_seated": _so_far(today.seated_s), "today_longest": _so_far(today.longest_s),
         "today_breaks": plural(today.breaks, "break"),
         "today_prompts": plural(today.break_prompts, "break reminder"),
     }
@@ -191,6 +193,20 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         still_minutes=still_s / 60, sitting_minutes=sitting / 60, still_after_min=breaks.still_min)
     view["advice"] = _advice(advice)
     return view
+
+
+def _running_session(row: dict | None) -> tuple[float, float] | None:
+    """(start, end), Unix seconds, of the session the live row says is going on (also while up for
+    a moment), or None."""
+    if row is None or not row.get("sitting_s") or row["sitting_s"] <= 0:
+        return None
+    end = ts_of(row["updated_wall"])
+    return end - float(row["sitting_s"]), end
+
+
+def _so_far(seconds: float) -> str:
+    """A running total, as the timer reads: '0 min', '40 s', '47 min', '1 h 35 min' (never rounded up)."""
+    return timer(seconds) if seconds >= 1 else "0 min"
 
 
 def _split(lat: float) -> str:

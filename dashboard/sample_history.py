@@ -151,7 +151,10 @@ def live_values(sitting_s: float = 1234.0, **overrides) -> dict:
         "seated": True, "sitting_s": sitting_s, "next_prompt_kind": "break_due",
         "next_prompt_in_s": max(0.0, 45 * 60 - sitting_s), "cop_x_mm": -32.0, "cop_y_mm": 18.0,
         "lat": -0.16, "sag": 0.09, "total_kg": 61.5, "fidgets_per_10min": 3, "faults": [],
-        "sample_rate_hz": 79.8, "dropped_frames": 12, "break_due": False, "muted_until_wall": None,
+        "sample_rate_hz": 79.8, "dropped_frames": 12,
+        # The last 10 minutes (the daemon's recent window): 79.8 frames a second, 2 of them lost.
+        "recent_s": 600.0, "frames_recent": 47_878, "dropped_recent": 2,
+        "break_due": False, "muted_until_wall": None,
     }
     values.update(overrides)
     return values

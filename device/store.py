@@ -606,6 +606,56 @@ class Store:
             args.extend(types)
         return self._select("events", where, args, "julianday(wall), id")
 
+    def iter_sessions_between(self, a: datetime | str, b: datetime | str, page_size: int = 1000) -> Iterator[dict]:
+        """The rows of `sessions_between`, one at a time, read `page_size` at a time.
+
+        For exports of any length: memory holds one page, and no read stays
+        open between pages, so a slow download never holds up the daemon's
+        WAL checkpoints.
+        """
+        return self._pages(
+            "sessions",
+            "julianday(start_wall) < julianday(?) "
+            "AND julianday(COALESCE(end_wall, last_heartbeat_wall)) >= julianday(?)",
+            [_label(_as_datetime(b)), _label(_as_datetime(a))], "start_wall", page_size)
+
+    def iter_events_between(self, a: datetime | str, b: datetime | str, types: Sequence[str] | None = None,
+                            page_size: int = 1000) -> Iterator[dict]:
+        """The rows of `events_between`, one at a time, read `page_size` at a time (see iter_sessions_between)."""
+        where = "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)"
+        args: list[Any] = [_label(_as_datetime(a)), _label(_as_datetime(b))]
+        if types is not None:
+            where += f" AND type IN ({', '.join('?' * len(types))})"
+            args.extend(types)
+        return self._pages("events", where, args, "wall", page_size)
+
+    def _pages(self, table: str, where: str, args: Sequence[Any], time_column: str,
+               page_size: int) -> Iterator[dict]:
+        """Rows of `table` in order of julianday(time_column), id, one query per page: each page
+        starts after the last row of the one before (keyset), so none is skipped or repeated."""
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size!r}")
+        order = f"julianday({time_column}), id"
+        after = (f" AND (julianday({time_column}) > julianday(?) "
+                 f"OR (julianday({time_column}) = julianday(?) AND id > ?))")
+        last: tuple[str, int] | None = None
+        while True:
+            page_where, page_args = where, list(args)
+            if last is not None:
+                page_where += after
+                page_args += [last[0], last[0], last[1]]
+            with self._errors("read the history database"):
+                rows = list(self.db[table].rows_where(page_where, page_args, order_by=order, limit=page_size))
+            if rows:
+                last = (rows[-1][time_column], rows[-1]["id"])
+            for row in rows:
+                for key in _JSON_COLUMNS.get(table, ()):
+                    if row.get(key) is not None:
+                        row[key] = json.loads(row[key])
+                yield row
+            if len(rows) < page_size:
+                return
+
     def minutes_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
         """Minute summaries from a's minute up to (not including) b's, in order."""
         return self._select("minutes", "minute >= ? AND minute < ?", [minute_key(a), minute_key(b)], "minute")

@@ -8,8 +8,9 @@ import pytest
 
 import dashboard
 from dashboard import create_app, is_loopback, serve, set_password
+from dashboard.auth import same_site_path
 from device.errors import CushionError
-from device.store import Store
+from device.store import Store, StoreError
 from tests.dashboard_support import DAY, post, set_token, text
 
 PAGES = ["/", f"/day/{DAY}", "/trends", "/trends?days=30", "/trends?days=365", "/advice", "/diary", "/settings",
@@ -127,9 +128,72 @@ def test_login_then_pages_then_logout(network_app):
     assert client.get("/").status_code == 302
 
 
-def test_login_never_redirects_to_another_site(network_app):
-    response = login(network_app.test_client(), next_url="//evil.example/")
-    assert response.headers["Location"] == "/"
+# Every way a `next` could send the browser to another site (or break the response), and encoded forms.
+ELSEWHERE = [
+    "//evil.example", "//evil.example/", "///evil.example", "/\\evil.example", "\\/evil.example",
+    "\\\\evil.example", "/\t/evil.example", "/\n/evil.example", "\t//evil.example", "/x\r\nSet-Cookie: stolen=1",
+    "/\r/evil.example", " //evil.example", "https://evil.example/", "https:evil.example", "http:/evil.example",
+    "javascript:alert(1)", "evil.example", "./evil", "/%2F%2Fevil.example", "/%2f/evil.example",
+    "/%5Cevil.example", "/%09/evil.example", "/%0d%0aSet-Cookie:stolen=1", "/x\x00", "/x\x7f",
+    "/\u3000/evil.example", "\uff0f/evil.example", "/\u0085/evil.example",
+]
+SAME_SITE = ["/", "/trends?days=30", "/day/2024-05-01", "/api/export/events.csv?from=2024-05-01&to=2024-05-31",
+             "/diary#entry-3", "/trends?days=7&end=2024-05-03"]
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_login_refuses_a_next_that_is_not_a_page_here_with_a_400(network_app, target):
+    """Before: "/\t/evil.example" logged in and answered 302 Location: //evil.example (browsers drop the
+    tab), and a CR/LF in next was a 500 with a traceback (a newline in a header)."""
+    client = network_app.test_client()
+    assert client.get("/login", query_string={"next": target}).status_code == 400
+    response = login(client, next_url=target)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert "only goes to one of its own pages" in text(response)
+    assert client.get("/").status_code == 302  # and nobody was logged in
+
+
+def test_the_tab_trick_from_the_report_is_a_400(network_app):
+    client = network_app.test_client()
+    response = login(client, next_url="/\t/evil.example")  # what /login?next=/%09/evil.example puts in the form
+    assert "evil" not in response.headers.get("Location", "") and response.status_code == 400
+    assert client.get("/login?next=/%09/evil.example").status_code == 400
+
+
+def test_a_newline_in_next_is_a_400_not_a_500(db_path):
+    set_password(db_path, "correct horse")
+    app = create_app({"DATABASE": str(db_path), "LISTEN_ON_NETWORK": True})  # not TESTING: errors are pages, as served
+    for target in ("/x\r\nSet-Cookie: stolen=1", "/x\nLocation: //evil.example"):
+        response = login(app.test_client(), next_url=target)
+        assert response.status_code == 400 and "stolen" not in str(response.headers)
+
+
+@pytest.mark.parametrize("target", SAME_SITE)
+def test_login_goes_back_to_the_page_asked_for(network_app, target):
+    client = network_app.test_client()
+    page = text(client.get("/login", query_string={"next": target}))
+    assert 'name="next" value="' in page
+    response = login(client, next_url=target)
+    assert response.status_code == 302 and response.headers["Location"] == target
+
+
+def test_a_login_without_next_goes_to_now(network_app):
+    assert login(network_app.test_client(), next_url="").headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_same_site_path_refuses_every_way_to_another_site(target):
+    assert not same_site_path(target)
+
+
+@pytest.mark.parametrize("target", SAME_SITE)
+def test_same_site_path_takes_the_pages_paths(target):
+    assert same_site_path(target)
+
+
+def test_a_page_asked_for_before_login_is_kept_as_next(network_app):
+    response = network_app.test_client().get("/trends?days=30")
+    assert response.headers["Location"] == "/login?next=/trends?days%3D30"
 
 
 def test_changing_the_password_logs_everyone_out(network_app, db_path):
@@ -138,6 +202,95 @@ def test_changing_the_password_logs_everyone_out(network_app, db_path):
     assert client.get("/").status_code == 200
     set_password(db_path, "battery staple")
     assert client.get("/").status_code == 302
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def with_cookie(app, cookie: str):
+    """Another browser holding a copy of that session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other
+
+
+def test_logout_ends_the_session_on_the_server_so_a_copy_of_the_cookie_opens_nothing(network_app):
+    """Before: the cookie kept from before logging out still opened /settings (for 30 days)."""
+    client = network_app.test_client()
+    login(client)
+    copied = session_cookie(client)
+    assert with_cookie(network_app, copied).get("/settings").status_code == 200  # the copy works while logged in
+    assert post(client, "/logout").status_code == 302
+    assert client.get("/settings").status_code == 302
+    replayed = with_cookie(network_app, copied)
+    assert replayed.get("/settings").status_code == 302
+    assert replayed.get("/api/export/diary.json").status_code == 401
+    assert replayed.get("/api/live").status_code == 401
+
+
+def test_logging_out_in_one_browser_leaves_the_others_logged_in(network_app):
+    phone, laptop = network_app.test_client(), network_app.test_client()
+    login(phone)
+    login(laptop)
+    post(phone, "/logout")
+    assert phone.get("/").status_code == 302
+    assert laptop.get("/").status_code == 200
+
+
+def test_a_password_change_ends_every_session_on_the_server(network_app, db_path):
+    phone, laptop = network_app.test_client(), network_app.test_client()
+    login(phone)
+    login(laptop)
+    copied = session_cookie(laptop)
+    set_password(db_path, "battery staple")
+    with Store(db_path) as store:
+        assert store.device_info()["dashboard.sessions"] == {}
+    for client in (phone, laptop, with_cookie(network_app, copied)):
+        assert client.get("/settings").status_code == 302
+    login(phone, "battery staple")
+    assert phone.get("/settings").status_code == 200
+
+
+def test_the_session_ids_are_stored_hashed(network_app, db_path):
+    client = network_app.test_client()
+    login(client)
+    with client.session_transaction() as session:
+        session_id = session["sid"]
+    with Store(db_path) as store:
+        stored = store.device_info()["dashboard.sessions"]
+    assert len(stored) == 1 and session_id not in str(stored)
+
+
+def test_a_database_that_cannot_be_written_still_logs_in_and_out(network_app, monkeypatch):
+    """A read-only SD card: logins and logouts are kept in the dashboard's memory instead."""
+    def read_only(self, values):
+        raise StoreError(f"{self.path}: cannot write device information: the file or the disk is read-only")
+
+    monkeypatch.setattr(Store, "set_device_info", read_only)
+    client = network_app.test_client()
+    assert login(client).status_code == 302
+    copied = session_cookie(client)
+    assert client.get("/settings").status_code == 200
+    post(client, "/logout")
+    assert with_cookie(network_app, copied).get("/settings").status_code == 302
+
+
+@pytest.mark.parametrize("url", PAGES + APIS + ["/api/export/sessions.json", "/api/export/diary.csv", "/nowhere"])
+def test_pages_and_exports_are_never_kept_by_a_browser_or_proxy(client, day_db, url):
+    """Before: only /api/live said no-store; the back button after logging out showed the diary."""
+    assert client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_the_static_files_may_be_cached(client):
+    assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")
+
+
+def test_pages_on_the_network_are_never_kept_either(network_app):
+    client = network_app.test_client()
+    login(client)
+    for url in ("/diary", "/settings", "/api/export/diary.json", "/login"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
 
 
 def test_repeated_wrong_passwords_are_slowed_down(network_app):
@@ -231,6 +384,8 @@ def test_serve_runs_waitress_on_loopback_without_login(db_path, fake_waitress, c
     assert server.kwargs["host"] == "127.0.0.1" and server.kwargs["port"] == 8080
     assert server.ran and server.closed
     assert not server.app.config["LISTEN_ON_NETWORK"] and not server.app.debug
+    # A streamed export waits for the network instead of piling up in memory (waitress's default: 16 MB).
+    assert server.kwargs["outbuf_high_watermark"] <= 1024 * 1024
     assert "http://127.0.0.1:8080/" in capsys.readouterr().out
 
 

@@ -114,3 +114,126 @@ def test_the_export_form_goes_to_the_file_for_any_range(client, day_db):
 def test_a_wrong_export_choice_gets_a_400_that_says_why(client, query, message):
     response = client.get(f"/export?{query}")
     assert response.status_code == 400 and message in text(response)
+
+
+# ---- exports are streamed ------------------------------------------------------------------
+
+
+def export_before_streaming(app, kind: str, fmt: str, first: str, last: str) -> bytes:
+    """The export as the dashboard made it before it streamed: every row in a list, then jsonify
+    (JSON) or the CSV writer over the list. The reference the streamed file must equal, byte for byte."""
+    from datetime import date, timedelta
+
+    from flask import jsonify
+
+    from dashboard.history import local_midnight, ts_of
+    from dashboard.views.export import COLUMNS, _csv
+
+    a, b = local_midnight(date.fromisoformat(first)), local_midnight(date.fromisoformat(last) + timedelta(days=1))
+    with Store(app.config["DATABASE"]) as store:
+        if kind == "sessions":
+            rows = [{"id": r["id"], "start_wall": r["start_wall"], "end_wall": r["end_wall"],
+                     "duration_s": round(ts_of(r["end_wall"] or r["last_heartbeat_wall"]) - ts_of(r["start_wall"]), 1),
+                     "prompts": r["prompts"], "last_heartbeat_wall": r["last_heartbeat_wall"]}
+                    for r in store.sessions_between(a, b)]
+        elif kind == "events":
+            rows = []
+            for r in store.events_between(a, b):
+                start, end = r["data"].get("start"), r["data"].get("end")
+                duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) \
+                    else None
+                rows.append({"id": r["id"], "type": r["type"], "wall": r["wall"], "detected_wall": r["detected_wall"],
+                             "session_id": r["session_id"], "duration_s": duration, "data": r["data"]})
+        else:
+            rows = [{key: r[key] for key in COLUMNS["diary"]} for r in store.diary_between(a, b)]
+    if fmt == "csv":
+        return "".join(_csv(kind, rows)).encode()
+    with app.app_context():
+        return jsonify(kind=kind, first=first, last=last, rows=rows).get_data()
+
+
+@pytest.fixture(scope="module")
+def weeks_of_history(tmp_path_factory):
+    """Five weeks of sample history up to now (today's session still open) and a few diary entries."""
+    from datetime import date, datetime, timedelta
+
+    from dashboard.sample_history import fill_history
+
+    path = tmp_path_factory.mktemp("weeks") / "history.db"
+    with Store(path) as store:
+        fill_history(store, date.today() - timedelta(days=34), 35, seed=11, until=datetime.now())
+        for back, note in ((3, "after the long meeting"), (10, "=SUM(A1)"), (20, "")):
+            store.add_diary_entry(datetime.now() - timedelta(days=back), region="lower", side="left", severity=4,
+                                  note=note, red_flags=["fever"] if back == 10 else [])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["sessions", "events", "diary"])
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_streamed_export_is_the_same_file_as_before(weeks_of_history, kind, fmt):
+    from datetime import date, timedelta
+
+    from dashboard import create_app
+
+    app = create_app({"TESTING": True, "DATABASE": str(weeks_of_history)})
+    first, last = (date.today() - timedelta(days=40)).isoformat(), date.today().isoformat()
+    response = app.test_client().get(f"/api/export/{kind}.{fmt}?from={first}&to={last}")
+    assert response.is_streamed
+    body = response.get_data()
+    assert body == export_before_streaming(app, kind, fmt, first, last)
+    if fmt == "json":
+        data = response.get_json()
+        assert data["kind"] == kind and len(data["rows"]) > (2 if kind == "diary" else 100)
+
+
+def test_a_streamed_export_of_an_empty_range_is_valid_json(client, day_db):
+    response = client.get("/api/export/events.json?from=2024-04-01&to=2024-04-30")
+    assert response.get_data(as_text=True) == '{"first":"2024-04-01","kind":"events","last":"2024-04-30","rows":[]}\n'
+
+
+def peak_memory_of_export(client, url: str) -> tuple[float, int]:
+    """(MB of Python memory at the peak, bytes downloaded) while the export is read, chunk by chunk."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        response = client.get(url, buffered=False)
+        size = sum(len(chunk) for chunk in response.response)
+        response.close()
+        return tracemalloc.get_traced_memory()[1] / 1e6, size
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_export_takes_the_same_memory_whatever_its_range(client, db_path):
+    """Before: every row was in a list, then the whole file in one string: a year of events took
+    tens of MB (three years, 160 MB on the Pi). Now a page of rows and a chunk of text at a time."""
+    from datetime import date, timedelta
+
+    from dashboard.sample_history import fill_history
+
+    first = date(2025, 1, 1)
+    with Store(db_path) as store:
+        fill_history(store, first, 200, seed=5)
+    client.get("/api/export/events.json?from=2025-01-01&to=2025-01-07")  # warm-up: imports, templates, caches
+    week, _ = peak_memory_of_export(client, "/api/export/events.json?from=2025-01-01&to=2025-01-07")
+    for fmt in ("json", "csv"):
+        months, size = peak_memory_of_export(client, f"/api/export/events.{fmt}?from=2025-01-01&to=2025-07-19")
+        assert size > 1_500_000
+        assert months < max(2 * week, 3.0), f"{fmt}: {months:.1f} MB for 200 days, {week:.1f} MB for a week"
+
+
+def test_the_export_reads_events_page_by_page_without_skipping_or_repeating(store):
+    """Events with the same time on a page boundary: the next page starts after the last one read."""
+    from datetime import datetime
+
+    from device.events import Fidget
+
+    store.write_batch(0.0, datetime(2024, 5, 1, 9), events=[Fidget(60.0 * (i // 3), 20.0, 1.0) for i in range(10)])
+    everything = [row["id"] for row in store.events_between("2024-05-01T00:00", "2024-05-02T00:00")]
+    for page_size in (1, 2, 3, 4, 10, 11):
+        paged = [row["id"] for row in store.iter_events_between("2024-05-01T00:00", "2024-05-02T00:00",
+                                                                page_size=page_size)]
+        assert paged == everything and len(paged) == 10, page_size
+    sessions = [row["id"] for row in store.iter_sessions_between("2024-05-01T00:00", "2024-05-02T00:00", page_size=1)]
+    assert sessions == [row["id"] for row in store.sessions_between("2024-05-01T00:00", "2024-05-02T00:00")]

@@ -93,6 +93,16 @@ def test_an_open_session_runs_to_its_last_heartbeat_and_is_not_a_break(store):
     assert detail.sessions[0].open and detail.session_rows[0]["open"]
 
 
+def test_the_running_session_stands_in_for_its_own_record_only(store):
+    """The live row's session (09:00 until its time, 09:40) replaces the history's record of it, which
+    lags behind; the day's other sessions stay as they are."""
+    write_sessions(store, (at(8), at(8, 20)), (at(9), at(9, 39)), (at(11), at(11, 30)))
+    running = (MIDNIGHT.timestamp() + at(9), MIDNIGHT.timestamp() + at(9, 40))
+    (totals,) = totals_for_days(store, DAY, DAY, running=running)
+    assert totals.seated_s == pytest.approx((20 + 40 + 30) * 60)
+    assert totals.sessions == 3 and totals.longest_s == pytest.approx(40 * 60)
+
+
 def test_day_detail_has_spans_marks_and_breaks(day_db):
     with Store(day_db) as store:
         detail = day_detail(store, DAY)

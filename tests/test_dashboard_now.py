@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from dashboard.advice import ADVICE_FOR_EVENT, JUST_SAT
+from dashboard.live import live_view
 from dashboard.sample_history import live_values
+from device.config import Config
+from device.events import Session, Sit, Stand
 from tests.dashboard_support import text, visible
 
 
@@ -153,7 +156,8 @@ def test_api_live_has_the_row_and_the_view(client, store):
     assert data["live"]["sitting_s"] == 100.0 and data["view"]["sitting_text"] == "1 min"
     assert data["view"]["sitting_s"] == 100.0
     assert data["view"]["stale"] is False
-    assert client.get("/api/live").get_json()["view"]["today_seated"] == "0 min"
+    # The session going on counts today, as far as the live row has got (the history has none yet).
+    assert data["view"]["today_seated"] == data["view"]["today_longest"] == "1 min"
 
 
 def test_api_live_without_a_row(client):
@@ -166,3 +170,58 @@ def test_the_move_nudge_is_never_said_sooner_than_the_daemons_next_prompt(client
     the daemon knows better (it counted movements the history has not got yet)."""
     store.set_live(live_values(sitting_s=1800.0, next_prompt_kind="break_due", next_prompt_in_s=900.0))
     assert view_of(client)["move_text"] == "Move nudge in 15 min if you keep still"
+
+
+# ---- one session, one figure: the timer and the Today line ------------------------------------------
+
+NOW = datetime(2024, 5, 1, 15, 0).astimezone()
+
+
+def sitting_since(store, seconds: float, now: datetime = NOW, batch_lag_s: float = 10.0) -> None:
+    """A session open for `seconds` at `now`, as the daemon leaves it: the history's last batch
+    `batch_lag_s` ago (its heartbeat), the live row (sitting_s) written at `now`."""
+    start_t = 10_000.0
+    store.write_batch(start_t + seconds - batch_lag_s, now - timedelta(seconds=batch_lag_s),
+                      sessions=[Session(start_t, None, ())], events=[Sit(start_t, start_t + 1.5)])
+    store.set_live(live_values(sitting_s=seconds), wall=now)
+
+
+def test_the_timer_and_todays_figures_agree_for_one_session(store):
+    """Before: "Sitting without a break 5 min" beside "Today: 6 min seated, longest sitting 6 min". The
+    timer is the live row's 350 s, never rounded up; the Today line was the history's 340 s (to the last
+    batch's heartbeat), rounded. Now both are the live row's, read the same way."""
+    sitting_since(store, 350.0)
+    view = live_view(store, Config(), now=NOW)
+    assert view["sitting_text"] == "5 min"
+    assert (view["today_seated"], view["today_longest"]) == ("5 min", "5 min")
+
+
+def test_today_adds_the_running_session_to_the_days_earlier_ones(store):
+    morning = (NOW - timedelta(hours=6)).replace(tzinfo=None)  # 09:00, 70 minutes
+    store.write_batch(0.0, morning, sessions=[Session(0.0, 4200.0, ())],
+                      events=[Sit(0.0, 1.5), Stand(4200.0, 4201.5)])
+    store.end_run()
+    sitting_since(store, 350.0)
+    view = live_view(store, Config(), now=NOW)
+    assert view["today_seated"] == "1 h 15 min"      # 70 min + 5 min 50 s, never rounded up
+    assert view["today_longest"] == "1 h 10 min"
+    assert view["today_breaks"] == "1 break"        # between the morning and this session
+    assert view["sitting_text"] == "5 min"
+
+
+def test_a_session_from_before_midnight_counts_today_only_from_midnight(store):
+    """Seated since 23:55: the timer says 10 min; today has 5 of them, and the session (and its
+    length) belongs to yesterday, the day it started."""
+    now = datetime(2024, 5, 2, 0, 5).astimezone()
+    sitting_since(store, 600.0, now=now)
+    view = live_view(store, Config(), now=now)
+    assert view["sitting_text"] == "10 min"
+    assert view["today_seated"] == "5 min" and view["today_longest"] == "0 min"
+
+
+def test_away_today_is_the_history_alone(store):
+    sitting_since(store, 350.0)
+    store.set_live({"seated": False, "sitting_s": 0.0}, wall=NOW + timedelta(minutes=5))
+    store.end_run()
+    view = live_view(store, Config(), now=NOW + timedelta(minutes=5))
+    assert view["today_seated"] == "5 min"  # its record in the history: 340 s to the last heartbeat, as a timer reads

@@ -19,7 +19,7 @@ def test_trends_charts_with_the_guides_targets(client, day_db, days):
     assert "45 min: stand by now" in page and "60 min: the limit" in page
     assert 'class="target"' in page and 'class="limit"' in page
     assert "Wed 1 May: longest 70 min" in page  # the bar's tooltip
-    assert "Averages over the 1 day with data" in page
+    assert "Averages over the 1 whole day with data." in page
 
 
 def test_value_labels_have_a_strip_of_their_own_beside_the_bars(client, day_db):
@@ -139,3 +139,86 @@ def test_api_trends_of_a_year_has_the_weeks_too(client, year_db):
     assert len(data["per_day"]) == 365 and 52 <= len(data["per_week"]) <= 54
     week = next(w for w in data["per_week"] if w["days_with_data"])
     assert week["week_of"] and week["longest_s"] > 0
+
+
+# ---- averages over whole days; counts under their own heading --------------------------------------
+
+
+@pytest.fixture
+def week_to_today(db_path):
+    """Six whole days of 6 h 30 min seated (one 70-minute session each, the rest in 50-minute ones),
+    then today: 1 h 40 min so far (its 70-minute session already over)."""
+    from datetime import datetime
+
+    from device.events import Session
+    from device.store import Store
+
+    now = today()
+    with Store(db_path) as store:
+        for back in range(6, -1, -1):
+            day = now - timedelta(days=back)
+            lengths = [70] + ([50] * 6 + [20] if back else [30])
+            t, sessions = 8 * 3600.0, []
+            for minutes in lengths:
+                sessions.append(Session(t, t + minutes * 60, ()))
+                t += minutes * 60 + 600
+            store.write_batch(0.0, datetime(day.year, day.month, day.day), sessions=sessions)
+            store.end_run()
+    return db_path
+
+
+def summary_of(page: str) -> tuple[str, str]:
+    """The average-day part of the summary card and the part under the counts' heading."""
+    card = page[page.index('<h2 id="summary-title"'):]
+    card = card[:card.index("</section>")]
+    split = card.index('<h2 id="period-title"')
+    return visible(card[:split]), visible(card[split:])
+
+
+def test_the_average_day_leaves_out_today_until_it_is_over(client, week_to_today):
+    """Before: 'On an average day' 5 h 49 min seated, today's 1 h 40 min so far pulling six days of
+    6 h 30 min down; now the average is over whole days, and the page says today is left out."""
+    page = text(client.get("/trends?days=7"))
+    card = page[page.index('<h2 id="summary-title"'):]
+    assert "6 h 30 min seated" in visible(card[:card.index("</section>")])
+    average, counts = summary_of(page)
+    assert "Averages over the 6 whole days with data; today is left out until it is over." in average
+    assert "6 h 30 min seated" in average and "1 h 10 min longest session" in average
+    assert "7 days with data, today included" in counts
+
+
+def test_counts_have_a_heading_of_their_own_not_the_average_days(client, week_to_today):
+    """Before: '7 days with a session over an hour' sat under 'On an average day'."""
+    average, counts = summary_of(text(client.get("/trends?days=7")))
+    assert "with a session over an hour" not in average
+    assert counts.startswith("In these 7 days") and "7 days with a session over an hour" in counts
+
+
+def test_a_period_that_ended_before_today_averages_all_its_days(client, week_to_today):
+    last = today() - timedelta(days=1)
+    average, counts = summary_of(text(client.get(f"/trends?days=7&end={last.isoformat()}")))
+    assert "Averages over the 6 whole days with data." in average and "left out" not in average
+    assert "6 days with data" in counts and "today" not in counts
+
+
+def test_with_only_today_there_is_no_average_yet(client, db_path):
+    from datetime import datetime
+
+    from device.events import Session
+    from device.store import Store
+
+    now = today()
+    with Store(db_path) as store:
+        store.write_batch(0.0, datetime(now.year, now.month, now.day), sessions=[Session(60.0, 1860.0, ())])
+    average, counts = summary_of(text(client.get("/trends?days=7")))
+    assert "No whole day with data yet: today is still going." in average and "seated" not in average
+    assert "1 day with data, today included" in counts
+
+
+def test_a_weeks_average_day_leaves_out_today_too(client, week_to_today):
+    data = client.get("/api/trends?days=365").get_json()
+    this_week = data["per_week"][-1]
+    whole = [d for d in data["per_day"] if d["day"] >= this_week["week_of"] and d["day"] < today().isoformat()]
+    assert this_week["days_with_data"] == len(whole)
+    if whole:  # not on a Monday, when today is the week's only day
+        assert this_week["seated_s"] == pytest.approx(6.5 * 3600)

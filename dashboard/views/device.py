@@ -24,7 +24,8 @@ bp = Blueprint("device", __name__)
 RECENT_DAYS = 30
 SHOWN_FAULTS = 50
 SLOW_RATE_SHARE = 0.9      # a sample rate below 90% of the configured one is worth a warning
-DROPPED_WARN_SHARE = 0.01  # so is losing more than 1% of the frames
+DROPPED_WARN_SHARE = 0.01  # so is losing more than 1% of the frames, over the recent window
+MIN_RECENT_S = 60.0        # a window shorter than this (a daemon just started) is too short to judge
 REASONS = {"no_data": "no data", "rail": "reads a rail value (wire or power)", "stuck": "stuck on one value",
            "erratic": "erratic readings"}
 # device_info keys the daemon writes -> what they are called on the page.
@@ -137,24 +138,54 @@ def _rate_notes(live: dict | None, info: dict, configured: int) -> tuple[str | N
         if rate < configured * SLOW_RATE_SHARE:
             warnings.append(f"Only {rate:.0f} frames a second arrive, well below the configured {configured}: "
                             "the Pi may be busy or its GPIO path slow (troubleshooting guide, \"Slow reads\").")
-    dropped = live.get("dropped_frames")
-    dropped_text = None
-    if dropped is not None:
-        started = info.get("started_wall")
-        dropped_text = f"{dropped:,} since the daemon started"
-        if _is_timestamp(started):
-            elapsed = ts_of(live["updated_wall"]) - ts_of(started)
-            dropped_text = f"{dropped:,} since the daemon started ({when(started)})"
-            expected = elapsed * configured
-            if expected > 0:
-                share = dropped / (expected + dropped) if dropped else 0.0
-                dropped_text += f": {share:.1%} of the frames"
-                if share >= DROPPED_WARN_SHARE:
-                    warnings.append(f"{share:.1%} of the frames are being dropped ({dropped:,} in the "
-                                    f"{duration(elapsed)} since {time_of_day(started)}). A few are normal; this many "
-                                    "point to a busy Pi or a wiring problem (troubleshooting guide, "
-                                    "\"The chip powers down\").")
+    recent = _recent_loss(live)
+    dropped_text, warning = recent if recent is not None else _loss_since_start(live, info, configured)
+    if warning:
+        warnings.append(warning + " A few are normal; this many point to a busy Pi or a wiring problem "
+                                  "(troubleshooting guide, \"The chip powers down\").")
     return rate_text, dropped_text, warnings
+
+
+def _recent_loss(live: dict) -> tuple[str, str | None] | None:
+    """Frames lost over the daemon's recent window (up to 10 minutes), as text and a warning;
+    None for a live row without those figures (a daemon older than schema version 4)."""
+    span, read, lost = live.get("recent_s"), live.get("frames_recent"), live.get("dropped_recent")
+    if span is None or read is None or lost is None:
+        return None
+    since_start = live.get("dropped_frames")
+    total = f"; {since_start:,} since the daemon started" if since_start is not None else ""
+    last = f"in the last {duration(span)}"
+    if read + lost <= 0:
+        return f"no frames read {last} yet{total}", None
+    share = lost / (read + lost)
+    text = f"{share:.1%} {last} ({lost:,} of {read + lost:,} frames){total}"
+    warning = None
+    if share >= DROPPED_WARN_SHARE and span >= MIN_RECENT_S:
+        warning = f"{share:.1%} of the frames were lost {last} ({lost:,} of {read + lost:,})."
+    return text, warning
+
+
+def _loss_since_start(live: dict, info: dict, configured: int) -> tuple[str | None, str | None]:
+    """An older daemon counts lost frames only since it started: judged over that time, and said so."""
+    dropped = live.get("dropped_frames")
+    if dropped is None:
+        return None, None
+    started = info.get("started_wall")
+    if not _is_timestamp(started):
+        return f"{dropped:,} since the daemon started", None
+    elapsed = ts_of(live["updated_wall"]) - ts_of(started)
+    text = f"{dropped:,} since the daemon started ({when(started)})"
+    expected = elapsed * configured
+    if expected <= 0:
+        return text, None
+    share = dropped / (expected + dropped) if dropped else 0.0
+    text += f": {share:.1%} of the frames"
+    warning = None
+    if share >= DROPPED_WARN_SHARE:
+        warning = (f"{share:.1%} of the frames were lost since the daemon started ({dropped:,} in the "
+                   f"{duration(elapsed)} since {time_of_day(started)}; this version of the daemon does not say "
+                   "how many lately).")
+    return text, warning
 
 
 @bp.route("/device")

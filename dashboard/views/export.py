@@ -4,26 +4,31 @@
 GET form, no JavaScript): it checks the choices and redirects to the file.
 
 Both days are included; without them, the last 30 days. The file is made
-here and downloaded by the browser; nothing is sent anywhere else.
+here and downloaded by the browser; nothing is sent anywhere else. It is
+streamed: written as the rows are read from the database, a page at a time,
+so the memory an export takes does not grow with its range (a Pi with 512 MB
+may be asked for three years, several times at once).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
+
+from device.store import Store
 
 from dashboard import params
-from dashboard.db import get_store
 from dashboard.history import local_midnight, today, ts_of
 
 bp = Blueprint("export", __name__)
 
 KINDS = ("sessions", "events", "diary")
 FORMATS = ("csv", "json")
+CHUNK = 64 * 1024  # characters written at a time
 EVENT_FIELDS = ("side", "kind", "start", "end", "peak", "size_mm", "channel", "reason", "t", "detected_at")
 COLUMNS = {
     "sessions": ("id", "start_wall", "end_wall", "duration_s", "prompts", "last_heartbeat_wall"),
@@ -32,27 +37,31 @@ COLUMNS = {
 }
 
 
-def _rows(kind: str, a, b) -> list[dict]:
-    store = get_store()
-    if kind == "sessions":
-        rows = []
-        for row in store.sessions_between(a, b):
-            end = row["end_wall"] or row["last_heartbeat_wall"]
-            rows.append({"id": row["id"], "start_wall": row["start_wall"], "end_wall": row["end_wall"],
-                         "duration_s": round(ts_of(end) - ts_of(row["start_wall"]), 1),
-                         "prompts": row["prompts"], "last_heartbeat_wall": row["last_heartbeat_wall"]})
-        return rows
-    if kind == "events":
-        rows = []
-        for row in store.events_between(a, b):
-            data = row["data"]
-            start, end = data.get("start"), data.get("end")
-            duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
-            rows.append({"id": row["id"], "type": row["type"], "wall": row["wall"],
-                         "detected_wall": row["detected_wall"], "session_id": row["session_id"],
-                         "duration_s": duration, "data": data})
-        return rows
-    return [{key: row[key] for key in COLUMNS["diary"]} for row in store.diary_between(a, b)]
+def _sessions(store: Store, a, b) -> Iterator[dict]:
+    for row in store.iter_sessions_between(a, b):
+        end = row["end_wall"] or row["last_heartbeat_wall"]
+        yield {"id": row["id"], "start_wall": row["start_wall"], "end_wall": row["end_wall"],
+               "duration_s": round(ts_of(end) - ts_of(row["start_wall"]), 1),
+               "prompts": row["prompts"], "last_heartbeat_wall": row["last_heartbeat_wall"]}
+
+
+def _events(store: Store, a, b) -> Iterator[dict]:
+    for row in store.iter_events_between(a, b):
+        data = row["data"]
+        start, end = data.get("start"), data.get("end")
+        duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+        yield {"id": row["id"], "type": row["type"], "wall": row["wall"],
+               "detected_wall": row["detected_wall"], "session_id": row["session_id"],
+               "duration_s": duration, "data": data}
+
+
+def _diary(store: Store, a, b) -> Iterator[dict]:
+    # A person's own entries: a few a week, never many enough to need paging.
+    for row in store.diary_between(a, b):
+        yield {key: row[key] for key in COLUMNS["diary"]}
+
+
+ROWS = {"sessions": _sessions, "events": _events, "diary": _diary}
 
 
 def _cell(value) -> str:
@@ -67,7 +76,7 @@ def _cell(value) -> str:
     return text
 
 
-def _csv(kind: str, rows: list[dict]) -> Iterator[str]:
+def _csv(kind: str, rows: Iterable[dict]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     columns = COLUMNS[kind]
@@ -77,11 +86,27 @@ def _csv(kind: str, rows: list[dict]) -> Iterator[str]:
         if kind == "events":
             flat.update({key: row["data"].get(key) for key in EVENT_FIELDS})
         writer.writerow([_cell(flat.get(column)) for column in columns])
-        if buffer.tell() > 64 * 1024:
+        if buffer.tell() > CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def _json(head: dict, rows: Iterable[dict], dumps: Callable[..., str]) -> Iterator[str]:
+    """`{**head, "rows": [...]}` as jsonify writes it (keys sorted, no spaces, a newline at the
+    end), written row by row. "rows" sorts after every key of head, so it comes last."""
+    parts = [dumps(head, separators=(",", ":"))[:-1] + ("," if head else "") + '"rows":[']
+    size = 0
+    for i, row in enumerate(rows):
+        text = dumps(row, separators=(",", ":"))
+        parts.append("," + text if i else text)
+        size += len(text)
+        if size > CHUNK:
+            yield "".join(parts)
+            parts, size = [], 0
+    parts.append("]}\n")
+    yield "".join(parts)
 
 
 @bp.route("/export")
@@ -105,13 +130,18 @@ def export(name: str):
         abort(404, f"No export called {name!r}: try sessions, events or diary, as .csv or .json "
                    "(e.g. /api/export/events.csv?from=2024-05-01&to=2024-05-31).")
     first, last = params.date_range(today())
-    rows = _rows(kind, local_midnight(first), local_midnight(last + timedelta(days=1)))
+    a, b = local_midnight(first), local_midnight(last + timedelta(days=1))
+    # A Store of its own: the file is written after this function returns, as the rows are read
+    # (three years of events would take 150 MB in memory at once); it closes when the download ends.
+    store = Store(current_app.config["DATABASE"])
+    rows = ROWS[kind](store, a, b)
     filename = f"cushion-{kind}-{first.isoformat()}-to-{last.isoformat()}.{fmt}"
     if fmt == "json":
-        response = jsonify(kind=kind, first=first.isoformat(), last=last.isoformat(), rows=rows)
+        head = {"kind": kind, "first": first.isoformat(), "last": last.isoformat()}
+        response = Response(_json(head, rows, current_app.json.dumps), mimetype="application/json")
     else:
         response = Response(_csv(kind, rows), mimetype="text/csv")
         response.charset = "utf-8"
+    response.call_on_close(store.close)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-

@@ -76,14 +76,20 @@ def day_slots(totals: list[DayTotals]) -> list[Slot]:
     return out
 
 
-def week_slots(totals: list[DayTotals]) -> list[Slot]:
-    """Monday-to-Sunday weeks (the first and last may be cut by the period): the average day with data."""
+def whole_days(totals: list[DayTotals], now: date) -> list[DayTotals]:
+    """The days with data that are over: an average over days leaves today out, half a day
+    would pull it down (5 h 33 min by mid-afternoon among days of 6-7 hours)."""
+    return [t for t in totals if t.has_data and t.day < now]
+
+
+def week_slots(totals: list[DayTotals], now: date) -> list[Slot]:
+    """Monday-to-Sunday weeks (the first and last may be cut by the period): the average whole day with data."""
     weeks: dict[date, list[DayTotals]] = {}
     for t in totals:
         weeks.setdefault(t.day - timedelta(days=t.day.weekday()), []).append(t)
     out = []
     for monday, members in weeks.items():
-        used = [t for t in members if t.has_data]
+        used = whole_days(members, now)
         seated = sum(t.seated_s for t in used)
         fidgets = sum(t.fidgets for t in used)
         out.append(Slot(
@@ -151,19 +157,25 @@ def build_charts(slots: list[Slot], week: bool) -> list[dict]:
     ]
 
 
-def summary(totals: list[DayTotals]) -> dict:
+def summary(totals: list[DayTotals], now: date) -> dict:
+    """The period at a glance: averages over its whole days with data (today left out until it
+    is over), and counts over every day with data (today's session over an hour has happened)."""
     used = [t for t in totals if t.has_data]
+    whole = whole_days(totals, now)
     return {
+        "days": len(totals),
         "days_with_data": len(used),
-        "seated_s": _mean(t.seated_s for t in used),
-        "longest_s": _mean(t.longest_s for t in used),
+        "whole_days": len(whole),
+        "today_left_out": len(whole) < len(used),
+        "seated_s": _mean(t.seated_s for t in whole),
+        "longest_s": _mean(t.longest_s for t in whole),
+        "breaks": _mean(t.breaks for t in whole),
+        "break_prompts": _mean(t.break_prompts for t in whole),
+        "breaks_skipped": _mean(t.breaks_skipped for t in whole),
+        "lean_left_s": _mean(t.lean_left_s for t in whole),
+        "lean_right_s": _mean(t.lean_right_s for t in whole),
+        "fidgets_per_hour": _mean(t.fidgets_per_hour for t in whole),
         "over_hour_days": sum(t.longest_s > 3600 for t in used),
-        "breaks": _mean(t.breaks for t in used),
-        "break_prompts": _mean(t.break_prompts for t in used),
-        "breaks_skipped": _mean(t.breaks_skipped for t in used),
-        "lean_left_s": _mean(t.lean_left_s for t in used),
-        "lean_right_s": _mean(t.lean_right_s for t in used),
-        "fidgets_per_hour": _mean(t.fidgets_per_hour for t in used),
     }
 
 
@@ -176,11 +188,12 @@ def show():
     days, first, last = _period()
     totals = totals_for_days(get_store(), first, last)
     week = days >= WEEKLY_FROM_DAYS
-    slots = week_slots(totals) if week else day_slots(totals)
+    now = today()
+    slots = week_slots(totals, now) if week else day_slots(totals)
     earlier = _period_url(days, first - timedelta(days=1))
     later = _period_url(days, min(today(), last + timedelta(days=days))) if last < today() else None
     return render_template("trends.html", days=days, first=first, last=last, slots=slots, week=week,
-                           charts=build_charts(slots, week), summary=summary(totals), choices=params.TREND_DAYS,
+                           charts=build_charts(slots, week), summary=summary(totals, now), choices=params.TREND_DAYS,
                            end_given=last != today(), earlier=earlier, later=later,
                            slot_name=charts.slot_name,
                            week_link=lambda s: _period_url(7, min(s.first + timedelta(days=6 - s.first.weekday()), last)))
@@ -197,5 +210,5 @@ def api_trends():
                              **{k: (None if getattr(s, k) is None else round(getattr(s, k), 2))
                                 for k in ("seated_s", "longest_s", "breaks", "break_prompts", "breaks_skipped",
                                           "lean_left_s", "lean_right_s", "fidgets_per_hour")}}
-                            for s in week_slots(totals)]
+                            for s in week_slots(totals, today())]
     return jsonify(data)

@@ -175,6 +175,23 @@ def served(db_path):
 
 
 @pytest.fixture
+def served_on_network(db_path):
+    """The dashboard as `cushion dashboard --host 0.0.0.0` runs it: a password, every page behind a login
+    (served on 127.0.0.1 all the same: the login does not care where it listens)."""
+    from dashboard import set_password
+
+    set_password(db_path, PASSWORD)
+    server = LiveServer(create_app({"DATABASE": str(db_path), "LISTEN_ON_NETWORK": True}))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
 def daemon(db_path, served):
     simulated = SimulatedDaemon(db_path)
     try:

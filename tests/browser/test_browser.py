@@ -327,3 +327,48 @@ def test_the_now_page_keeps_its_figures_when_the_dashboard_is_unreachable(browse
     assert "is-stale" in browser.find_element(By.ID, "live").get_attribute("class")  # ... greyed
     figure = today_line.find_element(By.CSS_SELECTOR, "b")
     assert float(browser.execute_script("return getComputedStyle(arguments[0]).opacity", figure)) < 0.6
+
+
+def replay(url: str, cookie: str):
+    """A request from outside the browser with a copy of its session cookie: (status, Cache-Control)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Cookie": f"session={cookie}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.headers.get("Cache-Control")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Cache-Control")
+
+
+def test_a_cookie_kept_from_before_logging_out_opens_nothing(browser, served_on_network):
+    """Log in, keep a copy of the session cookie, log out, put the copy back: the login page, not the
+    settings (before: the copy opened every page for 30 days). From outside the browser too."""
+    from selenium.webdriver.common.by import By
+
+    from tests.browser.conftest import PASSWORD
+
+    url = served_on_network.url
+    set_viewport(browser, *DESKTOP)
+    browser.delete_all_cookies()
+    try:
+        browser.get(url + "/settings")
+        assert "/login" in browser.current_url
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        assert wait_for(lambda: browser.current_url.endswith("/settings"))
+        kept = browser.get_cookie("session")
+        assert kept and kept.get("httpOnly")
+        assert replay(url + "/api/live", kept["value"]) == (200, "no-store")  # the copy works while logged in
+
+        browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+        assert wait_for(lambda: "/login" in browser.current_url)
+        browser.delete_all_cookies()
+        browser.add_cookie({k: kept[k] for k in ("name", "value", "path", "httpOnly") if k in kept})
+        browser.get(url + "/settings")
+        assert "/login" in browser.current_url and "Log in" in browser.title
+        assert replay(url + "/api/live", kept["value"])[0] == 401
+        assert replay(url + "/api/export/diary.json", kept["value"])[0] == 401
+    finally:
+        browser.delete_all_cookies()
