@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from device.alerts import PIN_SETTINGS
 from device.config import Alerts as AlertsConfig
 from device.config import Config, config_with_settings
@@ -74,6 +76,8 @@ MAX_PENDING_MINUTES = 7 * 24 * 60
 MAX_PENDING_SESSIONS = 1_000
 MAX_PENDING_SNOOZES = 1_000
 LOSS_WINDOW_S = 600.0          # dropped frames are judged over this much of the recent past
+STALL_S = 1.0                  # frames stopping this long is the daemon stopped or starved: logged
+WALL_STEP_S = 2.0              # the wall clock moving this much against the frame clock is logged
 
 
 @dataclass(slots=True)
@@ -83,6 +87,7 @@ class DaemonCounters:
     batches: int = 0
     live_writes: int = 0
     failed_writes: int = 0
+    missed_frames: int = 0      # frames the sensor would have given while the daemon was stopped or starved
 
 
 class Daemon:
@@ -121,6 +126,7 @@ class Daemon:
         self.lost: str | None = None     # set by finish() when the last history could not be saved
         self._open_store = open_store
         self._device_info = dict(device_info) if device_info else None
+        self._device_info_given = self._device_info
         self._trouble: StoreError | None = None   # the last write error, until a batch goes in again
         self._trouble_since: datetime | None = None
         self._next_retry = 0.0
@@ -157,6 +163,8 @@ class Daemon:
         self._resumed = False
         self._recovered = False
         self._first_t: float | None = None
+        self._frame_period = 1.0 / file_config.sensor.rate_hz
+        self._wall_anchor: tuple[float, datetime] | None = None
         if self.alerts is None and open_alerts is not None:
             self._open_first_alerts()
         elif self.alerts is not None:
@@ -293,6 +301,8 @@ class Daemon:
                 if self._trouble is None:
                     self.recover(self._first_t)
                 self._last_flush_t = self._last_live_t = float(block.t[0])
+            elif float(block.t[-1]) - self._last_t > len(block) * self._frame_period + STALL_S:
+                self._note_stall(block.t)
             events = self.pipeline.feed_block(block.t, block.raw)
             self.counters.frames += len(block)
             self._rate_window.append((float(block.t[-1]), len(block)))
@@ -312,6 +322,21 @@ class Daemon:
             self._next_settings_poll = time.monotonic() + self.settings_poll_s
             self._poll_settings()
         return not getattr(self.source, "finished", False)
+
+    def _note_stall(self, t: np.ndarray) -> None:
+        """Frames stopped for more than STALL_S somewhere before or inside this
+        block: the process was stopped (SIGSTOP, a debugger) or starved of CPU.
+        Said once per stall, and the frames it cost are counted as dropped."""
+        assert self._last_t is not None
+        times = np.concatenate(([self._last_t], t))
+        gaps = np.diff(times)
+        for index in np.flatnonzero(gaps > STALL_S):
+            gap = float(gaps[index])
+            missed = max(0, round(gap / self._frame_period) - 1)
+            self.counters.missed_frames += missed
+            log.warning("no frames for %.1f s from %s (the daemon was stopped or starved of CPU): "
+                        "about %d frames missed", gap, self.source.wall_of(float(times[index])).strftime("%H:%M:%S"),
+                        missed)
 
     def finish(self) -> None:
         """Flush everything (the pipeline's open spans included) before exit.
@@ -523,7 +548,8 @@ class Daemon:
             self._rate_window.popleft()
         span = (self._rate_window[-1][0] - self._rate_window[0][0]) if len(self._rate_window) > 1 else 0
         frames = sum(n for _, n in list(self._rate_window)[1:])
-        dropped = int(getattr(self.source, "dropped", 0)) + int(getattr(self.source, "missing", 0))
+        dropped = (int(getattr(self.source, "dropped", 0)) + int(getattr(self.source, "missing", 0))
+                   + self.counters.missed_frames)
         window = self._loss_window
         if not window or window[-1][0] < t:
             window.append((t, self.counters.frames, dropped))
@@ -554,10 +580,27 @@ class Daemon:
             "muted_until_wall": muted.isoformat() if muted else None,
         }
 
+    def _check_wall_clock(self, t: float) -> None:
+        """Log a step of the wall clock (NTP setting a Pi without a real-time
+        clock, a person changing it): stored rows are labelled by it, and a
+        step back makes wall minutes come round twice (each holds at most 60 s)."""
+        wall = self.source.wall_of(t)
+        anchor = self._wall_anchor
+        self._wall_anchor = (t, wall)
+        if anchor is None:
+            return
+        step = (wall - anchor[1]).total_seconds() - (t - anchor[0])
+        if abs(step) >= WALL_STEP_S:
+            log.warning("the wall clock stepped %s by %.0f s (now %s); stored times follow it",
+                        "back" if step < 0 else "forward", abs(step), wall.isoformat(timespec="seconds"))
+
     def _write_live(self, t: float) -> None:
         self._last_live_t = t
+        self._check_wall_clock(t)
         if self._trouble is not None or self.store is None:
             return          # the batch's retries find out when the database is back
+        if self._history_file_replaced():
+            return
         try:
             self._write_device_info()
             # Stamped with the real clock, so the dashboard can tell a stopped daemon.
@@ -578,6 +621,8 @@ class Daemon:
         history = self._has_history()
         if not history and self._trouble is None:
             return
+        if self._trouble is None:
+            self._history_file_replaced()
         store = self._usable_store(final)
         if store is None:
             self._bound_pending()
@@ -606,6 +651,24 @@ class Daemon:
             log.info("history saved again: %s can be written again (writes had failed since %s)",
                      store.path, self._trouble_since.strftime("%Y-%m-%d %H:%M:%S"))
             self._trouble = self._trouble_since = None
+
+    def _history_file_replaced(self) -> bool:
+        """The history file was deleted (or another moved to its path) while we
+        ran: say so, and carry on in the file now at the path (a new one if
+        none), so nothing more goes into a file nobody can see. True if it was."""
+        store = self.store
+        if store is None or not store.replaced():
+            return False
+        log.error("the history database %s was deleted or replaced while the daemon ran: what it held is gone; "
+                  "carrying on in a new file at that path", store.path)
+        try:
+            store.start_afresh()
+        except StoreError as exc:
+            self._write_failed(exc)
+            return True
+        self._device_info = dict(self._device_info_given) if self._device_info_given else None
+        self._settings_version = None           # that file's settings are gone too: re-read
+        return True
 
     def _has_history(self) -> bool:
         return bool(self._pending_events or self._pending_sessions or self._pending_snoozes or self._pending_minutes)

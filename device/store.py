@@ -42,6 +42,7 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -263,6 +264,7 @@ class Store:
         # This run's sessions: start on the frame clock -> (row id, end or None,
         # prompts carried over from a continued session). Ordered by start.
         self._sessions: dict[float, tuple[int, float | None, tuple[str, ...]]] = {}
+        self._identity: tuple[int, int] | None = None   # (device, inode) of the file opened read-write
         self.db, self.read_only = self._connect()
 
     @property
@@ -300,6 +302,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create its folder: {exc.strerror or exc}") from None
+        created = not self.path.exists()
         with self._errors("open the history database"):
             conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s)
         try:
@@ -314,7 +317,14 @@ class Store:
                     self._migrate(db)
         except BaseException:
             conn.close()
+            if created:
+                # A file this call made and could not give its tables (a full
+                # disk): no 0-byte database is left to puzzle anyone.
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(f"{self.path}{suffix}")
             raise
+        self._identity = _identity(self.path)
         return db
 
     def _open_read_only(self) -> Database:
@@ -355,6 +365,21 @@ class Store:
                 f"{self.path}: the history database has schema version {found}, newer than "
                 f"version {SCHEMA_VERSION} that this software knows; update the software"
             )
+
+    def replaced(self) -> bool:
+        """Is the file at `path` no longer the one this Store has open (deleted,
+        or another file moved there)? Writes would then go to a file nobody can
+        see. One stat; the daemon asks before every write."""
+        if self._identity is None:
+            return False
+        return _identity(self.path) != self._identity
+
+    def start_afresh(self) -> None:
+        """Open whatever file is at `path` now (a new one if none), forgetting
+        this run's session rows of the old file: the next batch writes the
+        open session anew. StoreError if it cannot be opened."""
+        self.reconnect()
+        self._sessions = {}
 
     def reconnect(self) -> None:
         """Open the file again (read-write if it can be written now), keeping
@@ -833,11 +858,13 @@ _JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults
                  "diary": ("red_flags",)}
 
 # Adds a minute to the one already stored; the means are weighted by seated time.
+# A minute holds at most 60 s: when the wall clock steps back (NTP correcting
+# a Pi without a real-time clock), the same wall minute comes round twice.
 _ADD_MINUTE = """
 INSERT INTO minutes (minute, seated_s, lat_mean, sag_mean, fidgets, lean_left_s, lean_right_s, twists, prompts)
 VALUES (:minute, :seated_s, :lat_mean, :sag_mean, :fidgets, :lean_left_s, :lean_right_s, :twists, :prompts)
 ON CONFLICT (minute) DO UPDATE SET
-    seated_s = seated_s + excluded.seated_s,
+    seated_s = MIN(60.0, seated_s + excluded.seated_s),
     lat_mean = CASE WHEN excluded.lat_mean IS NULL THEN lat_mean WHEN lat_mean IS NULL THEN excluded.lat_mean
         ELSE COALESCE((lat_mean * seated_s + excluded.lat_mean * excluded.seated_s)
                       / NULLIF(seated_s + excluded.seated_s, 0), excluded.lat_mean) END,
@@ -845,11 +872,20 @@ ON CONFLICT (minute) DO UPDATE SET
         ELSE COALESCE((sag_mean * seated_s + excluded.sag_mean * excluded.seated_s)
                       / NULLIF(seated_s + excluded.seated_s, 0), excluded.sag_mean) END,
     fidgets = fidgets + excluded.fidgets,
-    lean_left_s = lean_left_s + excluded.lean_left_s,
-    lean_right_s = lean_right_s + excluded.lean_right_s,
+    lean_left_s = MIN(60.0, lean_left_s + excluded.lean_left_s),
+    lean_right_s = MIN(60.0, lean_right_s + excluded.lean_right_s),
     twists = twists + excluded.twists,
     prompts = prompts + excluded.prompts
 """
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, None if there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
@@ -868,9 +904,13 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+MINUTE_S = 60.0
+
+
 def merge_minutes(rows: Iterable[Minute]) -> list[Minute]:
     """Rows of the same minute merged as writing them one after the other would
-    (`_ADD_MINUTE`): counts and seconds added, means weighted by seated_s."""
+    (`_ADD_MINUTE`): counts and seconds added (at most a minute's), means
+    weighted by seated_s."""
     merged: dict[str, Minute] = {}
     for row in rows:
         old = merged.get(row.minute)
@@ -887,9 +927,10 @@ def merge_minutes(rows: Iterable[Minute]) -> list[Minute]:
             return (a * old.seated_s + b * row.seated_s) / seated
 
         merged[row.minute] = Minute(
-            row.minute, seated_s=seated, lat_mean=mean(old.lat_mean, row.lat_mean),
+            row.minute, seated_s=min(MINUTE_S, seated), lat_mean=mean(old.lat_mean, row.lat_mean),
             sag_mean=mean(old.sag_mean, row.sag_mean), fidgets=old.fidgets + row.fidgets,
-            lean_left_s=old.lean_left_s + row.lean_left_s, lean_right_s=old.lean_right_s + row.lean_right_s,
+            lean_left_s=min(MINUTE_S, old.lean_left_s + row.lean_left_s),
+            lean_right_s=min(MINUTE_S, old.lean_right_s + row.lean_right_s),
             twists=old.twists + row.twists, prompts=old.prompts + row.prompts)
     return list(merged.values())
 

@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
@@ -21,6 +22,7 @@ from device.config import Alerts as AlertsConfig
 from device.config import Breaks, Config
 from device.daemon import BUSY_TIMEOUT_S, Daemon
 from device.events import Session
+from device.recording import FrameBlock
 from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
 from device.sources import SimulatedSource
 from device.store import Store, StoreError
@@ -531,4 +533,103 @@ def test_a_pin_in_use_keeps_the_old_devices_and_the_settings_page_says_so(tmp_pa
     assert daemon.alerts.led.pin.info.name == "GPIO23" and store.device_info()["settings_problem"] is None
     holder.close()
     daemon.alerts.close()
+    store.close()
+
+
+# -- a careful daemon: the history file deleted, a full disk at start, a stall, the clock stepping back ----
+
+def test_history_file_deleted_while_running_is_said_and_the_rest_goes_to_a_new_file(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="cushion")
+    daemon, sim, store, _ = make_daemon(tmp_path, working_morning(), alerts=False, device_info={"source": "test"})
+    path = store.path
+    run_to_end(daemon, until_t=900)
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"history.db{suffix}").unlink(missing_ok=True)
+    run_to_end(daemon)
+    assert daemon.lost is None
+    said = [r.getMessage() for r in caplog.records if "deleted or replaced" in r.getMessage()]
+    assert len(said) == 1 and str(path) in said[0]
+    with Store(path) as again:
+        events = again.events_between(START, START + timedelta(days=1))
+        sessions = again.sessions_between(START, START + timedelta(days=1))
+        assert again.device_info()["source"] == "test"        # what the daemon says about itself, again
+    # Everything after the deletion is in the new file: the twist at 20 min, the open session, the second one.
+    assert [e["type"] for e in events].count("twist") == 1
+    assert len(sessions) == 2
+    first_start = datetime.fromisoformat(sessions[0]["start_wall"])
+    assert abs((first_start - (START + timedelta(seconds=sim.truth.sessions[0].start))).total_seconds()) < 4
+    store.close()
+
+
+def stall_source(gap_s: float, rate: int = 80):
+    """Frames of an empty cushion at `rate`, with no frames for `gap_s` from t = 5 s: a stopped process."""
+    period = 1.0 / rate
+    times = np.concatenate([np.arange(0, 5, period), np.arange(5 + gap_s, 10 + gap_s, period)])
+    raw = np.tile(np.array(DEMO_CALIBRATION.offset, dtype=np.int64), (len(times), 1))
+
+    class Source:
+        dropped = missing = 0
+        finished = False
+
+        def __init__(self):
+            self._at = 0
+
+        def read(self):
+            block = slice(self._at, self._at + 8)
+            self._at += 8
+            self.finished = self._at >= len(times)
+            return FrameBlock(times[block], raw[block])
+
+        def wall_of(self, t):
+            return START + timedelta(seconds=t)
+
+    return Source()
+
+
+def test_a_stalled_daemon_says_so_once_and_counts_the_frames_it_missed(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="cushion")
+    store = Store.open(tmp_path / "history.db")
+    daemon = Daemon(CONFIG, store, stall_source(40.0), None, settings_poll_s=0)
+    run_to_end(daemon)
+    (said,) = [r.getMessage() for r in caplog.records if "no frames" in r.getMessage()]
+    assert said.startswith("no frames for 40.0 s from 09:00:04 (the daemon was stopped or starved of CPU)")
+    assert daemon.counters.missed_frames == 40 * 80          # the frames from 5.0 s to 44.9875 s
+    assert daemon.live_status(daemon._last_t)["dropped_frames"] == 40 * 80
+    store.close()
+
+
+def test_a_sigstopped_run_logs_the_stall(tmp_path):
+    """The real thing: `cushion run --sim` through the HX711 model, stopped for 2.5 s."""
+    config = tmp_path / "c.toml"
+    config.write_text("")
+    process = subprocess.Popen([sys.executable, "-m", "device.cli", "run", "--sim", "--seconds", "7", "--no-alerts",
+                                "--config", str(config), "--db", str(tmp_path / "h.db")],
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    process.send_signal(signal.SIGSTOP)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGCONT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    stalls = [line for line in err.splitlines() if "no frames for" in line]
+    assert len(stalls) == 1 and re.search(r"no frames for 2\.[4-9] s", stalls[0]), err
+
+
+def test_a_wall_clock_stepping_back_is_logged_and_no_minute_holds_more_than_sixty_seconds(tmp_path, caplog,
+                                                                                          monkeypatch):
+    caplog.set_level(logging.WARNING, logger="cushion")
+    step = [0.0]
+    monkeypatch.setattr(SimulatedSource, "wall_of",
+                        lambda self, t: self.start_wall + timedelta(seconds=t + step[0]))
+    daemon, sim, store, _ = make_daemon(tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(400),
+                                        alerts=False)
+    run_to_end(daemon, until_t=200)
+    step[0] = -120.0                                 # NTP puts the clock back two minutes at t = 200 s
+    run_to_end(daemon)
+    assert any("the wall clock stepped back by 120 s" in r.getMessage() for r in caplog.records)
+    minutes = {m["minute"][-5:]: m["seated_s"] for m in
+               store.minutes_between(START - timedelta(hours=1), START + timedelta(hours=1))}
+    assert max(minutes.values()) <= 60.0
+    # 09:01 to 09:03 came round twice (seated through 100 to 180 s of each): full, not more.
+    assert [minutes[key] for key in ("09:01", "09:02", "09:03")] == [60.0, 60.0, 60.0]
     store.close()

@@ -1,5 +1,6 @@
 """The history database (device/store.py): schema, migrations, verbs, robustness."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -533,3 +534,40 @@ def test_a_dashboard_never_started_before_shows_a_database_it_cannot_write(tmp_p
     client = create_app({"DATABASE": str(path)}).test_client()
     for page in ("/", "/day/2026-11-20", "/settings", "/diary"):
         assert client.get(page).status_code == 200, page
+
+
+# -- a full disk when the database is made: no 0-byte file is left -------------------------------
+
+def _no_file_writes():
+    """In a child process: every write to a file fails (as on a full disk), EFBIG instead of a signal."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+
+def test_a_database_that_cannot_be_made_leaves_no_empty_file(tmp_path):
+    path = tmp_path / "history.db"
+    code = (f"from device.store import Store, StoreError\ntry:\n    Store({str(path)!r})\n"
+            "except StoreError as exc:\n    print(exc)\n")
+    result = subprocess.run([sys.executable, "-c", code], preexec_fn=_no_file_writes, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.startswith(f"{path}: cannot open the history database")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_on_a_really_full_disk_too(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
+    try:
+        with contextlib.suppress(OSError):
+            (disk / "filler").write_bytes(b"\0" * 65536)         # fill it to the last byte
+        with pytest.raises(StoreError, match="the disk is full|disk I/O error"):
+            Store(disk / "history.db")
+        assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
