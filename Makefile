@@ -48,7 +48,7 @@ test-latest:
 LOCK_FLAGS ?= --upgrade
 UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--override requirements/overrides.txt --custom-compile-command "make lock" $(LOCK_FLAGS)
-lock: $(STAMP)
+lock: | $(STAMP)
 	$(UV_COMPILE) pyproject.toml requirements/tools.in --extra pi -o requirements.lock
 	$(UV_COMPILE) pyproject.toml requirements/tools.in --extra test --extra dev -c requirements.lock \
 		-o requirements-dev.lock
