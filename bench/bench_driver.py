@@ -12,7 +12,11 @@ power down when PD_SCK stays high over 60 us, as the datasheet says. Measured:
 - pin_ops_per_frame: the driver's pin operations (clock writes and DOUT
   reads, waiting included) per frame. The physical minimum with a shared
   clock is 25 pulses (50 writes) and 24 x 4 DOUT samples plus the check
-  after the 25th pulse; on lgpio the four DOUTs are one group read.
+  after the 25th pulse; on lgpio the four DOUTs are one group read;
+- train_us: the driver's own Python in one 25-pulse train on its lgpio path
+  (the Pi's), with the lgpio calls stubbed out to return at once: what the
+  driver adds to every clock pulse beyond the system calls (best of 7 runs
+  of 2,000 trains). It decides how long PD_SCK stays high on a Pi.
 
 It also probes the machine (no pins): how often a thread is stalled over
 60 us in the first 0.5 ms after waking from a frame's sleep, against a
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import sys
 import threading
 import time
@@ -37,7 +42,14 @@ from time import perf_counter
 from gpiozero.pins.mock import MockFactory
 
 from device.config import Sensor
-from device.hx711 import AdafruitHX711, HX711Array, PinValue
+from device.hx711 import (
+    PULSES,
+    AdafruitHX711,
+    HX711Array,
+    HX711Stats,
+    PinValue,
+    _LgpioBus,
+)
 from device.hx711_model import attach_array
 
 SENSOR = Sensor()
@@ -52,8 +64,8 @@ def bench_driver(seconds: float) -> dict:
         array.read_frame()                    # opened: reset and settled
         s = array.stats
         before = (s.frames, s.pin_reads, s.pin_writes, s.clock_pulses, s.resyncs,
-                  sum(s.dropped.values()), s.dropped["power_down"], chips[0].power_downs,
-                  s.resyncs_spared)
+                  sum(s.dropped.values()), s.dropped["power_down"], chips[0].power_downs)
+        dropped_before = s.dropped.copy()         # (the 4 settling frames after opening)
         frames = correct = 0
         start = time.monotonic()
         while time.monotonic() - start < seconds:
@@ -72,10 +84,9 @@ def bench_driver(seconds: float) -> dict:
             "clock_pulses_per_frame": (s.clock_pulses - before[3]) / n,
             "resyncs": s.resyncs - before[4],
             "dropped": sum(s.dropped.values()) - before[5],
-            "dropped_by_reason": dict(s.dropped),
+            "dropped_by_reason": dict(s.dropped - dropped_before),
             "worst_high_us": s.worst_high_s * 1e6,
-            "over_60": s.dropped["power_down"] - before[6] + s.resyncs_spared - before[8],
-            "spared": s.resyncs_spared - before[8],
+            "over_60": s.dropped["power_down"] - before[6],
             # each resync powers the chips down once; any more were caused by
             # a pulse really held high over 60 us (edge to edge, as the chip saw it)
             "real_power_downs": chips[0].power_downs - before[7] - (s.resyncs - before[4]),
@@ -161,6 +172,49 @@ def bench_naive(seconds: float) -> dict:
     return result
 
 
+class _StubLgpio:
+    """lgpio's group calls, returning at once: all four DOUTs high."""
+
+    SET_PULL_UP = 32
+
+    class error(Exception):
+        pass
+
+    def gpio_free(self, handle, gpio):
+        pass
+
+    def group_claim_output(self, handle, gpios, levels):
+        pass
+
+    def group_claim_input(self, handle, gpios, flags):
+        pass
+
+    def group_write(self, handle, leader, bits, mask=~0):
+        return 0
+
+    def group_read(self, handle, leader):
+        return 4, 0b1111
+
+    def group_free(self, handle, leader):
+        pass
+
+
+def bench_train(trains: int = 2000, runs: int = 7) -> dict:
+    """Wall time of one 25-pulse train on the lgpio path with stubbed calls."""
+    bus = _LgpioBus(_StubLgpio(), 0, (SENSOR.clock_pin,), SENSOR.data_pins, HX711Stats())
+    best = float("inf")
+    for _ in range(runs):
+        gc.disable()
+        try:
+            start = perf_counter()
+            for _ in range(trains):
+                bus.train([0], [0, 1, 2, 3], PULSES, 60e-6)
+            best = min(best, (perf_counter() - start) / trains)
+        finally:
+            gc.enable()
+    return {"train_us": best * 1e6, "per_pulse_us": best * 1e6 / PULSES}
+
+
 def probe_stalls(seconds: float, sleep_s: float = 0.012, window_s: float = 0.0005,
                  stall_s: float = 60e-6) -> dict:
     """Stalls over ``stall_s`` per second of thread time, in the ``window_s``
@@ -197,11 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args([] if argv is None else argv)
     driver = bench_driver(args.seconds)
     naive = bench_naive(args.naive_seconds)
+    train = bench_train()
     stalls = probe_stalls(args.probe_seconds)
 
     print(f"driver_frames_per_s: {driver['frames_per_s']:.1f} frames/s")
     print(f"naive_frames_per_s: {naive['frames_per_s']:.1f} frames/s")
     print(f"pin_ops_per_frame: {driver['pin_ops_per_frame']:.1f} ops")
+    print(f"train_us: {train['train_us']:.1f} us")
     print()
     speedup = driver["frames_per_s"] / naive["frames_per_s"] if naive["frames_per_s"] else float("inf")
     print(f"# driver: {driver['frames']} frames in {args.seconds:g} s via {driver['path']}, "
@@ -209,9 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# driver: {driver['dropped']} frames dropped {driver['dropped_by_reason']}, "
           f"{driver['resyncs']} resyncs (each costs ~5 conversions of settling); "
           f"longest SCK high measured {driver['worst_high_us']:.0f} us")
-    print(f"# driver: {driver['over_60']} trains had a pulse measured over 60 us; in "
-          f"{driver['spared']} every chip then showed a data 0 (awake: no resync needed); "
-          f"by the chips' own edge times, {driver['real_power_downs']} really powered down")
+    print(f"# driver: {driver['over_60']} trains had a pulse measured over 60 us (each stopped "
+          f"there and resynced); by the chips' own edge times, {driver['real_power_downs']} "
+          f"really powered down")
+    print(f"# driver train on the lgpio path, calls stubbed: {train['train_us']:.1f} us a train, "
+          f"{train['per_pulse_us']:.2f} us a pulse of the driver's own Python")
     print(f"# driver per frame: {driver['clock_pulses_per_frame']:.1f} clock pulses, "
           f"{driver['pin_writes_per_frame']:.1f} pin writes, {driver['pin_reads_per_frame']:.1f} "
           f"DOUT reads (minimum 25 pulses = 50 writes and 100 reads on gpiozero pins)")

@@ -20,12 +20,14 @@ trusting does"):
   the chips resynchronised;
 - every SCK-high is timed, from before the write that raises PD_SCK to after
   the one that lowers it (an upper bound: the driver cannot see the edges):
-  over 50 us the frame is dropped; over 60 us the chips may have powered
-  down, so they are resynchronised (held in power-down, reset, 4 settling
-  conversions read and thrown away), unless the rest of the train proves
-  they did not (each shows a data 0 after that pulse: a chip that reset
-  reads busy until its next conversion), which spares the 5 conversions a
-  resync costs when only the reader, not the pulse, was held up;
+  over 50 us the frame is dropped; over 60 us every chip on that clock may
+  have powered down, so the train stops there and they are all
+  resynchronised (held in power-down, reset, 4 settling conversions read
+  and thrown away). Nothing a chip shows afterwards proves it stayed awake:
+  the datasheet does not say how soon a reset chip has its first (unsettled)
+  conversion ready, so a data 0 after the pulse may be one of those;
+- no frame is passed on until every chip read has settled since its last
+  reset: the 4 conversions of each are read and dropped (``settling``);
 - single readings shaped like a glitch (DOUT high mid-read: the low bits all
   ones, 2**n - 1) that jump away from the channel's last value are rejected;
   a genuine 0 or -1 is kept;
@@ -55,9 +57,9 @@ import gc
 import io
 import logging
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from time import monotonic, perf_counter, sleep
 
 from gpiozero import Device
 
@@ -95,15 +97,6 @@ def to_signed(word: int) -> int:
     return word - 0x1000000 if word & 0x800000 else word
 
 
-def _awake_after(samples: list[int], pulse: int, chip: int) -> bool:
-    """Whether ``chip`` drove DOUT low on a data bit from ``pulse`` (0-based)
-    on and high after the 25th: it was still shifting out its conversion, so
-    it had not powered down and reset in that pulse."""
-    if not samples[DATA_BITS] >> chip & 1:
-        return False
-    return any(not sample >> chip & 1 for sample in samples[pulse:DATA_BITS])
-
-
 # _BIT_AS_DIGIT[j] maps a DOUT sample (bit j: chip j's line) to b"0" or b"1".
 _BIT_AS_DIGIT = [bytes(b"01"[sample >> j & 1] for sample in range(256)) for j in range(8)]
 
@@ -118,7 +111,8 @@ def trailing_ones(value: int) -> int:
 class Frame:
     """One reading of every chip.
 
-    ``t`` is time.monotonic() when the clock train began; ``raw`` holds signed
+    ``t`` is the array's ``timebase.monotonic()`` (time.monotonic() unless
+    told otherwise) when the clock train began; ``raw`` holds signed
     24-bit counts in channel order, None where a channel gave no reading;
     ``faults`` names the channels that are not answering (or answer again but
     have not settled yet); ``rails`` the ones reading a rail value (passed
@@ -138,18 +132,18 @@ class HX711Stats:
     """Counters since the array was opened.
 
     ``dropped`` counts frames read but not passed on, by reason: ``sck_high``
-    (a clock pulse over ``max_high_s``, or over 60 us but every chip shown
-    not to have powered down: ``resyncs_spared``), ``power_down`` (one over
-    60 us: the chips were resynchronised), ``dout_not_high`` (a DOUT still
-    low after the 25th pulse), ``slow_read`` (the train took over half a
-    conversion period).
+    (a clock pulse over ``max_high_s`` but not over ``power_down_s``, so no
+    chip can have powered down), ``power_down`` (one over 60 us: the chips
+    were resynchronised), ``dout_not_high`` (a DOUT still low after the 25th
+    pulse), ``slow_read`` (the train took over half a conversion period),
+    ``settling`` (a chip read had not settled since a reset: one of its 4
+    settling conversions).
     """
 
     frames: int = 0
     dropped: Counter = field(default_factory=Counter)
-    discarded: int = 0        # settling conversions read and thrown away
+    discarded: int = 0        # settling conversions read and thrown away (one per chip)
     resyncs: int = 0          # power cycles
-    resyncs_spared: int = 0   # pulses measured over 60 us that every chip survived
     faults: int = 0           # a chip stopped answering
     glitches: int = 0         # readings rejected as glitches
     rails: int = 0            # rail readings passed on
@@ -285,8 +279,9 @@ class _PinBus:
 
     name = "pins"
 
-    def __init__(self, factory, clock_pins, data_pins, stats: HX711Stats):
+    def __init__(self, factory, clock_pins, data_pins, stats: HX711Stats, perf_counter=time.perf_counter):
         self.stats = stats
+        self._perf_counter = perf_counter
         self._clocks = [factory.pin(n) for n in clock_pins]
         self._douts = [factory.pin(n) for n in data_pins]
         for pin in self._clocks:
@@ -312,16 +307,16 @@ class _PinBus:
     def train(self, clocks, chips, pulses: int, limit_s: float):
         """Clock ``pulses`` pulses on ``clocks``, sampling ``chips``' DOUTs
         after each falling edge. Returns (samples, longest high, over_at):
-        over_at is the index of the first pulse measured high longer than
-        ``limit_s`` (None if none was). The train is finished even then, so
-        the samples after it can show whether the chips powered down."""
+        over_at is the index of the pulse measured high longer than
+        ``limit_s`` (None if none was), where the train stopped, unsampled:
+        the chips may have powered down, and clocking them on tells nothing."""
         pins = [self._clocks[k] for k in clocks]
         douts = [(1 << j, self._douts[j]) for j in chips]
         samples = []
         append = samples.append
         worst = 0.0
         over_at = None
-        pc = perf_counter
+        pc = self._perf_counter
         clk = pins[0]
         single = len(pins) == 1
         for i in range(pulses):
@@ -339,15 +334,16 @@ class _PinBus:
                 high = pc() - t0
             if high > worst:
                 worst = high
-                if high > limit_s and over_at is None:
+                if high > limit_s:
                     over_at = i
+                    break
             mask = 0
             for bit, dout in douts:
                 if dout.state:
                     mask |= bit
             append(mask)
-        self.stats.pin_writes += 2 * pulses * len(pins)
-        self.stats.pin_reads += pulses * len(douts)
+        self.stats.pin_writes += 2 * (len(samples) + (over_at is not None)) * len(pins)
+        self.stats.pin_reads += len(samples) * len(douts)
         return samples, worst, over_at
 
     def close(self) -> None:
@@ -370,8 +366,10 @@ class _LgpioBus:
 
     name = "lgpio"
 
-    def __init__(self, lgpio, handle, clock_pins, data_pins, stats: HX711Stats):
+    def __init__(self, lgpio, handle, clock_pins, data_pins, stats: HX711Stats,
+                 perf_counter=time.perf_counter):
         self.stats = stats
+        self._perf_counter = perf_counter
         self._lg = lgpio
         self._h = handle
         for gpio in (*clock_pins, *data_pins):
@@ -398,7 +396,7 @@ class _LgpioBus:
         samples = []
         worst = 0.0
         over_at = None
-        pc = perf_counter
+        pc = self._perf_counter
         for i in range(pulses):
             t0 = pc()
             write(h, clock, mask, mask)
@@ -406,11 +404,12 @@ class _LgpioBus:
             high = pc() - t0
             if high > worst:
                 worst = high
-                if high > limit_s and over_at is None:
+                if high > limit_s:
                     over_at = i
+                    break
             samples.append(read(h, data)[1])
-        self.stats.pin_writes += 2 * pulses
-        self.stats.pin_reads += pulses
+        self.stats.pin_writes += 2 * (len(samples) + (over_at is not None))
+        self.stats.pin_reads += len(samples)
         return samples, worst, over_at
 
     def close(self) -> None:
@@ -421,12 +420,12 @@ class _LgpioBus:
             lg.group_free(self._h, self._data)
 
 
-def _lgpio_bus(factory, clock_pins, data_pins, stats):
+def _lgpio_bus(factory, clock_pins, data_pins, stats, perf_counter=time.perf_counter):
     """A _LgpioBus if ``factory`` is gpiozero's LGPIOFactory, else None."""
     module = sys.modules.get("gpiozero.pins.lgpio")
     if module is None or not isinstance(factory, module.LGPIOFactory):
         return None
-    return _LgpioBus(module.lgpio, factory._handle, clock_pins, data_pins, stats)
+    return _LgpioBus(module.lgpio, factory._handle, clock_pins, data_pins, stats, perf_counter)
 
 
 class _Chip:
@@ -453,7 +452,7 @@ class HX711Array(Device):
     :param pin_factory: a gpiozero pin factory; None uses Device.pin_factory.
     :param names: channel names, in data pin order.
     :param max_high_s: a clock pulse high longer than this drops the frame.
-    :param power_down_s: one longer than this means the chips may have
+    :param power_down_s: one longer than this means the chips on it may have
         powered down: the train stops and they are resynchronised.
     :param reject_glitches: drop readings that look like a mid-read glitch
         (see GlitchFilter); False passes every reading on.
@@ -461,6 +460,10 @@ class HX711Array(Device):
         of a conversion period: 0.25 ms at 80 samples/s).
     :param fast_path: with the lgpio factory, drive the lines through lgpio's
         group calls instead of gpiozero's pins.
+    :param timebase: where the time comes from: anything with
+        ``monotonic()``, ``perf_counter()`` (seconds) and ``sleep(seconds)``;
+        the time module by default. Tests pass the chips' simulated time
+        (device.hx711_model.VirtualTime).
 
     Opening the array resets the chips; the first frame comes once they have
     settled (5 conversion periods). Use as a context manager or call close().
@@ -469,8 +472,12 @@ class HX711Array(Device):
     def __init__(self, sensor: Sensor | None = None, *, pin_factory=None,
                  names: tuple[str, ...] = CHANNELS, max_high_s: float = MAX_HIGH_S,
                  power_down_s: float = POWER_DOWN_S, reject_glitches: bool = True,
-                 poll_s: float | None = None, fast_path: bool = True):
+                 poll_s: float | None = None, fast_path: bool = True, timebase=time):
         self._bus = None
+        # Bound once: the real path calls the time module's own functions.
+        self._monotonic = timebase.monotonic
+        self._perf_counter = timebase.perf_counter
+        self._sleep = timebase.sleep
         super().__init__(pin_factory=pin_factory)
         sensor = sensor if sensor is not None else Sensor()
         data_pins = tuple(sensor.data_pins)
@@ -508,9 +515,9 @@ class HX711Array(Device):
         try:
             bus = None
             if fast_path:
-                bus = _lgpio_bus(self.pin_factory, clock_pins, data_pins, self.stats)
+                bus = _lgpio_bus(self.pin_factory, clock_pins, data_pins, self.stats, self._perf_counter)
             if bus is None:
-                bus = _PinBus(self.pin_factory, clock_pins, data_pins, self.stats)
+                bus = _PinBus(self.pin_factory, clock_pins, data_pins, self.stats, self._perf_counter)
         except BaseException:
             self.pin_factory.release_all(self)
             raise
@@ -580,16 +587,16 @@ class HX711Array(Device):
         """
         self._check_open()
         budget = deadline_s + (SETTLING_CONVERSIONS + 2) * self._period
-        give_up = monotonic() + budget
+        give_up = self._monotonic() + budget
         faults = self.stats.faults
         while True:
             frame = self._attempt(deadline_s)
             if frame is None:
                 if self.stats.faults != faults:     # a chip was just written off: go on
                     faults = self.stats.faults
-                    give_up = monotonic() + budget
-                elif monotonic() > give_up:
-                    frame = Frame(monotonic(), (None,) * len(self._chips), self.names)
+                    give_up = self._monotonic() + budget
+                elif self._monotonic() > give_up:
+                    frame = Frame(self._monotonic(), (None,) * len(self._chips), self.names)
             if frame is not None:
                 self.stats.frames += 1
                 return frame
@@ -599,7 +606,7 @@ class HX711Array(Device):
         or a chip came back."""
         chips = self._chips
         self._deadline_s = deadline_s
-        deadline = monotonic() + deadline_s
+        deadline = self._monotonic() + deadline_s
         active = [j for j in range(len(chips)) if chips[j].fault is None]
         missing = self._wait(active, deadline)
         if missing is None:
@@ -619,9 +626,9 @@ class HX711Array(Device):
         """Poll DOUT until every chip in ``chips`` is low (ready), sleeping
         between looks; returns those still high at the deadline. Written-off
         chips are watched meanwhile: if one answers again, returns None."""
-        now = monotonic()
+        now = self._monotonic()
         if self._not_before is not None and now < self._not_before:
-            sleep(min(self._not_before, deadline) - now)
+            self._sleep(min(self._not_before, deadline) - now)
         bus = self._bus
         off = [j for j in range(len(self._chips)) if self._chips[j].fault is not None]
         pending = list(chips)
@@ -629,7 +636,7 @@ class HX711Array(Device):
         last_busy = None
         while True:
             busy = bus.levels(pending + off)
-            now = monotonic()
+            now = self._monotonic()
             if off and self._came_back(off, busy):
                 return None
             still = [j for j in pending if busy >> j & 1]
@@ -637,7 +644,7 @@ class HX711Array(Device):
                 break
             pending = still
             last_busy = now
-            sleep(min(self._poll_s, max(deadline - now, 0.0)))
+            self._sleep(min(self._poll_s, max(deadline - now, 0.0)))
         # The last chip to get ready did so after last_busy: sleep until
         # just before its next conversion.
         self._not_before = self._cadence.ready(last_busy, now) if chips and not still else None
@@ -683,7 +690,7 @@ class HX711Array(Device):
         # pay for code and caches gone cold while we slept.
         for _ in range(WARM_UP_WRITES):
             self._bus.set_clocks(clocks, False)
-        t = monotonic()
+        t = self._monotonic()
         # The CPython analogue of the interrupt lock other drivers take: a
         # collection mid-train would hold PD_SCK high for milliseconds.
         collecting = gc.isenabled()
@@ -693,23 +700,18 @@ class HX711Array(Device):
         finally:
             if collecting:
                 gc.enable()
-        elapsed = monotonic() - t
-        stats.clock_pulses += len(samples)
+        elapsed = self._monotonic() - t
+        stats.clock_pulses += len(samples) if over_at is None else over_at + 1
         if worst > stats.worst_high_s:
             stats.worst_high_s = worst
         if over_at is not None:
-            # Over 60 us as measured, so the chips may have powered down in
-            # that pulse and reset as it ended. One that did reads busy (DOUT
-            # high) from then until its first conversion, a period or more
-            # away: a data 0 later in this train proves it did not. Resync
-            # (5 conversions lost) only the chips that cannot show one.
-            unproven = [j for j in members if not _awake_after(samples, over_at, j)]
-            if unproven:
-                stats.dropped["power_down"] += 1
-                self._power_cycle({chips[j].clock for j in unproven})
-            else:
-                stats.dropped["sck_high"] += 1
-                stats.resyncs_spared += 1
+            # Over 60 us as measured: every chip on these clocks may have
+            # powered down and reset as the pulse ended, members or not (a
+            # written-off chip shares the line). A data 0 afterwards proves
+            # nothing (a reset chip may have an unsettled conversion ready at
+            # once), so resync them all: 5 conversions lost, none misread.
+            stats.dropped["power_down"] += 1
+            self._power_cycle(clocks)
             return None
         if worst > self._max_high_s:
             stats.dropped["sck_high"] += 1       # out of spec, not powered down
@@ -724,11 +726,6 @@ class HX711Array(Device):
         if stuck_low:
             return self._out_of_step(stuck_low, t)
 
-        # The 24 data samples as bytes, so each chip's word is one C-level
-        # translate and int() instead of 24 Python shifts (the hottest line).
-        data_bits = bytes(samples[:DATA_BITS])
-        raw: list[int | None] = [None] * len(chips)
-        rails, glitches = [], []
         settling = False
         for j in members:
             chip = chips[j]
@@ -737,7 +734,19 @@ class HX711Array(Device):
                 chip.discard -= 1
                 stats.discarded += 1
                 settling = True
-                continue
+        if settling:
+            # Not data until every chip read has settled since its reset
+            # (datasheet: 4 conversions); the others' readings go with it.
+            stats.dropped["settling"] += 1
+            return None
+
+        # The 24 data samples as bytes, so each chip's word is one C-level
+        # translate and int() instead of 24 Python shifts (the hottest line).
+        data_bits = bytes(samples[:DATA_BITS])
+        raw: list[int | None] = [None] * len(chips)
+        rails, glitches = [], []
+        for j in members:
+            chip = chips[j]
             if chip.recovering:
                 log.info("HX711 %s reads again", chip.name)
                 chip.recovering = False
@@ -750,8 +759,6 @@ class HX711Array(Device):
                 stats.rails += 1
                 rails.append(chip.name)
             raw[j] = value
-        if settling:
-            return None
         return Frame(t, tuple(raw), self.faults, tuple(rails), tuple(glitches))
 
     def _out_of_step(self, stuck_low: list[int], t: float) -> None:
@@ -771,7 +778,7 @@ class HX711Array(Device):
         return None
 
     def _empty(self) -> Frame:
-        return Frame(monotonic(), (None,) * len(self._chips), self.faults)
+        return Frame(self._monotonic(), (None,) * len(self._chips), self.faults)
 
     def _power_cycle(self, clocks) -> None:
         """PD_SCK high for longer than the power-down limit, then low: the
@@ -779,20 +786,21 @@ class HX711Array(Device):
         SETTLING_CONVERSIONS conversions are read and thrown away."""
         clocks = sorted(clocks)
         self._bus.set_clocks(clocks, True)
-        end = perf_counter() + RESET_HOLD_S
-        while (left := end - perf_counter()) > 0:
-            sleep(left)
+        end = self._perf_counter() + RESET_HOLD_S
+        while (left := end - self._perf_counter()) > 0:
+            self._sleep(left)
         self._bus.set_clocks(clocks, False)
         for chip in self._chips:
             if chip.clock in clocks:
                 chip.discard = SETTLING_CONVERSIONS
         self.stats.resyncs += 1
         self._cadence.forget()
-        # A chip's first conversion after a reset is a period away, and the
-        # fastest boards run at FAST_RATE_MARGIN times nominal: sleep until
-        # then rather than poll through it, when every chip waited for was reset.
+        # A chip's first conversion after a reset is typically a period away
+        # (sooner does no harm: it is a settling one), and the fastest boards
+        # run at FAST_RATE_MARGIN times nominal: sleep until then rather than
+        # poll through it, when every chip waited for was reset.
         waited = [chip for chip in self._chips if chip.fault is None]
         if waited and all(chip.clock in clocks for chip in waited):
-            self._not_before = monotonic() + self._period / FAST_RATE_MARGIN - self._cadence.guard_s
+            self._not_before = self._monotonic() + self._period / FAST_RATE_MARGIN - self._cadence.guard_s
         else:
             self._not_before = None

@@ -12,7 +12,9 @@ observe it (see shared/HX711-NOTES.md):
   a whole conversion period, is a communication error;
 - PD_SCK high for more than 60 us powers the chip down (DOUT high); PD_SCK low
   again resets it (channel A, gain 128) and the next 4 conversions are
-  settling values, not data (so are the 4 after a change of channel or gain);
+  settling values, not data (so are the 4 after a change of channel or gain):
+  far off and coming in, ``settling_offset`` counts off the input (400,000 by
+  default, as a tester's chip showed), then half as far each conversion;
 - the analogue input is ``source(t) -> counts`` (t in seconds since the chip's
   ``epoch``), saturating at 0x800000 / 0x7FFFFF; gain 64 halves it, channel B
   has its own ``source_b``.
@@ -20,7 +22,10 @@ observe it (see shared/HX711-NOTES.md):
 Where the datasheet is silent the model picks one behaviour and says so: a
 conversion that completes while a read is under way is lost (the output
 register is not reloaded mid-shift); a clock pulse while no conversion is
-ready is a communication error and shifts nothing.
+ready is a communication error and shifts nothing; a chip's first conversion
+after a reset comes one conversion period (plus ``phase_s``) after it, unless
+``wake_s`` says otherwise (``wake_s=0``: at once, so a reader still clocking
+meets DOUT low and shifts out an unsettled conversion).
 
 Plugging in: the clock is an :class:`HX711ClockPin`, which passes each edge
 to every chip listening on it, so several chips can share one PD_SCK line;
@@ -29,13 +34,20 @@ mock pins, made with ``MockFactory.pin(n, pin_class=...)`` as gpiozero's own
 ``MockSPIClockPin`` is; :func:`attach_chip` and :func:`attach_array` do that.
 
 Time: the chip has no thread. The clock pin stamps each edge
-(``time.perf_counter``) and queues it; the chip replays queued edges and the
-conversions due in between, in time order, whenever DOUT is read (or
+(``timebase.perf_counter()``) and queues it; the chip replays queued edges and
+the conversions due in between, in time order, whenever DOUT is read (or
 :meth:`HX711Chip.sync` is called). So a pulse is judged by when its edges
 really happened, the simulation's own work stays out of the SCK-high time it
 measures (a real chip reacts within 0.1 us), and no model thread competes with
 the reader for the GIL. The price: DOUT's recorded history shows a change when
 it was first looked at, and ``when_changed`` on DOUT fires only when polled.
+
+``timebase`` is where the chips and their pins get the time: ``REAL_TIME``
+(the machine's clock, the default: what the simulated daemon and the
+benchmark run on) or a :class:`VirtualTime`, which passes only when the
+reader sleeps or a test stalls it, so that on a busy test machine every long
+clock pulse is one the test asked for. A driver under test takes the same
+object (``HX711Array(..., timebase=...)``).
 
 Misbehaviour switches, settable at any time: ``unplugged``, ``stuck``,
 ``noise``, ``slow``, ``glitch_rate`` and :meth:`HX711Chip.inject_glitch`;
@@ -51,9 +63,9 @@ reads them: recording a change is a tenth of the simulation's cost).
 from __future__ import annotations
 
 import random
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from time import monotonic, perf_counter
 
 from gpiozero.exc import PinFixedPull, PinInvalidPull
 from gpiozero.pins.mock import MockFactory, MockPin, PinState
@@ -77,6 +89,57 @@ _MAX_QUEUED_EDGES = 128       # a chip nobody reads catches up at this many
 Source = Callable[[float], float] | int | float
 
 
+def _spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+class RealTime:
+    """The machine's own time, as the time module gives it: what a simulated
+    chip lives by unless told otherwise. ``stall`` busy-waits, as a preempted
+    writer does (it is not asleep: it holds the line where it is)."""
+
+    monotonic = staticmethod(time.monotonic)
+    perf_counter = staticmethod(time.perf_counter)
+    sleep = staticmethod(time.sleep)
+    stall = staticmethod(_spin)
+
+
+REAL_TIME = RealTime()
+
+
+class VirtualTime:
+    """Simulated seconds for tests: time passes only when someone sleeps or
+    stalls in it. Chips, pins and the driver sharing one never see a pulse
+    longer than the stalls a test injects, however loaded the machine is.
+
+    Has what the model and the driver use of the time module: ``monotonic()``
+    and ``perf_counter()`` (one clock, starting at ``start`` seconds) and
+    ``sleep(seconds)``; plus ``stall(seconds)`` (a writer held up) and
+    ``oversleep_s``, how late every sleep ends (an operating system wakes a
+    sleeping thread late: tens of microseconds on Linux). A pin write or read
+    takes no time. Meant for one thread at a time.
+    """
+
+    def __init__(self, start: float = 1000.0, oversleep_s: float = 0.0):
+        self.now = start
+        self.oversleep_s = oversleep_s
+
+    def monotonic(self) -> float:
+        return self.now
+
+    perf_counter = monotonic
+
+    def sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        self.now += seconds + self.oversleep_s
+
+    def stall(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def saturate(counts: float) -> int:
     """Clamp a reading to the 24-bit two's complement range, as the chip does."""
     value = int(round(counts))
@@ -97,18 +160,21 @@ class HX711ClockPin(MockPin):
     """PD_SCK as a mock pin: each edge goes to every chip in ``listeners``.
 
     ``history`` bounds ``states`` (None keeps everything); its times come
-    from time.perf_counter, the clock the chips judge pulses by.
+    from ``timebase.perf_counter()``, the clock the chips judge pulses by.
     """
 
-    def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY):
+    def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY, timebase=REAL_TIME):
         self.history = history
+        self.timebase = timebase
+        self._now = timebase.perf_counter      # bound once: called on every edge
+        self._stall = timebase.stall
         self.listeners: list[HX711Chip] = []
         self.queued = 0                         # edges since the last catch_up
         self._preempt: list[list] = []  # [rising edges to let pass, seconds, before_edge]
         super().__init__(factory, info)
 
     def clear_states(self):
-        self._last_change = perf_counter()
+        self._last_change = self._now()
         self.states = _history(self.history, PinState(0.0, self._state))
 
     def _set_state(self, value):
@@ -117,16 +183,16 @@ class HX711ClockPin(MockPin):
         self._change_state(bool(value))
 
     def _change_state(self, value):
-        # MockPin._change_state, with one clock (perf_counter, which also
-        # stamps the edge) and no call through: the writer's pulse, which
-        # the driver times, is spent here.
+        # MockPin._change_state, with one clock (the one that also stamps
+        # the edge) and no call through: the writer's pulse, which the
+        # driver times, is spent here.
         if self._state == value:
             return False
         due = self._due_stalls() if value and self._preempt else ()
         for seconds, before_edge in due:
             if before_edge:
-                _spin(seconds)
-        t = perf_counter()
+                self._stall(seconds)
+        t = self._now()
         self._state = value
         if self.history != 0:
             self.states.append(PinState(t - self._last_change, value))
@@ -141,7 +207,7 @@ class HX711ClockPin(MockPin):
             self.catch_up(t)
         for seconds, before_edge in due:
             if not before_edge:
-                _spin(seconds)
+                self._stall(seconds)
         return True
 
     def catch_up(self, now: float) -> None:
@@ -171,12 +237,6 @@ class HX711ClockPin(MockPin):
         return due
 
 
-def _spin(seconds: float) -> None:
-    end = perf_counter() + seconds
-    while perf_counter() < end:
-        pass
-
-
 class HX711DataPin(MockPin):
     """DOUT as a mock input pin, driven by the chip in ``chip``.
 
@@ -184,13 +244,16 @@ class HX711DataPin(MockPin):
     matters while the chip is unplugged (the HX711 drives DOUT push-pull).
     """
 
-    def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY):
+    def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY, timebase=REAL_TIME):
         self.history = history
+        self.timebase = timebase
+        self._now = timebase.perf_counter
+        self._monotonic = timebase.monotonic   # pin histories, as MockPin keeps them
         self.chip: HX711Chip | None = None
         super().__init__(factory, info)
 
     def clear_states(self):
-        self._last_change = monotonic()
+        self._last_change = self._monotonic()
         self.states = _history(self.history, PinState(0.0, self._state))
 
     def _change_state(self, value):
@@ -199,7 +262,7 @@ class HX711DataPin(MockPin):
             return False
         self._state = value
         if self.history != 0:
-            t = monotonic()
+            t = self._monotonic()
             self.states.append(PinState(t - self._last_change, value))
             self._last_change = t
         return True
@@ -207,7 +270,7 @@ class HX711DataPin(MockPin):
     def _get_state(self):
         chip = self.chip
         if chip is not None:
-            now = perf_counter()
+            now = self._now()
             clock = chip.clock
             if clock is not None and clock.queued > _MAX_QUEUED_EDGES:
                 # Chips on the same clock whose DOUT nobody reads catch up
@@ -245,11 +308,20 @@ class HX711Chip:
     :param phase_s: delay from power-up (and from creation) to the start of
         the first conversion period; chips with different phases become ready
         at different moments.
-    :param epoch: perf_counter time that ``source`` sees as 0 (default: now).
-    :param seed: seeds the chip's own random numbers (noise, glitches,
-        settling values).
+    :param epoch: ``timebase.perf_counter()`` time that ``source`` sees as 0
+        (default: now).
+    :param seed: seeds the chip's own random numbers (noise, glitches).
     :param power_down_s: PD_SCK high time that powers the chip down (the
         datasheet's 60 us; None: never).
+    :param settling_offset: counts by which the first settling conversion
+        (after a reset, or a change of channel or gain) misses the input;
+        each of the next three misses by half as much as the one before.
+    :param wake_s: seconds from a reset (PD_SCK low after a power-down, or
+        plugging in) to the first conversion; None: one period plus
+        ``phase_s`` (the datasheet does not say; 0 is a chip with an
+        unsettled conversion ready at once).
+    :param timebase: where the chip gets the time: ``REAL_TIME`` or a
+        :class:`VirtualTime`; its pins must use the same.
 
     A new chip has been on for a while: settled, channel A gain 128, its first
     conversion one period (plus ``phase_s``) away. Counters (``reads``,
@@ -259,15 +331,20 @@ class HX711Chip:
 
     def __init__(self, source: Source = 0, *, source_b: Source = 0, rate_hz: int = 80,
                  phase_s: float = 0.0, epoch: float | None = None, seed: int | None = 0,
-                 power_down_s: float | None = POWER_DOWN_S):
+                 power_down_s: float | None = POWER_DOWN_S, settling_offset: float = 400_000,
+                 wake_s: float | None = None, timebase=REAL_TIME):
         if rate_hz not in (10, 80):
             raise ValueError(f"rate_hz must be 10 or 80, got {rate_hz}")
-        now = perf_counter()
+        self.timebase = timebase
+        self._now = timebase.perf_counter
+        now = self._now()
         self.source = source
         self.source_b = source_b
         self.phase_s = phase_s
         self.epoch = now if epoch is None else epoch
         self.power_down_s = power_down_s
+        self.settling_offset = settling_offset
+        self.wake_s = wake_s
         self.rng = random.Random(seed)
         self.clock: HX711ClockPin | None = None
         self.dout: HX711DataPin | None = None
@@ -295,7 +372,7 @@ class HX711Chip:
         self._period = 1.0 / rate_hz
         self._last_value = 0
         self._line = True
-        self._start(now + phase_s, settling=0)
+        self._start(now + phase_s + self._period, settling=0)
 
     # -- counters -----------------------------------------------------------
 
@@ -402,7 +479,7 @@ class HX711Chip:
 
     @unplugged.setter
     def unplugged(self, value: bool) -> None:
-        now = perf_counter()
+        now = self._now()
         self.sync(now)
         if not value and self._unplugged:
             self._unplugged = False
@@ -427,6 +504,8 @@ class HX711Chip:
             raise TypeError(f"{clock!r} is a {type(clock).__name__}, not an HX711ClockPin")
         if not isinstance(dout, HX711DataPin):
             raise TypeError(f"{dout!r} is a {type(dout).__name__}, not an HX711DataPin")
+        if clock.timebase is not self.timebase or dout.timebase is not self.timebase:
+            raise ValueError("the chip and its pins must keep one time (timebase)")
         if dout.chip is not None and dout.chip is not self:
             raise ValueError(f"{dout!r} is already driven by another chip")
         self.sync()
@@ -448,9 +527,9 @@ class HX711Chip:
 
     def sync(self, now: float | None = None) -> None:
         """Replay queued clock edges and conversions up to ``now``
-        (perf_counter seconds, default the present)."""
+        (``timebase.perf_counter()`` seconds, default the present)."""
         if now is None:
-            now = perf_counter()
+            now = self._now()
         edges = self.edges
         if edges:
             self.edges = []
@@ -484,7 +563,7 @@ class HX711Chip:
             self._update(now)
 
     def line(self, now: float) -> bool:
-        """The level on DOUT at ``now`` (perf_counter seconds)."""
+        """The level on DOUT at ``now`` (``timebase.perf_counter()`` seconds)."""
         self.sync(now)
         if not self._unplugged:
             return self._line
@@ -497,13 +576,13 @@ class HX711Chip:
 
     # -- the chip -----------------------------------------------------------
 
-    def _start(self, t_up: float, settling: int) -> None:
+    def _start(self, first: float, settling: int) -> None:
+        """Power up with the first conversion due at ``first``."""
         self._powered = True
-        self._t_up = t_up            # conversions complete at t_up + k * period, k >= 1
+        self._t_up = first - self._period   # conversions complete at t_up + k * period, k >= 1
         self._ticks = 0
-        self._next_tick = t_up + self._period
+        self._next_tick = first
         self._settle = settling
-        self._settle_from = self.rng.randint(RAIL_LOW // 2, RAIL_HIGH // 2)
         self._ready = False
         self._reg = 0
         self._pulses = 0             # pulses in the read under way (0: none)
@@ -516,7 +595,7 @@ class HX711Chip:
 
     def _retime(self) -> None:
         """Re-anchor the conversion schedule after a change of period."""
-        now = perf_counter()
+        now = self._now()
         self.sync(now)
         self._period = self._slow / self._rate_hz
         if self._powered:
@@ -533,7 +612,8 @@ class HX711Chip:
         self._line = True
 
     def _power_up(self, t: float) -> None:
-        self._start(t + self.phase_s, settling=SETTLING_CONVERSIONS)
+        wake = self.phase_s + self._period if self.wake_s is None else self.wake_s
+        self._start(t + wake, settling=SETTLING_CONVERSIONS)
 
     def _convert(self, t: float) -> int:
         if self._stuck is not None:
@@ -558,41 +638,45 @@ class HX711Chip:
             self._advance(now)
 
     def _advance(self, now: float) -> None:
-        ticks = int((now - self._t_up) / self._period)
+        # (a hair added so that a conversion due exactly now is not lost to
+        # rounding: virtual time hits due times exactly)
+        ticks = int((now - self._t_up) / self._period + 1e-9)
         new = ticks - self._ticks
         if new <= 0:
             return
         self._ticks = ticks
         self._next_tick = self._t_up + (ticks + 1) * self._period
         self._conversions += new
+        lost = False
         if self._pulses:
             if self._pulses < CHAN_A_GAIN_128:
                 # The output register is not reloaded while it is shifted
                 # out: a conversion completing mid-read is lost. A read left
                 # unfinished for a whole conversion period is abandoned.
                 self._read_ticks += new
-                if self._read_ticks < 2:
-                    self._lost += new
-                    return
-                self._lost += new - 1
-                self._comm_errors.append(
-                    f"read abandoned after {self._pulses} pulses (fewer than 25 in a conversion period)")
+                lost = self._read_ticks < 2
+                self._lost += new if lost else new - 1
+                if not lost:
+                    self._comm_errors.append(
+                        f"read abandoned after {self._pulses} pulses (fewer than 25 in a conversion period)")
             elif self._pending != self._selection:
                 # Pulses 25-27 chose the channel and gain of what follows.
                 self._selection = self._pending
                 self._settle = SETTLING_CONVERSIONS
-                self._settle_from = self._last_value
-            self._pulses = 0
+            if not lost:
+                self._pulses = 0
+        # Settling goes by conversions made, read or not (the filter runs on).
+        settling_before = self._settle
+        if settling_before:
+            self._settle -= min(new, settling_before)
+        if lost:
+            return
         value = self._convert(self._t_up + ticks * self._period)
         self._last_value = value
-        if self._settle:
-            used = min(new, self._settle)
-            self._settle -= used
-            if new <= used:
-                # Settling: on its way from where it was to the input.
-                stage = SETTLING_CONVERSIONS - self._settle
-                value = saturate(self._settle_from
-                                 + (value - self._settle_from) * stage / (SETTLING_CONVERSIONS + 1))
+        if new <= settling_before:
+            # Settling: far off, then half as far each conversion.
+            place = SETTLING_CONVERSIONS - settling_before + new     # 1 for the first
+            value = saturate(value + self.settling_offset / 2 ** (place - 1))
         self._reg = value & 0xFFFFFF
         self._ready = True
         self._line = False
@@ -658,9 +742,9 @@ def attach_chip(factory: MockFactory, clock_pin: int | str, data_pin: int | str,
     Call before the driver opens the pins (the factory then hands the driver
     these pin objects). Several chips may share one ``clock_pin``.
     """
-    clock = factory.pin(clock_pin, pin_class=HX711ClockPin, history=history)
-    dout = factory.pin(data_pin, pin_class=HX711DataPin, history=history)
     chip = chip if chip is not None else HX711Chip(**kwargs)
+    clock = factory.pin(clock_pin, pin_class=HX711ClockPin, history=history, timebase=chip.timebase)
+    dout = factory.pin(data_pin, pin_class=HX711DataPin, history=history, timebase=chip.timebase)
     chip.attach(clock, dout)
     return chip
 
@@ -672,7 +756,7 @@ def attach_array(factory: MockFactory, sensor, sources: Sequence[Source] = (0, 0
     on its shared clock or its per-chip clocks, with one epoch for all.
     kwargs go to every HX711Chip (``seed`` is offset by the chip's index)."""
     clocks = sensor.clock_pins or (sensor.clock_pin,) * len(sensor.data_pins)
-    kwargs.setdefault("epoch", perf_counter())
+    kwargs.setdefault("epoch", kwargs.get("timebase", REAL_TIME).perf_counter())
     kwargs.setdefault("rate_hz", sensor.rate_hz)
     seed = kwargs.pop("seed", 0)
     chips = []

@@ -1,17 +1,20 @@
 """The HX711 driver (device/hx711.py) against the bit-level model.
 
 Every chip here is a device.hx711_model.HX711Chip on gpiozero mock pins,
-converting at 80 samples/s in real time and enforcing the datasheet's 60 us
-power-down. The driver copes with a pulse stretched by the test machine by
-dropping the frame and resynchronising, so the values asserted here are exact
-however the machine behaves; only tests about the pulse train itself retry
-when the machine stretched a pulse.
+converting at 80 samples/s and enforcing the datasheet's 60 us power-down.
+Most tests run the chips and the driver on one VirtualTime (the ``rig``
+fixture's default): time passes only when the driver sleeps or a test stalls
+a pin write, so every long pulse is one the test injected and the counts
+asserted are exact however loaded the machine running the tests is. A few run
+on the real clock (``timebase=REAL_TIME``: the driver then gets no timebase
+and uses the time module, as on a Pi), where that is the point; they assert
+only what holds whatever the machine does meanwhile.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+from itertools import pairwise
 
 import pytest
 from gpiozero import LED
@@ -28,20 +31,39 @@ from device.hx711 import (
     to_signed,
     trailing_ones,
 )
-from device.hx711_model import SETTLING_CONVERSIONS, attach_array, attach_chip
+from device.hx711_model import (
+    REAL_TIME,
+    SETTLING_CONVERSIONS,
+    VirtualTime,
+    attach_array,
+    attach_chip,
+)
 
 SENSOR = Sensor()                                  # clock 5, data 6, 13, 19, 26
 PER_CHIP = Sensor(clock_pins=(5, 12, 16, 20))
 PHASES = (0.0, 0.003, 0.006, 0.009)                 # chips ready at different moments
+STALL_S = 150e-6                                    # a writer held up well past 60 us
 
 
 @pytest.fixture()
-def rig(factory):
-    """rig(sources, sensor=..., phases_s=..., **array_kwargs) -> (array, chips)."""
+def vtime():
+    """Simulated time shared by the chips and the driver."""
+    return VirtualTime()
+
+
+@pytest.fixture()
+def rig(factory, vtime):
+    """rig(sources, sensor=..., phases_s=..., timebase=vtime, **array_kwargs)
+    -> (array, chips). ``timebase=REAL_TIME`` runs both on the real clock,
+    the driver with its default (the time module)."""
     opened = []
 
-    def make(sources=(1, 2, 3, 4), sensor=SENSOR, phases_s=PHASES, chip_kwargs=None, **kwargs):
-        chips = attach_array(factory, sensor, sources, phases_s=phases_s, **(chip_kwargs or {}))
+    def make(sources=(1, 2, 3, 4), sensor=SENSOR, phases_s=PHASES, chip_kwargs=None,
+             timebase=vtime, **kwargs):
+        chips = attach_array(factory, sensor, sources, phases_s=phases_s, timebase=timebase,
+                             **(chip_kwargs or {}))
+        if timebase is not REAL_TIME:
+            kwargs["timebase"] = timebase
         array = HX711Array(sensor, **kwargs)
         opened.append(array)
         return array, chips
@@ -110,45 +132,51 @@ def test_first_frame_after_open_is_settled_data(rig, factory):
     array, chips = rig((111, 222, 333, 444))
     frame = array.read_frame()
     assert isinstance(frame, Frame)
-    # Opening reset the chips; their 4 settling conversions (other values,
-    # see the model) were read and thrown away.
+    # Opening reset the chips; their 4 settling conversions (far off, see
+    # the model) were read and dropped, each frame of them counted.
     assert frame.raw == (111, 222, 333, 444)
-    assert all(chip.reads >= SETTLING_CONVERSIONS + 1 for chip in chips)
-    assert array.stats.discarded >= SETTLING_CONVERSIONS * 4
+    assert [chip.reads for chip in chips] == [SETTLING_CONVERSIONS + 1] * 4
+    assert array.stats.discarded == SETTLING_CONVERSIONS * 4
+    assert array.stats.dropped == {"settling": SETTLING_CONVERSIONS}
     assert array.stats.frames == 1
+
+
+def test_reads_exact_values_on_the_real_clock(rig):
+    # The path a Pi runs: time.perf_counter timing each pulse, real sleeps.
+    # Whatever the machine stretches, the driver drops or resyncs: the
+    # values are exact all the same.
+    array, chips = rig((-5000, 0, 123_456, -1), timebase=REAL_TIME)
+    assert [array.read_frame().raw for _ in range(20)] == [(-5000, 0, 123_456, -1)] * 20
+    assert array.stats.frames == 20
 
 
 def test_exactly_25_pulses_per_frame(rig, factory):
     array, chips = rig()
     array.read_frame()
     clock = factory.pin(SENSOR.clock_pin)
-    for _ in range(5):     # a pulse stretched by the machine drops a frame: try again
-        stats = (array.stats.frames_dropped, array.stats.resyncs)
-        # (the rest of a train the machine held up meets chips that reset: not this read's errors)
-        errors = [len(chip.comm_errors) for chip in chips]
-        clock.clear_states()
-        array.read_frame()
-        if (array.stats.frames_dropped, array.stats.resyncs) == stats:
-            break
+    clock.clear_states()
+    array.read_frame()
     assert [s.state for s in clock.states] == [False] + [True, False] * 25
     clock.assert_states([False] + [True, False] * 25)
-    assert all(chip.comm_errors[before:] == [] for chip, before in zip(chips, errors))
+    assert all(chip.comm_errors == [] for chip in chips)
 
 
-def test_frames_at_the_chips_rate_with_every_conversion_read(rig):
+def test_frames_at_the_chips_rate_with_every_conversion_read(rig, vtime):
     array, chips = rig()
     array.read_frame()
     reads = [chip.reads for chip in chips]
-    start = time.monotonic()
+    made = [chip.conversions for chip in chips]
+    dropped = array.stats.frames_dropped          # the settling after opening
+    start = vtime.monotonic()
     frames = [array.read_frame() for _ in range(16)]
-    elapsed = time.monotonic() - start
+    elapsed = vtime.monotonic() - start
     assert all(f.raw == (1, 2, 3, 4) for f in frames)
     assert [f.t for f in frames] == sorted(f.t for f in frames)
-    delivered_or_dropped = 16 + array.stats.frames_dropped
-    assert elapsed < (delivered_or_dropped + 6 * array.stats.resyncs + 2) / 80
-    # One read per conversion, nothing thrown away outside a resync.
-    extra = array.stats.resyncs * (SETTLING_CONVERSIONS + 1) + array.stats.frames_dropped
-    assert all(chip.reads - r <= 16 + extra for chip, r in zip(chips, reads))
+    assert elapsed < 17 / 80
+    # Every conversion the chips made was read once, and none was dropped.
+    assert [chip.reads - r for chip, r in zip(chips, reads)] == [16] * 4
+    assert [chip.conversions - m for chip, m in zip(chips, made)] == [16] * 4
+    assert array.stats.frames_dropped == dropped
 
 
 def test_shared_clock_reads_what_separate_clocks_read(factory, rig):
@@ -164,75 +192,63 @@ def test_shared_clock_reads_what_separate_clocks_read(factory, rig):
     assert len({id(chip.clock) for chip in chips}) == 4
 
 
-def test_shared_clock_reads_what_four_single_chip_readers_read(factory):
+def test_shared_clock_reads_what_four_single_chip_readers_read(factory, vtime):
     sources = (-123456, 7, 0, 8000000)
     singles = []
     for i, (pin, source) in enumerate(zip(SENSOR.data_pins, sources)):
-        attach_chip(factory, 5, pin, source=source, phase_s=PHASES[i], seed=i)
+        attach_chip(factory, 5, pin, source=source, phase_s=PHASES[i], seed=i, timebase=vtime)
     # four separate readers, one after another, each on its own factory pins
     for pin, name in zip(SENSOR.data_pins, ("fl", "fr", "bl", "br")):
-        with HX711Array(Sensor(clock_pin=5, data_pins=(pin,)), names=(name,)) as one:
+        with HX711Array(Sensor(clock_pin=5, data_pins=(pin,)), names=(name,), timebase=vtime) as one:
             singles.append(one.read_frame().raw[0])
-    with HX711Array(SENSOR) as four:
+    with HX711Array(SENSOR, timebase=vtime) as four:
         assert four.read_frame().raw == tuple(singles) == sources
 
 
-def test_chips_ready_at_different_moments(factory):
+def test_chips_ready_at_different_moments(factory, vtime):
     # Clocked only when every chip was ready: no pulse ever met a busy chip.
-    # Only a train the machine held up past 60 us has pulses after a chip
-    # reset (the driver finishes it to see which chips stayed awake), so the
-    # pulse check is made on a run with none (the data check on every run).
-    for attempt in range(5):
-        chips = attach_array(factory, SENSOR, (10, 20, 30, 40), phases_s=(0.0, 0.004, 0.0085, 0.012))
-        chips[2].slow = 1.3             # and one converting slower than nominal
-        with HX711Array(SENSOR) as array:
-            frames = [array.read_frame() for _ in range(12)]
-            assert all(f.raw == (10, 20, 30, 40) and f.faults == () for f in frames[1:])
-            held_up = array.stats.worst_high_s > hx711.POWER_DOWN_S
-        if not held_up:
-            assert all(chip.comm_errors == [] for chip in chips)
-            return
-        factory.reset()
-    pytest.skip("every run had a clock pulse held over 60 us by the machine")
-
-
-# With a clock line per chip, a pulse here is four mock-pin writes up and four
-# down, so the driver measures it (an upper bound) near the 50 us limit and
-# drops many frames that real lgpio group writes would not: give reads time.
-SLOW_CLOCKS_DEADLINE_S = 3.0
+    chips = attach_array(factory, SENSOR, (10, 20, 30, 40), phases_s=(0.0, 0.004, 0.0085, 0.012),
+                         timebase=vtime)
+    chips[2].slow = 1.3             # and one converting slower than nominal
+    with HX711Array(SENSOR, timebase=vtime) as array:
+        frames = [array.read_frame() for _ in range(12)]
+    assert all(f.raw == (10, 20, 30, 40) and f.faults == () for f in frames)
+    assert all(chip.comm_errors == [] for chip in chips)
 
 
 def test_per_chip_clocks(rig):
     array, chips = rig((5, -5, 50, -50), sensor=PER_CHIP)
-    assert [array.read_frame(SLOW_CLOCKS_DEADLINE_S).raw for _ in range(3)] == [(5, -5, 50, -50)] * 3
+    assert [array.read_frame().raw for _ in range(3)] == [(5, -5, 50, -50)] * 3
     assert array.path == "pins"
+    assert all(chip.comm_errors == [] for chip in chips)
 
 
 # -- faults -----------------------------------------------------------------------
 
-def test_unplugged_chip_is_a_fault_within_the_deadline_and_the_rest_goes_on(rig):
+def test_unplugged_chip_is_a_fault_within_the_deadline_and_the_rest_goes_on(rig, vtime):
     array, chips = rig((1, 2, 3, 4))
     array.read_frame()
     chips[1].unplugged = True
     downs = chips[0].power_downs
     result = {}
     reader = threading.Thread(target=lambda: result.update(frame=array.read_frame()), daemon=True)
-    start = time.monotonic()
+    start = vtime.monotonic()
     reader.start()
-    reader.join(timeout=2.0)
+    reader.join(timeout=10.0)
     assert not reader.is_alive(), "read_frame hung on an unplugged chip"
-    elapsed = time.monotonic() - start
+    elapsed = vtime.monotonic() - start
     frame = result["frame"]
-    assert 0.5 <= elapsed < 0.65
+    assert 0.5 <= elapsed < 0.5 + 2 / 80
     assert frame.raw == (1, None, 3, 4)
     assert frame.faults == ("fr",)
     assert array.faults == ("fr",)
     assert array.stats.faults == 1
     assert chips[0].power_downs > downs, "the silent chip's clock was power-cycled"
-    # The others keep being read at their own rate, without waiting for it.
-    start = time.monotonic()
+    # The others keep being read at their own rate, without waiting for it
+    # (the first after settling: 4 conversions since the power cycle).
+    start = vtime.monotonic()
     frames = [array.read_frame() for _ in range(10)]
-    assert time.monotonic() - start < 0.5
+    assert vtime.monotonic() - start < (10 + SETTLING_CONVERSIONS + 2) / 80
     assert all(f.raw == (1, None, 3, 4) and f.faults == ("fr",) for f in frames)
     # Plugged back in, it answers again once it has settled.
     chips[1].unplugged = False
@@ -244,18 +260,18 @@ def test_unplugged_chip_is_a_fault_within_the_deadline_and_the_rest_goes_on(rig)
     assert array.stats.faults == 1
 
 
-def test_every_chip_unplugged_gives_empty_frames_at_the_deadline_pace(rig):
+def test_every_chip_unplugged_gives_empty_frames_at_the_deadline_pace(rig, vtime):
     array, chips = rig(sensor=PER_CHIP)
     array.read_frame()
     for chip in chips:
         chip.unplugged = True
-    start = time.monotonic()
+    start = vtime.monotonic()
     first = array.read_frame(deadline_s=0.2)
     second = array.read_frame(deadline_s=0.2)
-    elapsed = time.monotonic() - start
+    elapsed = vtime.monotonic() - start
     assert first.raw == second.raw == (None,) * 4
     assert second.faults == ("fl", "fr", "bl", "br")
-    assert 0.4 <= elapsed < 0.6
+    assert 0.4 <= elapsed < 0.45
 
 
 def test_dout_still_low_after_the_25th_pulse_drops_the_frame(rig, factory):
@@ -272,85 +288,128 @@ def test_dout_still_low_after_the_25th_pulse_drops_the_frame(rig, factory):
     assert [array.read_frame().raw for _ in range(3)] == [(1, 2, None, 4)] * 3
 
 
+def stall_next_frame(factory, pulse, seconds=STALL_S, *, before_edge=False):
+    """Hold the writer up for ``seconds`` on clock pulse ``pulse`` (1-25) of
+    the next train: inside the pulse (the chips see it long), or with
+    ``before_edge`` inside the rising write before the line moves (the
+    driver measures it long, the chips see an ordinary pulse)."""
+    factory.pin(SENSOR.clock_pin).preempt(seconds, after_rises=pulse - 1, before_edge=before_edge)
+
+
+def counts(array, chips):
+    s = array.stats
+    return {"power_down": s.dropped["power_down"], "sck_high": s.dropped["sck_high"],
+            "settling": s.dropped["settling"], "resyncs": s.resyncs,
+            "chip_power_downs": chips[0].power_downs}
+
+
+def changes(before, after):
+    return {key: after[key] - before[key] for key in before}
+
+
 def test_clock_held_high_too_long_drops_the_frame_and_resyncs(rig, factory):
     array, chips = rig((100, 200, 300, 400))
     array.read_frame()
-    before = (array.stats.dropped["power_down"], array.stats.resyncs, chips[0].power_downs)
-    factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6)
+    before = counts(array, chips)
+    stall_next_frame(factory, pulse=7)
     frame = array.read_frame()
-    assert array.stats.dropped["power_down"] >= before[0] + 1
-    assert array.stats.resyncs >= before[1] + 1
-    assert chips[0].power_downs >= before[2] + 1
-    # After the resync the 4 settling conversions were thrown away, not passed on.
+    # The chips powered down in the stall and again in the resync; the frame
+    # was dropped, and so were the 4 read while they settled.
     assert frame.raw == (100, 200, 300, 400)
-    assert array.stats.worst_high_s > 150e-6
+    assert changes(before, counts(array, chips)) == {
+        "power_down": 1, "sck_high": 0, "settling": SETTLING_CONVERSIONS, "resyncs": 1, "chip_power_downs": 2}
+    assert array.stats.worst_high_s == pytest.approx(STALL_S)
 
 
-def test_pulse_measured_long_that_the_chips_saw_short_is_dropped_without_resync(rig, factory):
-    # The reader stalls inside its rising write before the line moves: it
-    # measures 150 us, the chips see an ordinary pulse, stay awake and go on
-    # shifting out data 0s, which is the proof the driver looks for.
-    # The counts are exact only if the machine held no other pulse up by
-    # itself meanwhile (a few a second on a loaded virtual machine): the
-    # stall is tried again, up to 5 times, for a read with nothing else.
+def test_a_stall_after_a_pulse_the_machine_stretched_still_resyncs(rig, factory):
+    # What failed on a loaded machine (power_down count 0 >= 0 + 1): the
+    # machine held the reader up on pulse 3 (measured long, seen short), the
+    # test's stall on pulse 7 powered the chips down, and data 0s shifted out
+    # before pulse 7 were taken for proof that the chips stayed awake.
     array, chips = rig((100, 200, 300, 400))
     array.read_frame()
-    s = array.stats
-    for attempt in range(5):
-        before = (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs)
-        factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
-        frame = array.read_frame()
-        assert frame.raw == (100, 200, 300, 400)
-        assert s.worst_high_s > 150e-6
-        change = tuple(now - then for now, then in zip(
-            (s.resyncs, s.resyncs_spared, s.dropped["sck_high"], chips[0].power_downs), before))
-        if change == (0, 1, 1, 0):      # spared, dropped, no resync, no chip powered down
-            return
-    pytest.fail(f"(resyncs, spared, dropped, power-downs) changed by {change}, not (0, 1, 1, 0)")
+    before = counts(array, chips)
+    stall_next_frame(factory, pulse=3, before_edge=True)
+    stall_next_frame(factory, pulse=7)
+    frames = [array.read_frame() for _ in range(SETTLING_CONVERSIONS + 2)]
+    assert [frame.raw for frame in frames] == [(100, 200, 300, 400)] * len(frames)
+    change = changes(before, counts(array, chips))
+    assert change["power_down"] >= 1 and change["resyncs"] >= 1
 
 
-def test_pulse_measured_long_is_resynced_when_the_bits_after_it_prove_nothing(rig, factory):
-    # -1 is all ones: a chip that reset would read the same, so the driver
-    # cannot rule a power-down out and resynchronises, as for a real one.
-    array, chips = rig((-1, -1, -1, -1))
+def test_a_real_stall_inside_a_pulse_is_caught_on_the_real_clock(rig, factory):
+    # The same on the real clock: the stall spins; the machine may stretch
+    # other pulses too, which can only add drops and resyncs (and if it ends
+    # the train before pulse 7, the stall lands in a later write high).
+    array, chips = rig((100, 200, 300, 400), timebase=REAL_TIME)
     array.read_frame()
-    s = array.stats
-    for _ in range(5):
-        before = (s.resyncs, s.resyncs_spared, s.dropped["power_down"])
-        factory.pin(SENSOR.clock_pin).preempt(150e-6, after_rises=6, before_edge=True)
-        frame = array.read_frame()
-        # Only if the machine itself held no other pulse over 60 us meanwhile
-        # (those, during the settling reads, may rightly be spared) is the
-        # count below about the injected one alone.
-        if (s.dropped["power_down"] - before[2]) + (s.resyncs_spared - before[1]) == 1:
-            break
-    assert frame.raw == (-1, -1, -1, -1)
-    assert s.resyncs >= before[0] + 1 and s.dropped["power_down"] == before[2] + 1
-    assert s.resyncs_spared == before[1]
+    before = counts(array, chips)
+    stall_next_frame(factory, pulse=7)
+    frame = array.read_frame()
+    change = changes(before, counts(array, chips))
+    assert frame.raw == (100, 200, 300, 400)
+    assert change["power_down"] >= 1 and change["resyncs"] >= 1
+    assert change["chip_power_downs"] >= 1
+    assert change["settling"] >= SETTLING_CONVERSIONS
+
+
+def test_a_pulse_measured_long_is_resynced_even_if_the_chips_saw_it_short(rig, factory):
+    # The reader stalls inside its rising write before the line moves: it
+    # measures 150 us, the chips see an ordinary pulse and stay awake. The
+    # driver cannot tell that from a power-down (a reset chip may have an
+    # unsettled conversion ready at once and shift out its bits), so it
+    # resyncs: one power-down, its own.
+    array, chips = rig((100, 200, 300, 400))
+    array.read_frame()
+    before = counts(array, chips)
+    stall_next_frame(factory, pulse=7, before_edge=True)
+    frame = array.read_frame()
+    assert frame.raw == (100, 200, 300, 400)
+    assert changes(before, counts(array, chips)) == {
+        "power_down": 1, "sck_high": 0, "settling": SETTLING_CONVERSIONS, "resyncs": 1, "chip_power_downs": 1}
+    assert array.stats.worst_high_s == pytest.approx(STALL_S)
+
+
+def high_times(states):
+    """How long each high lasted, in a pin's state history."""
+    return [s.timestamp for prev, s in pairwise(states) if prev.state and not s.state]
+
+
+def test_the_train_stops_at_a_pulse_measured_over_60us_and_the_resync_follows(rig, factory):
+    # Clocking chips that may have reset tells nothing and gives them stray
+    # pulses: the train ends at the long pulse and the resync comes next.
+    array, chips = rig()
+    array.read_frame()
+    clock = factory.pin(SENSOR.clock_pin)
+    clock.clear_states()
+    stall_next_frame(factory, pulse=7)
+    array.read_frame()
+    highs = high_times(clock.states)
+    assert highs[6] == pytest.approx(STALL_S)
+    assert highs[7] == pytest.approx(hx711.RESET_HOLD_S)          # the resync
+    assert max(highs[:6] + highs[8:]) == 0                  # ordinary pulses: writes take no time here
+    assert len(highs) == 8 + 25 * (SETTLING_CONVERSIONS + 1)
+    assert all(chip.comm_errors == [] for chip in chips)
 
 
 def test_pulse_over_max_high_but_under_power_down_drops_without_resync(rig, factory):
+    # Measured at most 60 us, it cannot have powered a chip down (the
+    # measure is an upper bound of what the chips saw): only the frame goes.
     array, chips = rig((7, 8, 9, 10), max_high_s=20e-6)
     array.read_frame()
-    resyncs, downs = array.stats.resyncs, chips[0].power_downs
-    factory.pin(SENSOR.clock_pin).preempt(30e-6, after_rises=10)
+    before = counts(array, chips)
+    stall_next_frame(factory, pulse=11, seconds=30e-6)
     frame = array.read_frame()
     assert frame.raw == (7, 8, 9, 10)
-    dropped = array.stats.dropped
-    assert dropped["sck_high"] + dropped["power_down"] >= 1
-    if dropped["power_down"] == 0:     # the machine did not stretch it past 60 us
-        assert array.stats.resyncs == resyncs
-        assert chips[0].power_downs == downs
+    assert changes(before, counts(array, chips)) == {
+        "power_down": 0, "sck_high": 1, "settling": 0, "resyncs": 0, "chip_power_downs": 0}
 
 
 def test_glitch_is_rejected_but_a_genuine_zero_is_kept(rig):
     array, chips = rig((0, -1, 1000, 500_000))
     assert array.read_frame().raw == (0, -1, 1000, 500_000)
-    for _ in range(5):     # a resync reads (and throws away) conversions: glitch again
-        chips[3].inject_glitch(from_pulse=3)    # br reads 2**22 - 1 once
-        frame = array.read_frame()
-        if frame.glitches:
-            break
+    chips[3].inject_glitch(from_pulse=3)    # br reads 2**22 - 1 once
+    frame = array.read_frame()
     assert frame.raw == (0, -1, 1000, None)
     assert frame.glitches == ("br",)
     assert array.stats.glitches == 1
@@ -372,11 +431,8 @@ def test_glitch_filter():
 def test_glitch_filter_can_be_off(rig):
     array, chips = rig((1, 2, 3, 500_000), reject_glitches=False)
     array.read_frame()
-    for _ in range(5):
-        chips[3].inject_glitch(from_pulse=3)
-        frame = array.read_frame()
-        if frame.raw[3] != 500_000:
-            break
+    chips[3].inject_glitch(from_pulse=3)
+    frame = array.read_frame()
     assert frame.raw == (1, 2, 3, 2**22 - 1)
 
 
@@ -386,11 +442,11 @@ def test_counters(rig):
     array.read_frame()
     s = array.stats
     assert s.frames == 2
-    assert s.clock_pulses >= 25 * (2 + SETTLING_CONVERSIONS)
+    assert s.clock_pulses == 25 * (2 + SETTLING_CONVERSIONS)
     assert s.pin_writes >= 2 * s.clock_pulses
-    assert s.pin_reads >= 4 * 24 * 2
+    assert s.pin_reads >= 4 * 25 * (2 + SETTLING_CONVERSIONS)
     assert s.pin_ops == s.pin_reads + s.pin_writes
-    assert s.frames_dropped == sum(s.dropped.values())
+    assert s.frames_dropped == sum(s.dropped.values()) == SETTLING_CONVERSIONS
 
 
 # -- gpiozero device behaviour ----------------------------------------------------
@@ -405,9 +461,9 @@ def test_takes_pins_from_the_default_factory_and_reserves_them(rig, factory):
     LED(SENSOR.clock_pin).close()          # released
 
 
-def test_context_manager_and_value(factory):
-    attach_array(factory, SENSOR, (4, 3, 2, 1), phases_s=PHASES)
-    with HX711Array(SENSOR) as array:
+def test_context_manager_and_value(factory, vtime):
+    attach_array(factory, SENSOR, (4, 3, 2, 1), phases_s=PHASES, timebase=vtime)
+    with HX711Array(SENSOR, timebase=vtime) as array:
         assert array.value == (4, 3, 2, 1)
         assert "GPIO5" in repr(array)
     assert "closed" in repr(array)
@@ -470,21 +526,33 @@ class FakeLgpio:
 @pytest.mark.parametrize("sensor", [SENSOR, PER_CHIP])
 def test_lgpio_fast_path(rig, factory, monkeypatch, sensor):
     fake = FakeLgpio(factory)
-    monkeypatch.setattr(hx711, "_lgpio_bus", lambda f, clocks, data, stats:
-                        hx711._LgpioBus(fake, 0, clocks, data, stats))
+    monkeypatch.setattr(hx711, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
+                        hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter))
     array, chips = rig((-9, 99, -999, 9999), sensor=sensor)
     assert array.path == "lgpio"
-    assert [array.read_frame(SLOW_CLOCKS_DEADLINE_S).raw for _ in range(3)] == [(-9, 99, -999, 9999)] * 3
+    assert [array.read_frame().raw for _ in range(3)] == [(-9, 99, -999, 9999)] * 3
 
 
-def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory):
-    chips = attach_array(factory, SENSOR, (-9, 99, -999, 9999), power_down_s=None)
+def test_lgpio_fast_path_stops_and_resyncs_at_a_long_pulse(rig, factory, monkeypatch):
+    fake = FakeLgpio(factory)
+    monkeypatch.setattr(hx711, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
+                        hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter))
+    array, chips = rig((-9, 99, -999, 9999))
+    array.read_frame()
+    before = counts(array, chips)
+    stall_next_frame(factory, pulse=7)
+    assert array.read_frame().raw == (-9, 99, -999, 9999)
+    assert changes(before, counts(array, chips)) == {
+        "power_down": 1, "sck_high": 0, "settling": SETTLING_CONVERSIONS, "resyncs": 1, "chip_power_downs": 2}
+
+
+def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory, vtime):
+    chips = attach_array(factory, SENSOR, (-9, 99, -999, 9999), power_down_s=None, timebase=vtime)
     fake = FakeLgpio(factory)
     stats = hx711.HX711Stats()
-    bus = hx711._LgpioBus(fake, 0, (SENSOR.clock_pin,), SENSOR.data_pins, stats)
-    deadline = time.monotonic() + 1
-    while bus.levels(range(4)) and time.monotonic() < deadline:
-        time.sleep(0.0005)
+    bus = hx711._LgpioBus(fake, 0, (SENSOR.clock_pin,), SENSOR.data_pins, stats, vtime.perf_counter)
+    while bus.levels(range(4)):
+        vtime.sleep(0.0005)
     calls = fake.calls
     samples, worst, over_at = bus.train([0], [0, 1, 2, 3], 25, 1.0)
     assert over_at is None and len(samples) == 25
@@ -497,17 +565,45 @@ def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory):
 
 # -- why not adafruit_hx711's read path ----------------------------------------------
 
-@pytest.fixture()
-def adafruit(factory):
-    """One model chip and adafruit's HX711 over PinValue adapters on its pins.
-    Note adafruit's constructor already resets the chip (PD_SCK high 1 ms)."""
+LOOK_S = 1e-6      # how long adafruit's reader takes to look at DOUT, on virtual time
 
-    def make(source=1000, pull="up", **chip_kwargs):
-        chip = attach_chip(factory, 5, 6, source=source, **chip_kwargs)
+
+class LookingTakesTime(PinValue):
+    """DOUT as adafruit's reader sees it, on virtual time: each look takes
+    LOOK_S, so its ``while self.is_busy: pass`` lets the chip's time run on,
+    as it does on a machine."""
+
+    __slots__ = ("timebase",)
+
+    def __init__(self, pin, timebase):
+        super().__init__(pin)
+        self.timebase = timebase
+
+    @property
+    def value(self) -> bool:
+        self.timebase.stall(LOOK_S)
+        return bool(self.pin.state)
+
+
+@pytest.fixture()
+def adafruit(factory, vtime, monkeypatch):
+    """adafruit(source, timebase=vtime, **chip_kwargs) -> (chip, adafruit's
+    HX711 over PinValue adapters on the chip's pins). On virtual time,
+    adafruit_hx711's and Blinka's ``time.sleep`` (delay_us) sleep in it too.
+    Note adafruit's constructor already resets the chip (PD_SCK high 1 ms)."""
+    import adafruit_hx711.hx711 as module
+    import microcontroller
+
+    def make(source=1000, pull="up", timebase=vtime, **chip_kwargs):
+        chip = attach_chip(factory, 5, 6, source=source, timebase=timebase, **chip_kwargs)
         clock, dout = factory.pin(5), factory.pin(6)
         clock.output_with_state(False)
         dout.input_with_pull(pull)
-        return chip, AdafruitHX711(PinValue(dout), PinValue(clock))
+        if timebase is REAL_TIME:
+            return chip, AdafruitHX711(PinValue(dout), PinValue(clock))
+        monkeypatch.setattr(module, "time", timebase)
+        monkeypatch.setattr(microcontroller, "time", timebase)
+        return chip, AdafruitHX711(LookingTakesTime(dout, timebase), PinValue(clock))
 
     return make
 
@@ -524,21 +620,36 @@ def shims(monkeypatch):
 def test_adafruit_needs_disable_interrupts_which_blinka_lacks(adafruit):
     import microcontroller
     assert not hasattr(microcontroller, "disable_interrupts")
-    chip, sensor = adafruit()
+    chip, sensor = adafruit(timebase=REAL_TIME)
     with pytest.raises(AttributeError, match="disable_interrupts"):
         sensor.read()
 
 
-def test_adafruit_delay_us_holds_sck_high_long_enough_to_power_down(adafruit, shims):
-    start = time.perf_counter()
-    for _ in range(20):
-        shims.delay_us(1)
-    per_call = (time.perf_counter() - start) / 20
-    if per_call < 60e-6:
-        pytest.skip(f"delay_us(1) takes {per_call * 1e6:.0f} us here, under the 60 us limit")
+def read_raw(sensor):
+    return sensor._read_channel_raw(AdafruitHX711.CHAN_A_GAIN_128)
+
+
+def test_adafruit_read_is_right_if_a_1us_sleep_took_1us(adafruit, shims):
+    # The read path itself is sound: with PD_SCK high for delay_us(1) alone,
+    # the chip stays awake and, once settled from the reset, reads true.
     chip, sensor = adafruit(source=1000)
+    downs = chip.power_downs                               # the constructor's reset
+    values = [read_raw(sensor) for _ in range(SETTLING_CONVERSIONS + 1)]
+    assert values[-1] == 1000
+    assert chip.power_downs == downs
+    assert chip.comm_errors == []
+
+
+@pytest.mark.parametrize("late_s", [60e-6, 100e-6])
+def test_adafruit_delay_us_holds_sck_high_long_enough_to_power_down(adafruit, shims, vtime, late_s):
+    # delay_us(1) is time.sleep(1e-6) with PD_SCK high; Linux wakes a
+    # sleeping thread tens of microseconds late (60-100 us on a Pi and on
+    # our VMs; shared/HX711-NOTES.md). Here every sleep ends late_s late.
+    chip, sensor = adafruit(source=1000)
+    read_raw(sensor)                                   # the first after the reset (settling)
     downs = chip.power_downs
-    value = sensor._read_channel_raw(AdafruitHX711.CHAN_A_GAIN_128)
+    vtime.oversleep_s = late_s
+    value = read_raw(sensor)
     assert chip.max_high_s > 60e-6
     assert chip.power_downs > downs
     assert value != 1000
@@ -547,14 +658,15 @@ def test_adafruit_delay_us_holds_sck_high_long_enough_to_power_down(adafruit, sh
 def test_adafruit_sign_extension_leaves_negative_readings_positive(adafruit, shims, monkeypatch):
     monkeypatch.setattr(shims, "delay_us", lambda us: None)
     chip, sensor = adafruit(source=-1, power_down_s=None)
-    value = sensor._read_channel_raw(AdafruitHX711.CHAN_A_GAIN_128)
+    value = read_raw(sensor)
     assert value == 0xFFFFFFFF == 4294967295          # `value |= 0xFF000000`
     assert to_signed(value) == -1
 
 
 def test_adafruit_busy_wait_has_no_timeout(adafruit, shims, monkeypatch):
+    # In real time: a hang is a thread still spinning when we look.
     monkeypatch.setattr(shims, "delay_us", lambda us: None)
-    chip, sensor = adafruit(source=5, power_down_s=None)
+    chip, sensor = adafruit(source=5, power_down_s=None, timebase=REAL_TIME)
     chip.unplugged = True                   # DOUT pulled up: never ready
     reader = threading.Thread(target=sensor.read, daemon=True)
     reader.start()
@@ -566,20 +678,19 @@ def test_adafruit_busy_wait_has_no_timeout(adafruit, shims, monkeypatch):
     assert not reader.is_alive()
 
 
-def test_adafruit_read_throws_away_a_conversion_per_call(adafruit, shims, monkeypatch, rig):
+def test_adafruit_read_throws_away_a_conversion_per_call(adafruit, shims, monkeypatch):
     monkeypatch.setattr(shims, "delay_us", lambda us: None)
     chip, sensor = adafruit(source=42, power_down_s=None)
     reads = chip.reads
     values = [sensor.read() for _ in range(3)]
-    assert values[-1] == 42
+    assert values == [42] * 3
     assert chip.reads - reads == 6                      # two conversions per value
 
 
 def test_driver_reads_one_conversion_per_frame(rig):
     array, chips = rig()
     array.read_frame()
-    reads = chips[0].reads
+    reads = [chip.reads for chip in chips]
     for _ in range(3):
         array.read_frame()
-    extra = array.stats.resyncs - 1 + array.stats.frames_dropped
-    assert chips[0].reads - reads == 3 or extra > 0
+    assert [chip.reads - r for chip, r in zip(chips, reads)] == [3] * 4
