@@ -22,7 +22,7 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m device.demo --port $(PORT)
+	$(BIN)/python -m device.cli.demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -74,7 +74,7 @@ endif
 	$(SUDO) $(PYTHON) -m venv $(if $(ARMV7),--system-site-packages) $(PREFIX)
 	$(SUDO) $(PREFIX)/bin/python -m $(LOCKED_INSTALL) -r requirements.lock
 	$(SUDO) $(PREFIX)/bin/python -m $(PROJECT_INSTALL) .
-	$(SUDO) $(PREFIX)/bin/python -m device.units --prefix $(PREFIX) --user $(INSTALL_USER) --home $(INSTALL_HOME)
+	$(SUDO) $(PREFIX)/bin/python -m device.daemon.units --prefix $(PREFIX) --user $(INSTALL_USER) --home $(INSTALL_HOME)
 	$(SUDO) usermod -aG gpio $(INSTALL_USER) || echo "install: no gpio group here (not a Pi?); skipped"
 	$(SUDO) systemctl daemon-reload
 	$(SUDO) systemctl enable --now $(UNITS)

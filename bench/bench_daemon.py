@@ -20,15 +20,15 @@ import time
 from pathlib import Path
 
 from device.config import Config
-from device.sitter import DEMO_CALIBRATION
+from device.sim.sitter import DEMO_CALIBRATION
 
 
 def cpu_at_80hz(seconds: float = 60.0) -> tuple[float, float]:
-    from device.alerts import Alerts
-    from device.daemon import Daemon
-    from device.demo import seated_seed
-    from device.service import _use_mock_pins, open_source
-    from device.store import Store
+    from device.hardware.alerts import Alerts
+    from device.daemon.loop import Daemon
+    from device.cli.demo import seated_seed
+    from device.daemon.service import _use_mock_pins, open_source
+    from device.storage.store import Store
 
     config = Config(calibration=DEMO_CALIBRATION)
     _use_mock_pins(config)
@@ -48,10 +48,10 @@ def cpu_at_80hz(seconds: float = 60.0) -> tuple[float, float]:
 
 
 def simulated_day(hours: float = 8.0, speed: float = 500.0) -> tuple[float, float, float]:
-    from device.daemon import Daemon
-    from device.sitter import Simulation, random_day
-    from device.sources import SimulatedSource
-    from device.store import Store
+    from device.daemon.loop import Daemon
+    from device.sim.sitter import Simulation, random_day
+    from device.daemon.sources import SimulatedSource
+    from device.storage.store import Store
 
     config = Config(calibration=DEMO_CALIBRATION)
     with tempfile.TemporaryDirectory() as folder:

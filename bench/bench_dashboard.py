@@ -98,7 +98,7 @@ def export_peak_rss(path: Path, first: date, last: date) -> tuple[float, float, 
 def main() -> None:
     from dashboard import create_app
     from dashboard.sample_history import fill_history, live_values
-    from device.store import Store
+    from device.storage.store import Store
 
     last = date.today() - timedelta(days=1)
     first = last - timedelta(days=364)

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from device.config import Config
-from device.pipeline import Pipeline
-from device.recording import RecordingReader
+from device.core.pipeline import Pipeline
+from device.storage.recording import RecordingReader
 
 CACHE = Path(tempfile.gettempdir()) / "cushion-bench"
 HOURS = 8.0
@@ -25,7 +25,7 @@ SEED = 1
 
 def make_day(rate_hz: int = 80) -> tuple[Path, Path]:
     """A simulated day's recording and its config (cached)."""
-    from device.sitter import DEMO_CALIBRATION, Simulation, random_day, write_recording
+    from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day, write_recording
 
     CACHE.mkdir(exist_ok=True)
     recording = CACHE / f"day-{HOURS:g}h-{rate_hz}hz-seed{SEED}.csv"

@@ -27,7 +27,7 @@ from flask import Flask, request
 
 from device.config import load_config
 from device.errors import CushionError
-from device.store import Store
+from device.storage.store import Store
 
 __all__ = ["create_app", "serve", "set_password"]
 

@@ -33,7 +33,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, rende
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from device.errors import CushionError
-from device.store import Store, StoreError
+from device.storage.store import Store, StoreError
 
 from dashboard.db import get_store
 

@@ -6,7 +6,7 @@ from flask import Flask, current_app, g
 
 from device.config import Config, config_with_settings
 from device.errors import CushionError
-from device.store import Store
+from device.storage.store import Store
 
 
 def get_store() -> Store:

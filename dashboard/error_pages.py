@@ -6,7 +6,7 @@ from flask import Flask, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import BuildError
 
-from device.store import StoreError
+from device.storage.store import StoreError
 
 _TITLES = {400: "That request isn't right", 404: "Not found", 405: "Not allowed",
            413: "Too much data", 429: "Slow down", 500: "Something went wrong",

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from device.store import Store
+from device.storage.store import Store
 
 from dashboard import queries
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from device.config import Config
-from device.store import Store
+from device.storage.store import Store
 
 from dashboard.advice import ADVICE_FOR_EVENT, advice_for_now
 from dashboard.formatting import channel, countdown, duration, plural, time_of_day, timer

@@ -1,6 +1,6 @@
 """Read-only aggregate queries the Store has no verb for (a year in one query, not 365).
 
-They read the tables `device/store.py` defines and use its expression indexes
+They read the tables `device/storage/store.py` defines and use its expression indexes
 on julianday(wall). Times come back as Unix seconds; days are local calendar
 days (SQLite's 'localtime', the same clock Python's astimezone() uses).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from device.store import Store
+from device.storage.store import Store
 
 # Unix seconds of a wall label: julianday counts days from 4714 BC noon.
 _UNIX = "((julianday({col}) - 2440587.5) * 86400.0)"

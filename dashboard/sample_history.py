@@ -5,7 +5,7 @@ like the daemon does, a desk worker's days: 6-9 sitting sessions on a
 workday (fewer at weekends), their prompts, leans, twists, perches, slumps,
 fidgets, the odd sensor fault, and per-minute summaries. It is a quick
 statistical sketch made for volume and looks, not the simulated sitter of
-`device/sitter.py` (which makes raw frames for the pipeline).
+`device/sim/sitter.py` (which makes raw frames for the pipeline).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from device.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
-from device.store import Minute, Store
+from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
+from device.core.minutes import Minute
+from device.storage.store import Store
 
 
 def _session_events(rng: random.Random, start: float, end: float, lean_bias: float) -> list:

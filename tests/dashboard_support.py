@@ -2,7 +2,7 @@
 
 flaskr's shape: `app` is built on a fresh temporary database, `client` and
 `runner` come from it. `day_db` holds one known day written through
-Store.write_batch with real device.events records, so the tests can assert
+Store.write_batch with real device.core.events records, so the tests can assert
 exact totals:
 
     09:00-09:50  session 1: fidgets at 09:05 and 09:06, lean left 09:10 (60 s),
@@ -19,8 +19,8 @@ from datetime import date, datetime
 import pytest
 
 from dashboard import create_app
-from device.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
-from device.store import Store
+from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
+from device.storage.store import Store
 
 DAY = date(2024, 5, 1)            # a Wednesday
 MIDNIGHT = datetime(2024, 5, 1)   # naive: local time, like the daemon's labels

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from device.config import Breaks
-from device.events import Prompt
+from device.core.events import Prompt
 
 
 @dataclass

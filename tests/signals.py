@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from device.config import Calibration, Config
-from device.pipeline import Pipeline
+from device.core.pipeline import Pipeline
 
 CAL = Calibration(offset=(-120340.0, 88012.0, 4410.0, -301777.0), counts_per_kg=(21430.5, -20988.0, 22010.2, 21775.9))
 

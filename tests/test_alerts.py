@@ -1,4 +1,4 @@
-"""Buzzer, LED and button (device.alerts) on gpiozero's mock pins.
+"""Buzzer, LED and button (device.hardware.alerts) on gpiozero's mock pins.
 
 Like gpiozero's own tests: the mock factory is the pin factory, input pins are
 driven (drive_low / drive_high) and output pins' state histories are asserted.
@@ -14,7 +14,7 @@ from gpiozero import Buzzer, Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from gpiozero.tones import Tone
 
-from device.alerts import PATTERNS, Alerts
+from device.hardware.alerts import PATTERNS, Alerts
 from device.config import Alerts as AlertsConfig
 from device.errors import CushionError
 

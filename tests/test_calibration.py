@@ -1,4 +1,4 @@
-"""Tare and calibration arithmetic, channel health and the config edit (device/calibration.py).
+"""Tare and calibration arithmetic, channel health and the config edit (device/core/calibration.py).
 
 Pure: arrays in, numbers and sentences out. The commands that read the
 sensor around this are in tests/test_commands.py.
@@ -12,7 +12,7 @@ import tomllib
 import numpy as np
 import pytest
 
-from device.calibration import (
+from device.core.calibration import (
     Readings,
     Refused,
     assess,
@@ -27,7 +27,7 @@ from device.calibration import (
 )
 from device.config import Calibration, config_from_dict
 from device.config.toml_edit import stamp_comment, update_calibration_toml
-from device.sitter import DEMO_CALIBRATION, corner_loads
+from device.sim.sitter import DEMO_CALIBRATION, corner_loads
 
 CPK = np.array(DEMO_CALIBRATION.counts_per_kg)        # fr is negative: mounted upside down
 OFFSET = np.array(DEMO_CALIBRATION.offset)

@@ -1,4 +1,4 @@
-"""The `cushion` command line (device/cli.py): options, one-line errors, exit statuses, stdout."""
+"""The `cushion` command line (device/cli/cushion.py): options, one-line errors, exit statuses, stdout."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from dashboard import auth
-from device import cli
-from device.cli import main
-from device.recording import RecordingReader, WriteError
-from device.store import Store
+from device.cli import cushion as cli
+from device.cli.cushion import main
+from device.storage.recording import RecordingReader, WriteError
+from device.storage.store import Store
 
 # Commands find a calibrated config where `cushion calibrate` leaves it (replay warns without one).
 pytestmark = pytest.mark.usefixtures("calibrated_home")
@@ -48,9 +48,9 @@ def recording(tmp_path):
 
 
 def test_importing_the_cli_is_instant_so_an_early_ctrl_c_is_caught_in_main():
-    code = "import sys, device.cli; print(sorted(m for m in sys.modules if m.startswith(('device', 'numpy', 'tomllib'))))"
+    code = "import sys, device.cli.cushion; print(sorted(m for m in sys.modules if m.startswith(('device', 'numpy', 'tomllib'))))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "['device', 'device.cli', 'device.errors']"
+    assert result.stdout.strip() == "['device', 'device.cli', 'device.cli.cushion', 'device.errors']"
 
 
 def test_ctrl_c_in_a_command_exits_130_quietly(monkeypatch, capsys):
@@ -125,7 +125,7 @@ def test_simulate_into_a_place_it_cannot_write_is_one_line(tmp_path, where, mess
 
 
 def test_simulate_on_a_full_disk_keeps_the_file_it_would_replace(tmp_path, monkeypatch, capsys):
-    from device import sitter
+    from device.sim import sitter
 
     def disk_full(sim, path, metadata=None):
         Path(path).write_text("t,fl,fr,bl,br\n0,1,2")   # half written when the disk filled up

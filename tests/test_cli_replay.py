@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from device.cli import main
+from device.cli.cushion import main
 from tests.signals import CAL, Signal
-from device.recording import RecordingWriter
+from device.storage.recording import RecordingWriter
 
 # Commands find a calibrated config where `cushion calibrate` leaves it (replay warns without one).
 pytestmark = pytest.mark.usefixtures("calibrated_home")

@@ -1,4 +1,4 @@
-"""`cushion check / tare / calibrate / record` against the simulated cushion (device/rig.py).
+"""`cushion check / tare / calibrate / record` against the simulated cushion (device/sim/rig.py).
 
 Every run here goes through the real driver reading bit-level HX711 models on
 mock pins in real time, so it reads for real seconds; durations are kept
@@ -21,12 +21,14 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from device import commands, rig
-from device.cli import main
+from device.cli import sensor as commands
+from device.sim import rig
+from device.cli.cushion import main
 from device.config import load_config
-from device.recording import RAW_MAX, RAW_MIN, RecordingReader
-from device.rig import SimulatedCushion
-from device.sitter import DEMO_CALIBRATION
+from device.config import RAW_MAX, RAW_MIN
+from device.storage.recording import RecordingReader
+from device.sim.rig import SimulatedCushion
+from device.sim.sitter import DEMO_CALIBRATION
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUE_CPK = np.array(DEMO_CALIBRATION.counts_per_kg)

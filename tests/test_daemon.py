@@ -17,15 +17,15 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from device.alerts import Alerts
+from device.hardware.alerts import Alerts
 from device.config import Alerts as AlertsConfig
 from device.config import Breaks, Config
-from device.daemon import BUSY_TIMEOUT_S, Daemon
-from device.events import Session
-from device.recording import FrameBlock
-from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
-from device.sources import SimulatedSource
-from device.store import Store, StoreError
+from device.daemon.loop import BUSY_TIMEOUT_S, Daemon
+from device.core.events import Session
+from device.core.frames import FrameBlock
+from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
+from device.daemon.sources import SimulatedSource
+from device.storage.store import Store, StoreError
 
 START = datetime(2026, 3, 2, 9, 0, 0).astimezone()
 CONFIG = Config(calibration=DEMO_CALIBRATION)
@@ -217,11 +217,11 @@ CHILD = """
 import sys, time
 from datetime import datetime
 from device.config import Config
-from device.daemon import BUSY_TIMEOUT_S, Daemon
-from device.events import Session
-from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
-from device.sources import SimulatedSource
-from device.store import Store, StoreError
+from device.daemon.loop import BUSY_TIMEOUT_S, Daemon
+from device.core.events import Session
+from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
+from device.daemon.sources import SimulatedSource
+from device.storage.store import Store, StoreError
 start = datetime.fromisoformat(sys.argv[2])
 scenario = Scenario(Person(mass_kg=80)).away(5).sit_down().hold(3600)
 sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=10, seed=1)
@@ -366,7 +366,7 @@ def test_history_not_saved_at_shutdown_is_said_and_counted(tmp_path, caplog, mon
 
 
 def test_unsaved_history_in_memory_is_bounded(tmp_path, monkeypatch, caplog):
-    from device import daemon as daemon_module
+    from device.daemon import loop as daemon_module
 
     monkeypatch.setattr(daemon_module, "MAX_PENDING_MINUTES", 3)
     monkeypatch.setattr(daemon_module, "MAX_PENDING_EVENTS", 1)

@@ -10,7 +10,7 @@ import dashboard
 from dashboard import create_app, is_loopback, serve, set_password
 from dashboard.auth import same_site_path
 from device.errors import CushionError
-from device.store import Store, StoreError
+from device.storage.store import Store, StoreError
 from tests.dashboard_support import DAY, post, set_token, text
 
 PAGES = ["/", f"/day/{DAY}", "/trends", "/trends?days=30", "/trends?days=365", "/advice", "/diary", "/settings",

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from device.store import Store
+from device.storage.store import Store
 from tests.dashboard_support import DAY, post, text
 
 
@@ -227,7 +227,7 @@ def test_the_export_reads_events_page_by_page_without_skipping_or_repeating(stor
     """Events with the same time on a page boundary: the next page starts after the last one read."""
     from datetime import datetime
 
-    from device.events import Fidget
+    from device.core.events import Fidget
 
     store.write_batch(0.0, datetime(2024, 5, 1, 9), events=[Fidget(60.0 * (i // 3), 20.0, 1.0) for i in range(10)])
     everything = [row["id"] for row in store.events_between("2024-05-01T00:00", "2024-05-02T00:00")]

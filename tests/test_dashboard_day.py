@@ -10,8 +10,8 @@ import pytest
 from dashboard import charts
 from dashboard.advice import ADVICE_FOR_EVENT
 from dashboard.history import day_detail, local_midnight
-from device.events import Prompt, Session, Sit, Stand
-from device.store import Store
+from device.core.events import Prompt, Session, Sit, Stand
+from device.storage.store import Store
 from tests.dashboard_support import DAY, MIDNIGHT, at, text, visible
 
 

@@ -6,11 +6,11 @@ import re
 from datetime import datetime, timedelta
 
 from dashboard.sample_history import live_values
-from device.events import Fault
-from device.store import Store
+from device.core.events import Fault
+from device.storage.store import Store
 from tests.dashboard_support import text, visible
 
-DAEMON_INFO = {  # what device/service.py records when the daemon starts
+DAEMON_INFO = {  # what device/daemon/service.py records when the daemon starts
     "source": "HX711", "rate_hz": 80,
     "calibration": {"offset": [0.0, 0.0, 0.0, 0.0], "counts_per_kg": [21000.0, 21000.0, 21000.0, 21000.0]},
     "config_path": "/home/pi/.config/smart-cushion/config.toml",

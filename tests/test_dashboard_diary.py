@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from dashboard.advice import RED_FLAGS
-from device.store import Store
+from device.storage.store import Store
 from tests.dashboard_support import MIDNIGHT, at, post, text, visible
 
 
@@ -163,7 +163,7 @@ def test_the_hours_before_an_episode_next_to_the_usual(client, day_db):
 
 
 def test_figures_well_above_usual_are_marked(client, store):
-    from device.events import Lean, Session
+    from device.core.events import Lean, Session
 
     # Ten earlier days: 10:00-11:00 seated with one minute of leaning; the day itself: 13 minutes of it.
     for back in range(1, 11):

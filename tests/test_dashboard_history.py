@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from dashboard.history import day_detail, episode_contexts, local_midnight, totals_for_days
-from device.events import Fidget, Prompt, Session, Sit, Stand
-from device.store import Store
+from device.core.events import Fidget, Prompt, Session, Sit, Stand
+from device.storage.store import Store
 from tests.dashboard_support import DAY, MIDNIGHT, at
 
 

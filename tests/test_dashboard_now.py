@@ -11,7 +11,7 @@ from dashboard.advice import ADVICE_FOR_EVENT, JUST_SAT
 from dashboard.live import live_view
 from dashboard.sample_history import live_values
 from device.config import Config
-from device.events import Session, Sit, Stand
+from device.core.events import Session, Sit, Stand
 from tests.dashboard_support import text, visible
 
 

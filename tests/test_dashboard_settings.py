@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import create_app, settings_form
 from device.config import EDITABLE_SECTIONS, Config, ConfigError, config_with_settings, key
-from device.store import Store
+from device.storage.store import Store
 from tests.dashboard_support import post, text, visible
 
 

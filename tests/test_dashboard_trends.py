@@ -36,7 +36,7 @@ def test_value_labels_have_a_strip_of_their_own_beside_the_bars(client, day_db):
 
 @pytest.fixture(scope="module")
 def a_year(tmp_path_factory):
-    from device.store import Store
+    from device.storage.store import Store
 
     path = tmp_path_factory.mktemp("year") / "history.db"
     with Store(path) as store:
@@ -150,8 +150,8 @@ def week_to_today(db_path):
     then today: 1 h 40 min so far (its 70-minute session already over)."""
     from datetime import datetime
 
-    from device.events import Session
-    from device.store import Store
+    from device.core.events import Session
+    from device.storage.store import Store
 
     now = today()
     with Store(db_path) as store:
@@ -204,8 +204,8 @@ def test_a_period_that_ended_before_today_averages_all_its_days(client, week_to_
 def test_with_only_today_there_is_no_average_yet(client, db_path):
     from datetime import datetime
 
-    from device.events import Session
-    from device.store import Store
+    from device.core.events import Session
+    from device.storage.store import Store
 
     now = today()
     with Store(db_path) as store:

@@ -15,7 +15,7 @@ def test_a_port_in_use_is_one_line_naming_it_and_how_to_pick_another(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "device.demo", "--port", str(port)], cwd=tmp_path,
+        result = subprocess.run([sys.executable, "-m", "device.cli.demo", "--port", str(port)], cwd=tmp_path,
                                 env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
@@ -28,4 +28,4 @@ def test_a_port_in_use_is_one_line_naming_it_and_how_to_pick_another(tmp_path):
 def test_make_demo_passes_port_on():
     result = subprocess.run(["make", "-n", "demo", "PORT=8090"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "-m device.demo --port 8090" in result.stdout
+    assert "-m device.cli.demo --port 8090" in result.stdout

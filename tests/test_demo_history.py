@@ -1,10 +1,10 @@
-"""The demo's simulated week (device.history): each day is one daemon run, as on a real cushion."""
+"""The demo's simulated week (device.cli.demo_week): each day is one daemon run, as on a real cushion."""
 
 from datetime import date, datetime
 
-from device.history import fill_history
-from device.sitter import DEMO_CALIBRATION, Simulation, random_day
-from device.store import Store
+from device.cli.demo_week import fill_history
+from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day
+from device.storage.store import Store
 
 
 def _wall(text: str) -> datetime:

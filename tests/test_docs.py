@@ -6,7 +6,7 @@
 - Every relative link (and its #anchor) and every repository path the
   documents name, in backquotes or in the text, points to a file or folder
   of the repository. A path in backquotes or in the text is from the
-  repository's root (`device/recording.py`); a link is from the document's
+  repository's root (`device/storage/recording.py`); a link is from the document's
   own folder, as Markdown has it.
 - README.md still opens with the two commands a fresh machine needs.
 """

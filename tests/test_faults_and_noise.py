@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from device.recording import MISSING
+from device.core.frames import MISSING
 from tests.signals import CAL, Signal, of_type, run
 
 PERSON_EVENTS = ("sit", "stand", "lean", "twist", "fidget", "perch", "slump")

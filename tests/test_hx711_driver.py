@@ -1,6 +1,6 @@
-"""The HX711 driver (device/hx711.py) against the bit-level model.
+"""The HX711 driver (device/hardware/hx711.py) against the bit-level model.
 
-Every chip here is a device.hx711_model.HX711Chip on gpiozero mock pins,
+Every chip here is a device.sim.hx711_chip.HX711Chip on gpiozero mock pins,
 converting at 80 samples/s and enforcing the datasheet's 60 us power-down.
 Most tests run the chips and the driver on one VirtualTime (the ``rig``
 fixture's default): time passes only when the driver sleeps or a test stalls
@@ -20,9 +20,9 @@ import pytest
 from gpiozero import LED
 from gpiozero.exc import GPIOPinInUse
 
-from device import hx711
+from device.hardware import hx711
 from device.config import Sensor
-from device.hx711 import (
+from device.hardware.hx711 import (
     AdafruitHX711,
     Frame,
     GlitchFilter,
@@ -31,7 +31,7 @@ from device.hx711 import (
     to_signed,
     trailing_ones,
 )
-from device.hx711_model import (
+from device.sim.hx711_chip import (
     REAL_TIME,
     SETTLING_CONVERSIONS,
     VirtualTime,

@@ -20,8 +20,8 @@ from __future__ import annotations
 import pytest
 
 from device.config import Sensor
-from device.hx711 import HX711Array
-from device.hx711_model import SETTLING_CONVERSIONS, VirtualTime, attach_array
+from device.hardware.hx711 import HX711Array
+from device.sim.hx711_chip import SETTLING_CONVERSIONS, VirtualTime, attach_array
 
 # Near a rail, near the other, and two ordinary loads (counts).
 SOURCES = (8_387_050, -8_387_950, 1_234_620, 523_001)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from device.config import Breaks
-from device.prompts import PromptScheduler
+from device.core.prompts import PromptScheduler
 from tests.signals import Signal, of_type, run
 
 
@@ -74,7 +74,7 @@ def test_move_prompt_waits_for_a_pending_movement():
 def test_new_break_timings_apply_to_the_running_session():
     import dataclasses
     from device.config import Config
-    from device.pipeline import Pipeline
+    from device.core.pipeline import Pipeline
     from tests.signals import CAL
 
     t, raw = Signal(10).hold(1).ramp(40 * 60, 60).frames(noise_counts=100)
@@ -91,7 +91,7 @@ def test_new_break_timings_apply_to_the_running_session():
 
 def _resumed(seconds_away_before_restart, seated_after):
     from device.config import Config
-    from device.pipeline import Pipeline
+    from device.core.pipeline import Pipeline
     from tests.signals import CAL
 
     # The previous run: session started 50 min before this run, break_due already given,

@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from device.config import Config
-from device.pipeline import Pipeline
-from device.recording import MISSING
+from device.core.pipeline import Pipeline
+from device.core.frames import MISSING
 from tests.signals import CAL, Signal
 
 segment = st.tuples(

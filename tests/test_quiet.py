@@ -1,4 +1,4 @@
-"""Quiet hours, snooze / mute and the prompt rate guard (device.quiet): pure, no clock."""
+"""Quiet hours, snooze / mute and the prompt rate guard (device.core.quiet): pure, no clock."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -6,8 +6,8 @@ import pytest
 
 from device.config import Breaks
 from device.errors import CushionError
-from device.prompts import PromptScheduler
-from device.quiet import PromptGate, QuietHours, SnoozeState
+from device.core.prompts import PromptScheduler
+from device.core.quiet import PromptGate, QuietHours, SnoozeState
 
 DAY = datetime(2024, 3, 14)
 

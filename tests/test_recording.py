@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from device.errors import CushionError
-from device.recording import MAX_LINE_BYTES, MISSING, RecordingReader, RecordingWriter, WriteError, check_output
+from device.core.frames import MISSING
+from device.storage.recording import MAX_LINE_BYTES, RecordingReader, RecordingWriter, WriteError, check_output
 
 GOOD = "# rate_hz: 80\n# device: test\nt,fl,fr,bl,br\n0.0,1,2,3,4\n0.0125,-8388608,8388607,0,-1\n"
 
@@ -317,7 +318,7 @@ def test_a_header_or_comment_without_a_line_ending_is_no_cut_line(tmp_path):
 
 
 def test_replay_of_a_cut_recording_warns_once_and_reports_the_whole_frames(tmp_path, capsys, calibrated_home):
-    from device.cli import main
+    from device.cli.cushion import main
 
     path = tmp_path / "r.csv"
     path.write_text(CUT)

@@ -8,8 +8,8 @@ frames, jitter, an upside-down cell and channel faults.
 import pytest
 
 from device.config import Breaks, Config
-from device.pipeline import Pipeline
-from device.sitter import DEMO_CALIBRATION, Simulation, random_day
+from device.core.pipeline import Pipeline
+from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day
 from tests.scoring import score, truth_prompts
 
 KINDS = ("session", "sit", "stand", "lean", "twist", "perch", "slump", "fidget", "fault", "prompt")

@@ -1,4 +1,4 @@
-"""`cushion run` as device/service.py builds it: start-up whatever the disk, exit statuses, GPIO errors, config."""
+"""`cushion run` as device/daemon/service.py builds it: start-up whatever the disk, exit statuses, GPIO errors, config."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from gpiozero.exc import BadPinFactory, PinFactoryFallback
 
-from device import service
+from device.daemon import service
+from device.hardware import gpio
 from device.config import Config, Sensor, config_from_dict, prepare_config, render_template
 from device.errors import CushionError
-from device.store import Store
+from device.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ON_A_PI = Path("/proc/device-tree/model").exists()
@@ -77,14 +78,14 @@ def test_gpio_fallback_warnings_fold_into_one_line():
     with warnings.catch_warnings(record=True) as escaped:
         warnings.simplefilter("always")
         with pytest.raises(CushionError) as caught:
-            service.open_gpio("[sensor] pins: cannot open the HX711 pins", no_gpio)
+            gpio.open_gpio("[sensor] pins: cannot open the HX711 pins", no_gpio)
         told = []
 
         def fallback_then_pins():
             warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"))
             return "pins"
 
-        assert service.open_gpio("x", fallback_then_pins, warn=told.append) == "pins"
+        assert gpio.open_gpio("x", fallback_then_pins, warn=told.append) == "pins"
     assert escaped == []
     assert str(caught.value) == ("no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
                                  "is not installed); add --sim to try a simulated cushion")
@@ -96,7 +97,7 @@ def test_gpio_errors_name_no_python_exception():
         raise ValueError("a pin is used twice: clocks (5,), data (6, 6, 19, 26)")
 
     with pytest.raises(CushionError) as caught:
-        service.open_gpio("[sensor] clock_pin=5: cannot open the HX711 pins", twice)
+        gpio.open_gpio("[sensor] clock_pin=5: cannot open the HX711 pins", twice)
     assert str(caught.value) == "[sensor] clock_pin=5: cannot open the HX711 pins: a pin is used twice: clocks (5,), data (6, 6, 19, 26)"
 
 

@@ -1,4 +1,4 @@
-"""The simulated sitter (device/sitter.py): physics, artefacts, ground truth, random days."""
+"""The simulated sitter (device/sim/sitter.py): physics, artefacts, ground truth, random days."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from device.config import CHANNELS, Calibration
-from device.recording import MISSING, RAW_MAX, RAW_MIN, RecordingReader
-from device.sitter import (
+from device.config import RAW_MAX, RAW_MIN
+from device.core.frames import MISSING
+from device.storage.recording import RecordingReader
+from device.sim.sitter import (
     DEMO_CALIBRATION,
     FIDGET_MIN_MM,
     FoamLag,

@@ -1,4 +1,4 @@
-"""The history database (device/store.py): schema, migrations, verbs, robustness."""
+"""The history database (device/storage/store.py): schema, migrations, verbs, robustness."""
 
 import contextlib
 import os
@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from device import store as store_module
+from device.storage import store as store_module
 from device.errors import CushionError
-from device.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
-from device.report import event_to_dict
-from device.store import MIGRATIONS, SCHEMA_VERSION, Minute, Snooze, Store, StoreError
+from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
+from device.core.report import event_to_dict
+from device.core.minutes import Minute
+from device.storage.store import MIGRATIONS, SCHEMA_VERSION, Snooze, Store, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = timezone(timedelta(hours=2))
@@ -291,8 +292,9 @@ def test_reader_is_not_blocked_by_a_writer(fresh_db):
 _WRITER = """
 import sys
 from datetime import datetime, timedelta, timezone
-from device.events import Fidget
-from device.store import Minute, Store
+from device.core.events import Fidget
+from device.core.minutes import Minute
+from device.storage.store import Store
 
 store = Store(sys.argv[1])
 wall = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -549,7 +551,7 @@ def _no_file_writes():
 
 def test_a_database_that_cannot_be_made_leaves_no_empty_file(tmp_path):
     path = tmp_path / "history.db"
-    code = (f"from device.store import Store, StoreError\ntry:\n    Store({str(path)!r})\n"
+    code = (f"from device.storage.store import Store, StoreError\ntry:\n    Store({str(path)!r})\n"
             "except StoreError as exc:\n    print(exc)\n")
     result = subprocess.run([sys.executable, "-c", code], preexec_fn=_no_file_writes, capture_output=True,
                             text=True, timeout=60)

@@ -1,6 +1,6 @@
 """The systemd units `make install` writes."""
 
-from device.units import main, render_units
+from device.daemon.units import main, render_units
 
 
 def test_daemon_unit_is_notify_with_watchdog_and_restart():

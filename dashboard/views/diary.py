@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from device.store import DIARY_REGIONS, DIARY_SIDES
+from device.storage.store import DIARY_REGIONS, DIARY_SIDES
 
 from dashboard import params
 from dashboard.advice import ADVICE_FOR_EVENT, RED_FLAGS

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 
-from device.store import Store
+from device.storage.store import Store
 
 from dashboard import params
 from dashboard.history import local_midnight, today, ts_of

@@ -19,7 +19,7 @@ import pytest
 
 from dashboard import create_app
 from dashboard.sample_history import fill_history
-from device.store import Store
+from device.storage.store import Store
 
 CHROMIUM = os.environ.get("CUSHION_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CUSHION_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -132,9 +132,9 @@ class SimulatedDaemon:
 
     def _run(self) -> None:
         from device.config import Config
-        from device.daemon import Daemon
-        from device.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
-        from device.sources import SimulatedSource
+        from device.daemon.loop import Daemon
+        from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
+        from device.daemon.sources import SimulatedSource
 
         sim = Simulation(Scenario(Person(mass_kg=75), seated=True).hold(3600), calibration=DEMO_CALIBRATION,
                          rate_hz=80, seed=5)

@@ -109,7 +109,7 @@ def test_every_page_fits_the_screen_width(browser, served, daemon, size, tmp_pat
     folder = screens_folder(tmp_path_factory)
     width, height = size
     today = date.today()
-    with __import__("device.store", fromlist=["Store"]).Store(daemon.db_path) as store:
+    with __import__("device.storage.store", fromlist=["Store"]).Store(daemon.db_path) as store:
         store.add_diary_entry(datetime.now() - timedelta(hours=1), region="lower", side="left", severity=6,
                               note="Stiff after a long meeting", red_flags=["fever"])
         store.add_diary_entry(datetime.now() - timedelta(days=2, hours=3), region="middle", side="right",
@@ -150,7 +150,7 @@ def test_diary_two_taps_stamp_the_time_of_sending_and_saved_is_on_screen(browser
     "Saved" message is in view afterwards (not scrolled away to the new entry)."""
     from selenium.webdriver.common.by import By
 
-    from device.store import Store
+    from device.storage.store import Store
 
     set_viewport(browser, *PHONE, mobile=True)
     browser.get(served.url + "/diary")
@@ -172,7 +172,7 @@ def test_diary_two_taps_stamp_the_time_of_sending_and_saved_is_on_screen(browser
 def test_recent_red_flags_leave_the_two_taps_on_the_first_screen(browser, served, db_path):
     from selenium.webdriver.common.by import By
 
-    from device.store import Store
+    from device.storage.store import Store
 
     with Store(db_path) as store:
         for hours, flags in ((1, ["fever"]), (3, ["leg_numbness", "fever"]), (30, ["after_trauma"]),
@@ -190,7 +190,7 @@ def test_recent_red_flags_leave_the_two_taps_on_the_first_screen(browser, served
 def test_delete_and_reset_take_a_second_tap_without_javascript(browser_without_js, served, db_path):
     from selenium.webdriver.common.by import By
 
-    from device.store import Store
+    from device.storage.store import Store
 
     driver = browser_without_js
     with Store(db_path) as store:
@@ -222,7 +222,7 @@ def test_delete_and_reset_take_a_second_tap_without_javascript(browser_without_j
 def test_diary_two_taps_work_without_javascript(browser_without_js, served, db_path):
     from selenium.webdriver.common.by import By
 
-    from device.store import Store
+    from device.storage.store import Store
 
     driver = browser_without_js
     set_viewport(driver, *PHONE, mobile=True)
@@ -309,7 +309,7 @@ def test_the_now_page_keeps_its_figures_when_the_dashboard_is_unreachable(browse
     from selenium.webdriver.common.by import By
 
     from dashboard.sample_history import live_values
-    from device.store import Store
+    from device.storage.store import Store
 
     with Store(db_path) as store:
         store.set_live(live_values(sitting_s=600.0))

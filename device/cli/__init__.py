@@ -1,0 +1,5 @@
+"""The `cushion` command line (device.cli.cushion)."""
+
+from device.cli.cushion import main
+
+__all__ = ["main"]

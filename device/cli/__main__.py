@@ -1,0 +1,7 @@
+"""`python -m device.cli`: the `cushion` command."""
+
+import sys
+
+from device.cli.cushion import main
+
+sys.exit(main())
