@@ -31,7 +31,6 @@ from datetime import date, datetime, timedelta
 
 from device.storage.store import Store
 
-from dashboard import queries
 
 BREAK_PROMPTS = ("break_due", "break_overdue")
 MIN_SEATED_FOR_RATE_S = 600.0  # a fidget rate over less sitting than this says nothing
@@ -125,7 +124,7 @@ def totals_for_days(store: Store, first: date, last: date,
     by_day = {d.isoformat(): t for d, t in zip(days, totals)}
     a, b = local_midnight(first), local_midnight(last + timedelta(days=1))
     edges = [local_midnight(d).timestamp() for d in days] + [b.timestamp()]
-    spans = queries.session_spans(store, a, b)
+    spans = store.session_spans(a, b)
     if running is not None:
         spans = with_running_session(spans, *running, a.timestamp(), b.timestamp())
 
@@ -149,7 +148,7 @@ def totals_for_days(store: Store, first: date, last: date,
             day.seated_s += max(0.0, min(end, edges[j + 1]) - max(start, edges[j]))
             j += 1
 
-    for day_key, kind, sub, count, seconds in queries.event_totals(store, a, b):
+    for day_key, kind, sub, count, seconds in store.event_totals(a, b):
         day = by_day.get(day_key)
         if day is None:
             continue
@@ -186,7 +185,7 @@ SAME_SESSION_S = 30.0
 
 
 def with_running_session(spans: Sequence[tuple], start: float, end: float, a: float, b: float) -> list[tuple]:
-    """Session spans (`queries.session_spans` rows, by start) with the running session [start, end]
+    """Session spans (`Store.session_spans` rows, by start) with the running session [start, end]
     in place of the history's record of it (the row starting where it starts), if it overlaps [a, b)."""
     recorded = [row for row in spans if abs(row[1] - start) <= SAME_SESSION_S]
     others = [row for row in spans if abs(row[1] - start) > SAME_SESSION_S]
@@ -347,7 +346,7 @@ class _Recorded:
     """The sessions and movements of a stretch of history, indexed for windows."""
 
     def __init__(self, store: Store, a: datetime, b: datetime):
-        spans = queries.session_spans(store, a, b)
+        spans = store.session_spans(a, b)
         self.starts = [row[1] for row in spans]
         self.ends = [row[2] for row in spans]
         self.days_with_data = {local_date(start) for start in self.starts}
@@ -357,7 +356,7 @@ class _Recorded:
         self.prompt_ts: list[float] = []
         self.prompt_next: list[float] = []
         last_in_session: dict[int, int] = {}
-        for ts, kind, sub, seconds, session_id in queries.movements(store, a, b, ("fidget", "lean", "prompt")):
+        for ts, kind, sub, seconds, session_id in store.movements(a, b, ("fidget", "lean", "prompt")):
             if kind == "fidget":
                 self.fidgets.append(ts)
             elif kind == "lean":

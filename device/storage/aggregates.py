@@ -1,6 +1,6 @@
-"""Read-only aggregate queries the Store has no verb for (a year in one query, not 365).
+"""Read-only aggregate queries for the dashboard: a year in one query, not 365.
 
-They read the tables `device/storage/store.py` defines and use its expression indexes
+They read the tables of device.storage.schema and use its expression indexes
 on julianday(wall). Times come back as Unix seconds; days are local calendar
 days (SQLite's 'localtime', the same clock Python's astimezone() uses).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from device.storage.store import Store
+from device.storage.database import Connection
 
 # Unix seconds of a wall label: julianday counts days from 4714 BC noon.
 _UNIX = "((julianday({col}) - 2440587.5) * 86400.0)"
@@ -50,23 +50,29 @@ ORDER BY julianday(wall), id
 """
 
 
-def _label(value: datetime) -> str:
+
+
+class Aggregates(Connection):
+    """Totals and spans over many days, for the Trends and Day pages."""
+
+    def event_totals(self, a: datetime, b: datetime) -> list[tuple]:
+        """Per local day, event type and sub-kind (prompt kind, lean/twist side) in [a, b):
+        (day "YYYY-MM-DD", type, sub, count, seconds of leans/perches/slumps)."""
+        with self._errors("read the history database"):
+            return self.db.execute(_EVENT_TOTALS, {"a": _local(a), "b": _local(b)}).fetchall()
+
+    def session_spans(self, a: datetime, b: datetime) -> list[tuple]:
+        """Sessions overlapping [a, b): (id, start, end, open, prompts JSON); an open one ends at its last heartbeat."""
+        with self._errors("read the history database"):
+            return self.db.execute(_SESSION_SPANS, {"a": _local(a), "b": _local(b)}).fetchall()
+
+    def movements(self, a: datetime, b: datetime, types: Sequence[str]) -> list[tuple]:
+        """Events of these types in [a, b), in time order: (ts, type, sub, lean seconds, session_id)."""
+        names = {f"t{i}": t for i, t in enumerate(types)}
+        sql = _MOVEMENTS.format(types=", ".join(f":{name}" for name in names))
+        with self._errors("read the history database"):
+            return self.db.execute(sql, {"a": _local(a), "b": _local(b), **names}).fetchall()
+
+
+def _local(value: datetime) -> str:
     return value.astimezone().isoformat(timespec="milliseconds")
-
-
-def event_totals(store: Store, a: datetime, b: datetime) -> list[tuple]:
-    """Per local day, event type and sub-kind (prompt kind, lean/twist side) in [a, b):
-    (day "YYYY-MM-DD", type, sub, count, seconds of leans/perches/slumps)."""
-    return store.db.execute(_EVENT_TOTALS, {"a": _label(a), "b": _label(b)}).fetchall()
-
-
-def session_spans(store: Store, a: datetime, b: datetime) -> list[tuple]:
-    """Sessions overlapping [a, b): (id, start, end, open, prompts JSON); an open one ends at its last heartbeat."""
-    return store.db.execute(_SESSION_SPANS, {"a": _label(a), "b": _label(b)}).fetchall()
-
-
-def movements(store: Store, a: datetime, b: datetime, types: Sequence[str]) -> list[tuple]:
-    """Events of these types in [a, b), in time order: (ts, type, sub, lean seconds, session_id)."""
-    names = {f"t{i}": t for i, t in enumerate(types)}
-    sql = _MOVEMENTS.format(types=", ".join(f":{name}" for name in names))
-    return store.db.execute(sql, {"a": _label(a), "b": _label(b), **names}).fetchall()

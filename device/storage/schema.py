@@ -1,0 +1,154 @@
+"""The history database's tables and the records passed in: one schema, versioned.
+
+A migration, once released, never changes: an old file is upgraded by
+running the ones it has not seen, in order (PRAGMA user_version). Add new
+ones at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+# ---- records passed in -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    """A press of the button: `action` "snooze" (for snooze_min) or "mute_day" (until midnight).
+
+    `kind` is the prompt that was showing ("break_due", "break_overdue",
+    "move") or "" if none; `wall` when it was pressed, `until_wall` when the
+    prompts come back (datetimes; naive ones are local time).
+    """
+
+    wall: datetime
+    kind: str
+    until_wall: datetime
+    action: str
+
+
+SNOOZE_ACTIONS = ("snooze", "mute_day")
+DIARY_REGIONS = ("lower", "middle", "upper")   # where in the back, bottom to top
+DIARY_SIDES = ("left", "centre", "right")
+
+# The live row: column -> what it holds. Missing keys are stored as NULL.
+LIVE_COLUMNS = {
+    "seated": "bool: someone is sitting",
+    "sitting_s": "seconds since the current session started",
+    "next_prompt_kind": "the prompt due next: break_due, break_overdue or move",
+    "next_prompt_in_s": "seconds until that prompt",
+    "cop_x_mm": "centre of pressure, mm right of centre",
+    "cop_y_mm": "centre of pressure, mm forward of centre",
+    "lat": "lateral balance, -1..1, positive = right",
+    "sag": "sagittal balance, -1..1, positive = forward",
+    "total_kg": "seated load, kg",
+    "fidgets_per_10min": "fidget rate over the last 10 minutes",
+    "faults": "JSON list of channels at fault (or fault objects)",
+    "sample_rate_hz": "frames per second actually read",
+    "dropped_frames": "frames lost since the daemon started",
+    "recent_s": "the span of the recent window (up to 10 minutes) that the next two count over, seconds",
+    "frames_recent": "frames read in the recent window",
+    "dropped_recent": "frames lost in the recent window",
+    "break_due": "bool: the break LED is on",
+    "muted_until_wall": "prompts are snoozed or muted until this time",
+}
+
+
+
+
+def _v1_tables(db: Database) -> None:
+    """The tables, and indexes on the wall times the `*_between` queries compare."""
+    db["sessions"].create(
+        {"id": int, "start_wall": str, "end_wall": str, "start_t": float, "end_t": float,
+         "prompts": str, "last_heartbeat_wall": str},
+        pk="id", not_null={"start_wall", "start_t", "prompts", "last_heartbeat_wall"},
+    )
+    db["events"].create(
+        {"id": int, "type": str, "wall": str, "detected_wall": str, "data": str},
+        pk="id", not_null={"type", "wall", "detected_wall", "data"},
+    )
+    db["minutes"].create(
+        {"minute": str, "seated_s": float, "lat_mean": float, "sag_mean": float, "fidgets": int,
+         "lean_left_s": float, "lean_right_s": float, "twists": int, "prompts": int},
+        pk="minute",
+        not_null={"seated_s", "fidgets", "lean_left_s", "lean_right_s", "twists", "prompts"},
+    )
+    db["snoozes"].create(
+        {"id": int, "wall": str, "kind": str, "until_wall": str, "action": str},
+        pk="id", not_null={"wall", "kind", "until_wall", "action"},
+    )
+    db["faults"].create(
+        {"id": int, "channel": str, "start_wall": str, "end_wall": str, "reason": str},
+        pk="id", not_null={"channel", "start_wall", "reason"},
+    )
+    db["settings"].create({"key": str, "value": str, "updated_wall": str}, pk="key",
+                          not_null={"value", "updated_wall"})
+    live: dict[str, Any] = {"id": int, "updated_wall": str}
+    live.update({"seated": int, "sitting_s": float, "next_prompt_kind": str, "next_prompt_in_s": float,
+                 "cop_x_mm": float, "cop_y_mm": float, "lat": float, "sag": float, "total_kg": float,
+                 "fidgets_per_10min": float, "faults": str, "sample_rate_hz": float,
+                 "dropped_frames": int, "break_due": int, "muted_until_wall": str})
+    db["live"].create(live, pk="id", not_null={"updated_wall"})
+    db["device_info"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["meta"].create({"key": str, "value": int}, pk="key", not_null={"value"})
+    # julianday() compares instants even when offsets differ (summer / winter time).
+    for table, column in (("sessions", "start_wall"), ("events", "wall"),
+                          ("snoozes", "wall"), ("faults", "start_wall")):
+        db.execute(f"CREATE INDEX {table}_{column} ON {table} (julianday({column}))")
+
+
+def _v2_event_sessions(db: Database) -> None:
+    """events.session_id: the session an event belongs to (NULL outside sessions).
+
+    Events already stored are matched to the session whose wall-time span holds
+    them (an open session's span runs to its last heartbeat).
+    """
+    db["events"].add_column("session_id", int)
+    db.execute(
+        """
+        UPDATE events SET session_id = (
+            SELECT s.id FROM sessions AS s
+            WHERE julianday(s.start_wall) <= julianday(events.wall)
+              AND julianday(events.wall) <= julianday(COALESCE(s.end_wall, s.last_heartbeat_wall))
+            ORDER BY julianday(s.start_wall) DESC LIMIT 1)
+        """
+    )
+    db["events"].create_index(["session_id"], index_name="events_session_id")
+
+
+def _v3_diary(db: Database) -> None:
+    """diary: episodes of back pain the person logs on the dashboard.
+
+    wall: when it happened (ISO-8601 local time with offset); logged_wall: when
+    it was written down. region "lower", "middle" or "upper"; side "left",
+    "centre" or "right"; severity 0-10; red_flags a JSON list of the keys of
+    the warning signs ticked (dashboard.advice.RED_FLAGS).
+    """
+    db["diary"].create(
+        {"id": int, "wall": str, "logged_wall": str, "region": str, "side": str, "severity": int,
+         "note": str, "red_flags": str},
+        pk="id", not_null={"wall", "logged_wall", "region", "side", "severity", "note", "red_flags"},
+    )
+    db.execute("CREATE INDEX diary_wall ON diary (julianday(wall))")
+
+
+def _v4_live_recent_loss(db: Database) -> None:
+    """live.recent_s, frames_recent, dropped_recent: frames read and lost over
+    the last minutes, so that a lasting loss is judged on what happens now,
+    not on a count since the daemon started."""
+    db["live"].add_column("recent_s", float)
+    db["live"].add_column("frames_recent", int)
+    db["live"].add_column("dropped_recent", int)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions, _v3_diary, _v4_live_recent_loss]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+_JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults",),
+                 "diary": ("red_flags",)}
