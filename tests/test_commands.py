@@ -226,7 +226,9 @@ def test_record_sim_writes_a_spec_recording(config, tmp_path, capsys):
     assert datetime.fromisoformat(meta["started_at"]) >= started
     assert path.read_text().split("\n")[3] == "t,fl,fr,bl,br"
     assert t[0] == 0.0 and t[-1] < 2.0 and np.all(np.diff(t) >= 0)
-    assert 100 < len(t) < 200                                # ~80/s, less resyncs
+    # Up to the chips' 80/s; on a busy machine each pulse it stretches past
+    # 60 us costs a resync and four settling conversions, so fewer.
+    assert 20 < len(t) <= 2 * 80 + 1
     assert np.all((raw >= RAW_MIN) & (raw <= RAW_MAX))
     # Raw counts as the chips gave them: the rig's true offsets plus at most a person.
     assert np.all(np.abs(np.median(raw, axis=0) - DEMO_CALIBRATION.offset) < 100 * 21000)

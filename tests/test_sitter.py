@@ -13,10 +13,10 @@ from device.config import CHANNELS, Calibration
 from device.config import RAW_MAX, RAW_MIN
 from device.core.frames import MISSING
 from device.storage.recording import RecordingReader
+from device.sim.physics import FoamLag
 from device.sim.sitter import (
     DEMO_CALIBRATION,
     FIDGET_MIN_MM,
-    FoamLag,
     Person,
     Scenario,
     Simulation,

@@ -30,7 +30,14 @@ from dataclasses import dataclass
 from time import perf_counter
 
 from device.config import CHANNELS, Calibration, Config, Geometry
-from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation, corner_loads, random_day
+from device.sim.sitter import (
+    DEMO_CALIBRATION,
+    Person,
+    Scenario,
+    Simulation,
+    corner_loads,
+    random_day,
+)
 
 SCENE_S = 4 * 3600.0          # length of the simulated cushion's script; it holds still after
 SCENES = ("empty", "sitter", "bag", "day")
@@ -155,8 +162,8 @@ class SimulatedCushion:
         driver on it (the global Device.pin_factory is left alone)."""
         from gpiozero.pins.mock import MockFactory
 
-        from device.sim.hx711_chip import attach_array
         from device.hardware.gpio import open_hx711
+        from device.sim.hx711_chip import attach_array
 
         geometry = self.geometry or config.geometry
         script = scene(self.scene, self.seed, geometry) if isinstance(self.scene, str) else self.scene
