@@ -1,6 +1,6 @@
 """Benchmark: the HX711 driver against the naive use of adafruit_hx711.
 
-Four simulated HX711s (device.sim.hx711_chip) on gpiozero mock pins, sharing one
+Four simulated HX711s (device.sim.hx711) on gpiozero mock pins, sharing one
 clock as SPEC section 7 wires them, convert at 80 samples/s in real time and
 power down when PD_SCK stays high over 60 us, as the datasheet says. Measured:
 
@@ -42,15 +42,15 @@ from time import perf_counter
 from gpiozero.pins.mock import MockFactory
 
 from device.config import Sensor
+from device.hardware.hx711.datasheet import AdafruitHX711
+from tests.hx711_support import PinValue
 from device.hardware.hx711 import (
     PULSES,
-    AdafruitHX711,
     HX711Array,
     HX711Stats,
-    PinValue,
     _LgpioBus,
 )
-from device.sim.hx711_chip import attach_array
+from device.sim.hx711 import attach_array
 
 SENSOR = Sensor()
 SOURCES = (123_456, -7, 0, -8_000_000)        # fl, fr, bl, br in counts

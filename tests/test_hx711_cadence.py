@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from device.hardware.hx711 import FAST_RATE_MARGIN, ReadyCadence
+from device.hardware.hx711.cadence import FAST_RATE_MARGIN, ReadyCadence
 
 NOMINAL = 1 / 80
 POLL = NOMINAL / 50

@@ -1,6 +1,6 @@
 """The HX711 driver (device/hardware/hx711.py) against the bit-level model.
 
-Every chip here is a device.sim.hx711_chip.HX711Chip on gpiozero mock pins,
+Every chip here is a device.sim.hx711.HX711Chip on gpiozero mock pins,
 converting at 80 samples/s and enforcing the datasheet's 60 us power-down.
 Most tests run the chips and the driver on one VirtualTime (the ``rig``
 fixture's default): time passes only when the driver sleeps or a test stalls
@@ -22,16 +22,16 @@ from gpiozero.exc import GPIOPinInUse
 
 from device.hardware import hx711
 from device.config import Sensor
+from device.hardware.hx711.datasheet import AdafruitHX711
+from tests.hx711_support import PinValue
 from device.hardware.hx711 import (
-    AdafruitHX711,
     Frame,
     GlitchFilter,
     HX711Array,
-    PinValue,
     to_signed,
     trailing_ones,
 )
-from device.sim.hx711_chip import (
+from device.sim.hx711 import (
     REAL_TIME,
     SETTLING_CONVERSIONS,
     VirtualTime,
@@ -526,7 +526,7 @@ class FakeLgpio:
 @pytest.mark.parametrize("sensor", [SENSOR, PER_CHIP])
 def test_lgpio_fast_path(rig, factory, monkeypatch, sensor):
     fake = FakeLgpio(factory)
-    monkeypatch.setattr(hx711, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
+    monkeypatch.setattr(hx711.array, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
                         hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter))
     array, chips = rig((-9, 99, -999, 9999), sensor=sensor)
     assert array.path == "lgpio"
@@ -535,7 +535,7 @@ def test_lgpio_fast_path(rig, factory, monkeypatch, sensor):
 
 def test_lgpio_fast_path_stops_and_resyncs_at_a_long_pulse(rig, factory, monkeypatch):
     fake = FakeLgpio(factory)
-    monkeypatch.setattr(hx711, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
+    monkeypatch.setattr(hx711.array, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
                         hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter))
     array, chips = rig((-9, 99, -999, 9999))
     array.read_frame()

@@ -1,4 +1,4 @@
-"""The simulated HX711 (device/sim/hx711_chip.py) against its datasheet.
+"""The simulated HX711 (device/sim/hx711/chip.py) against its datasheet.
 
 These tests drive PD_SCK by hand, as gpiozero's own tests drive mock pins,
 and look at DOUT and at the pins' state histories. Most run the chip on
@@ -19,7 +19,7 @@ import time
 import pytest
 
 from device.config import Sensor
-from device.sim.hx711_chip import (
+from device.sim.hx711 import (
     CHAN_A_GAIN_64,
     CHAN_A_GAIN_128,
     CHAN_B_GAIN_32,

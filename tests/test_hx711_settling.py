@@ -21,7 +21,7 @@ import pytest
 
 from device.config import Sensor
 from device.hardware.hx711 import HX711Array
-from device.sim.hx711_chip import SETTLING_CONVERSIONS, VirtualTime, attach_array
+from device.sim.hx711 import SETTLING_CONVERSIONS, VirtualTime, attach_array
 
 # Near a rail, near the other, and two ordinary loads (counts).
 SOURCES = (8_387_050, -8_387_950, 1_234_620, 523_001)

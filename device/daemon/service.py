@@ -83,7 +83,7 @@ def open_source(config: Config, sim: bool, speed: float, seed: int, hours: float
         return SimulatedSource(simulation, speed=speed, start_wall=start_wall)
     from gpiozero.pins.mock import MockFactory
 
-    from device.sim.hx711_chip import attach_array
+    from device.sim.hx711 import attach_array
 
     # The simulated chips on mock pins of their own, whatever factory the alerts use.
     factory = MockFactory()

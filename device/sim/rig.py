@@ -1,6 +1,6 @@
 """The simulated cushion behind `--sim` of the sensor commands.
 
-Four bit-level HX711 models (device.sim.hx711_chip) on their own gpiozero mock
+Four bit-level HX711 models (device.sim.hx711) on their own gpiozero mock
 pins, read by the real driver in real time, so `cushion check / tare /
 calibrate / record --sim` run the same code as on the Pi. What the chips
 measure is a simulated board:
@@ -163,7 +163,7 @@ class SimulatedCushion:
         from gpiozero.pins.mock import MockFactory
 
         from device.hardware.gpio import open_hx711
-        from device.sim.hx711_chip import attach_array
+        from device.sim.hx711 import attach_array
 
         geometry = self.geometry or config.geometry
         script = scene(self.scene, self.seed, geometry) if isinstance(self.scene, str) else self.scene
