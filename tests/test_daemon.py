@@ -366,7 +366,7 @@ def test_history_not_saved_at_shutdown_is_said_and_counted(tmp_path, caplog, mon
 
 
 def test_unsaved_history_in_memory_is_bounded(tmp_path, monkeypatch, caplog):
-    from device.daemon import loop as daemon_module
+    from device.daemon import history_writer as daemon_module
 
     monkeypatch.setattr(daemon_module, "MAX_PENDING_MINUTES", 3)
     monkeypatch.setattr(daemon_module, "MAX_PENDING_EVENTS", 1)
@@ -374,7 +374,7 @@ def test_unsaved_history_in_memory_is_bounded(tmp_path, monkeypatch, caplog):
     run_to_end(daemon, until_t=30)
     read_only_disk(store, monkeypatch)
     run_to_end(daemon, until_t=30 * 60)
-    assert len(daemon._pending_minutes) <= 3 and len(daemon._pending_events) <= 1
+    assert len(daemon.history._minutes) <= 3 and len(daemon.history._events) <= 1
     assert "dropped the oldest unsaved history" in caplog.text
 
 

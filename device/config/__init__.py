@@ -20,13 +20,14 @@ from device.config.schema import (
 )
 from device.config.template import render_template
 from device.config.validation import (
-    ConfigError, as_plain, check_value, config_from_dict, config_with_settings, relation_words,
+    ConfigError, as_plain, check_value, config_from_dict, config_with_settings, config_with_valid_settings,
+    relation_words,
 )
 
 __all__ = [
     "CHANNELS", "EDITABLE_SECTIONS", "GPIO_PINS", "RAW_MAX", "RAW_MIN", "RULES", "SECTIONS", "Alerts", "Breaks",
     "Calibration", "Config", "ConfigError", "Detect", "Geometry", "Key", "QuietRange", "QuietRangeError", "Rule",
-    "Sensor", "Spec", "as_plain", "check_value", "config_from_dict", "config_with_settings", "default_config_path",
+    "Sensor", "Spec", "as_plain", "check_value", "config_from_dict", "config_with_settings", "config_with_valid_settings", "default_config_path",
     "default_db_path", "find_config", "key", "keys", "load_config", "load_config_file", "prepare_config", "relation_words",
     "render_template",
 ]

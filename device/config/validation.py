@@ -15,6 +15,7 @@ that could fail is refused before it is stored.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from device.config.quiet_hours import PROBLEMS, QuietRange, QuietRangeError
@@ -264,3 +265,25 @@ def config_with_settings(config: Config, settings: dict[str, Any], source: str =
             raise ConfigError(source, section, key_name or None, "not_setting", name)
         data[section][key_name] = value
     return config_from_dict(data, source)
+
+
+def config_with_valid_settings(config: Config, settings: dict[str, Any],
+                               refused: Callable[[str, Any, ConfigError], object]) -> Config:
+    """The config with every setting that validates applied: one that does
+    not (alone, or with those before it in key order) is left out, and
+    refused(name, value, error) hears of it; the config's value stays for it."""
+    try:
+        return config_with_settings(config, settings)
+    except ConfigError:
+        pass
+    accepted: dict[str, Any] = {}
+    for name in sorted(settings):
+        trial = dict(accepted)
+        trial[name] = settings[name]
+        try:
+            config_with_settings(config, trial)
+        except ConfigError as exc:
+            refused(name, settings[name], exc)
+            continue
+        accepted = trial
+    return config_with_settings(config, accepted)

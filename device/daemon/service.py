@@ -27,14 +27,11 @@ import os
 import sys
 import threading
 import time
-import warnings
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from device.config import Alerts as AlertsConfig
 from device.config import Config, default_db_path, prepare_config
-from device.errors import CushionError
 from device.daemon.shutdown import stop_on_signals
 from device.hardware.gpio import open_gpio, open_hx711
 
