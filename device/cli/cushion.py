@@ -51,10 +51,9 @@ def _cmd_replay(args) -> int:
 
 
 def _cmd_simulate(args) -> int:
-    import contextlib
-    import os
     from pathlib import Path
 
+    from device.storage.files import replaced_atomically
     from device.storage.recording import WriteError, check_output
     from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day, write_recording
 
@@ -62,26 +61,21 @@ def _cmd_simulate(args) -> int:
     exists = check_output(output, force=args.force)
     sim = Simulation(random_day(args.seed, hours=args.hours), calibration=DEMO_CALIBRATION,
                      rate_hz=args.rate, seed=args.seed)
-    # A file is written next to its place and renamed over it when complete,
-    # so a full disk or a Ctrl-C never leaves half a recording (or half of
-    # the one --force replaces). A device or pipe is written directly.
-    direct = exists and not output.is_file()
-    real = output.resolve() if output.is_symlink() else output
-    target = output if direct else real.with_name(f".{real.name}.{os.getpid()}.tmp")
+    # Written next to its place and renamed over it when complete, so a full
+    # disk or a Ctrl-C never leaves half a recording (or half of the one
+    # --force replaces). A device or pipe is written directly.
     try:
-        write_recording(sim, target)
-        if not direct:
-            if real.exists() and not args.force:
-                raise CushionError(f"{output}: already exists; nothing written (--force replaces it)")
-            os.replace(target, real)
+        if exists and not output.is_file():
+            write_recording(sim, output)
+        else:
+            with replaced_atomically(output) as temporary:
+                write_recording(sim, temporary)
+                if output.exists() and not args.force:
+                    raise CushionError(f"{output}: already exists; nothing written (--force replaces it)")
     except WriteError as exc:
         raise CushionError(f"{output}: cannot write: {exc.reason}; nothing written") from None
     except OSError as exc:
         raise CushionError(f"{output}: cannot write: {exc.strerror or exc}; nothing written") from None
-    finally:
-        if not direct:
-            with contextlib.suppress(OSError):
-                target.unlink()
     print(f"wrote {output}: {sim.duration_s / 3600:.1f} h at {args.rate} Hz", file=sys.stderr)
     return 0
 
@@ -201,7 +195,7 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_record(args) -> int:
-    from device.cli.sensor import record
+    from device.cli.record import record
 
     return record(args.recording, args.config, sim=args.sim, seconds=args.seconds, force=args.force)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -49,8 +48,8 @@ from device.core.calibration import (
 )
 from device.config import CHANNELS, Calibration, Config, config_from_dict
 from device.config.toml_edit import update_calibration_toml
+from device.storage.files import replaced_atomically
 from device.errors import CushionError
-from device.daemon.shutdown import stop_on_signals
 
 CHECK_S = 3.0                 # `check` reads this long
 TARE_S = 3.0                  # `tare` averages this long
@@ -59,7 +58,6 @@ SETTLE_TIMEOUT_S = 30.0       # ... and gives up when none comes within this tim
 MAX_TARE_LOAD_KG = 2.0        # an empty cushion this much heavier than at the last tare has something on it
 MAX_CALIBRATION_DRIFT_KG = 0.5  # the empty readings before and after calibrating differ this much: refuse
 PRESS_KG = 1.0                # `check`: a corner loaded this much shows which way its cell counts
-FLUSH_S = 0.5                 # `record` hands lines to the OS this often (always whole lines)
 NOISY_G = 100.0               # hardware/troubleshooting.md: above this, look for a wiring problem
 
 _DROP_REASONS = {
@@ -209,19 +207,11 @@ def write_calibration(path: Path, *, offset=None, counts_per_kg=None, weight_kg:
         raise CushionError(f"{path}: cannot read: {exc}") from None
     new = update_calibration_toml(text, offset=offset, counts_per_kg=counts_per_kg, when=_now(), weight_kg=weight_kg)
     config_from_dict(tomllib.loads(new), str(path))      # what we write must load
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "w", encoding="utf-8", newline="") as handle:
-            handle.write(new)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o7777)
-        os.replace(temporary, target)
+        with replaced_atomically(path) as temporary:
+            temporary.write_text(new, encoding="utf-8", newline="")
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
         raise CushionError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
@@ -456,68 +446,3 @@ def _steady(array, counts_per_kg, seconds: float, out):
             if not told and monotonic() - start > seconds + 3.0:
                 print("  waiting for the readings to settle ...", file=out, flush=True)
                 told = True
-
-
-# ---------------------------------------------------------------------------
-# cushion record
-
-
-def record(recording, config_path=None, *, sim: bool = False, seconds: float | None = None,
-           force: bool = False, bench=None, out=None, stop: threading.Event | None = None) -> int:
-    """`cushion record FILE`: raw frames from the sensor to a SPEC section 4
-    recording, until ``seconds`` have passed, ``stop`` is set, or SIGINT or
-    SIGTERM arrives; the file is complete (whole lines, flushed, closed) in
-    every case. Metadata: rate_hz, started_at (wall clock), device.
-
-    An existing file is refused unless ``force`` (checked before the sensor
-    is opened). A write that fails (disk full) stops the recording with a
-    CushionError; the file keeps the whole lines written before.
-    """
-    from device.storage.recording import RecordingWriter, check_output
-
-    out = out or sys.stdout
-    stop = stop or threading.Event()
-    path, config = _config(config_path)
-    exists = check_output(Path(recording), force=force)
-    bench = _bench(bench, sim, scene_name="day")
-    restore = stop_on_signals(stop)
-    try:
-        with _sensor(bench, config) as array:
-            metadata = {
-                "rate_hz": str(config.sensor.rate_hz),
-                "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "device": bench.description,
-            }
-            writer = RecordingWriter(recording, metadata, overwrite=exists)
-            missing = [0] * len(CHANNELS)
-            with writer:
-                start = None
-                flushed = monotonic()
-                while not stop.is_set():
-                    frame = array.read_frame()
-                    if start is None:
-                        start = frame.t
-                    # Rounded as the file will show it, so a frame a hair
-                    # before the limit cannot be written as the limit itself.
-                    t = round(frame.t - start, 4)
-                    if seconds is not None and t >= seconds:
-                        break
-                    writer.write_frame(t, frame.raw)
-                    for i, value in enumerate(frame.raw):
-                        missing[i] += value is None
-                    if frame.t - flushed >= FLUSH_S:
-                        # Whole lines only: a kill -9 loses the last half
-                        # second, never half a line.
-                        writer.flush()
-                        flushed = frame.t
-            stats = array.stats
-            duration = (frame.t - start) if start is not None else 0.0
-    finally:
-        restore()
-    frames = writer.frames
-    print(f"wrote {recording}: {frames} frames in {duration:.1f} s "
-          f"({frames / duration if duration > 0 else 0.0:.1f}/s); driver: {_drops(stats)}", file=out)
-    gaps = [f"{name} {count}" for name, count in zip(CHANNELS, missing) if count]
-    if gaps:
-        print(f"frames without a reading: {', '.join(gaps)} (run `cushion check`)", file=out)
-    return 0
