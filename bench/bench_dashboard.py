@@ -1,6 +1,6 @@
 """Dashboard server time on a year of history, and the memory one export of three years takes.
 
-A simulated year (`dashboard.sample_history`: 6-9 sessions a workday, their
+A simulated year (`tests.sample_history`: 6-9 sessions a workday, their
 events and per-minute rows, written through Store.write_batch) goes into a
 temporary database; pages are requested through Flask's test client, so the
 figures are the server's time (queries, computation, templates), median of
@@ -97,7 +97,7 @@ def export_peak_rss(path: Path, first: date, last: date) -> tuple[float, float, 
 
 def main() -> None:
     from dashboard import create_app
-    from dashboard.sample_history import fill_history, live_values
+    from tests.sample_history import fill_history, live_values
     from device.storage.store import Store
 
     last = date.today() - timedelta(days=1)

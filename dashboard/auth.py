@@ -28,7 +28,6 @@ import time
 from collections import deque
 from urllib.parse import unquote, urlsplit
 
-import click
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -287,17 +286,6 @@ def init_app(app: Flask) -> None:
     app.extensions["cushion_login_throttle"] = _Throttle()
     app.extensions["cushion_sessions"] = _Sessions()
     app.before_request(_check_login)
-
-    @app.cli.command("set-password")
-    @click.password_option(help="The new password (asked for, hidden, when not given).")
-    def set_password_command(password: str) -> None:
-        """Set the password the dashboard asks for when it listens on the network."""
-        with Store(app.config["DATABASE"]) as store:
-            try:
-                store_password(store, password)
-            except CushionError as exc:
-                raise click.ClickException(str(exc)) from None
-        click.echo("Password set; browsers logged in before must log in again.")
 
     @app.context_processor
     def login_state():

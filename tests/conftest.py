@@ -1,11 +1,21 @@
-"""Fixtures shared across test files."""
+"""The fixtures the tests share (flaskr and sqlite-utils style), one place for all of them.
+
+- `factory` (also `mock_factory`): gpiozero's mock pin factory as Device.pin_factory for one test;
+- `fresh_store`: a history database of the test's own; `db_path` / `store` / `day_db`: the
+  dashboard's database, empty or holding one known day (tests/dashboard_support.py);
+- `app` / `client`: the dashboard on that database;
+- `sitter`: a simulated person's frames for a scenario;
+- every test gets config and data folders of its own (`own_config_and_data_folders`), and
+  `calibrated_home` puts a calibrated config where `cushion calibrate` leaves it.
+"""
 
 import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-# The dashboard's app / client / runner / database fixtures (flaskr style).
-from tests.dashboard_support import app, client, day_db, db_path, runner, store  # noqa: F401
+from dashboard import create_app
+from device.storage.store import Store
+from tests.dashboard_support import write_day
 
 
 @pytest.fixture()
@@ -16,8 +26,66 @@ def factory():
     try:
         yield Device.pin_factory
     finally:
-        Device.pin_factory.reset()
+        if Device.pin_factory is not None:
+            Device.pin_factory.reset()
         Device.pin_factory = saved
+
+
+@pytest.fixture()
+def mock_factory(factory):
+    """The same mock pin factory, by the name the buzzer, LED and daemon tests use."""
+    return factory
+
+
+@pytest.fixture()
+def fresh_store(tmp_path):
+    """A history database of this test's own, open."""
+    with Store(tmp_path / "history.db") as store:
+        yield store
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "history.db"
+
+
+@pytest.fixture
+def store(db_path):
+    with Store(db_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def app(db_path):
+    return create_app({"TESTING": True, "DATABASE": str(db_path)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def day_db(db_path):
+    """The database with one known day's history in it (tests/dashboard_support.py)."""
+    with Store(db_path) as store:
+        write_day(store)
+    return db_path
+
+
+@pytest.fixture
+def sitter():
+    """Frames of a simulated person: sitter(scenario, rate_hz=80, seed=1) -> (Simulation, t, raw)."""
+    import numpy as np
+
+    from device.sim.sitter import DEMO_CALIBRATION, Simulation
+
+    def frames(scenario, rate_hz: int = 80, seed: int = 1):
+        sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=rate_hz, seed=seed)
+        blocks = list(sim.blocks())
+        return sim, np.concatenate([b.t for b in blocks]), np.concatenate([b.raw for b in blocks])
+
+    return frames
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,6 @@
-"""What the dashboard tests share: fixtures (made available to every test by conftest.py) and helpers.
+"""What the dashboard tests share: one known day of history, and helpers for forms and pages.
 
-flaskr's shape: `app` is built on a fresh temporary database, `client` and
-`runner` come from it. `day_db` holds one known day written through
+The fixtures built on them (`app`, `client`, `day_db`) are in conftest.py. `day_db` holds one known day written through
 Store.write_batch with real device.core.events records, so the tests can assert
 exact totals:
 
@@ -16,9 +15,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
-from dashboard import create_app
 from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
 from device.storage.store import Store
 
@@ -48,40 +44,6 @@ def write_day(store: Store) -> None:
     ]
     sessions = [Session(*s1, ("break_due",)), Session(*s2, ("break_due", "break_overdue")), Session(*s3, ("move",))]
     store.write_batch(0.0, MIDNIGHT, events=events, sessions=sessions)
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "history.db"
-
-
-@pytest.fixture
-def app(db_path):
-    return create_app({"TESTING": True, "DATABASE": str(db_path)})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def day_db(db_path):
-    """The database with DAY's history in it (see the module docstring)."""
-    with Store(db_path) as store:
-        write_day(store)
-    return db_path
-
-
-@pytest.fixture
-def store(db_path):
-    with Store(db_path) as opened:
-        yield opened
 
 
 def set_token(client, token: str = "test-token") -> str:

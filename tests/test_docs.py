@@ -17,11 +17,11 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.paths import ROOT, SHARED
 
-ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+SHARED_SPEC = SHARED / "SPEC.md"
 DOCUMENTS = [README, *sorted(DOCS.glob("*.md"))]
 
 # Folders that make creates and .gitignore leaves out: a document may name

@@ -14,8 +14,8 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RUN_LOCK = ROOT / "requirements.lock"
 DEV_LOCK = ROOT / "requirements-dev.lock"
 # The machines the project runs on (requirements/README.md), as pip sees them.

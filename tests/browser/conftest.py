@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import create_app
-from dashboard.sample_history import fill_history
+from tests.sample_history import fill_history
 from device.storage.store import Store
 
 CHROMIUM = os.environ.get("CUSHION_CHROMIUM", "/usr/bin/chromium")

@@ -308,7 +308,7 @@ def test_the_numbers_table_fits_a_phone(browser, served):
 def test_the_now_page_keeps_its_figures_when_the_dashboard_is_unreachable(browser, served, db_path):
     from selenium.webdriver.common.by import By
 
-    from dashboard.sample_history import live_values
+    from tests.sample_history import live_values
     from device.storage.store import Store
 
     with Store(db_path) as store:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from dashboard.history import today
-from dashboard.sample_history import fill_history
+from tests.sample_history import fill_history
 from tests.dashboard_support import text, visible
 
 

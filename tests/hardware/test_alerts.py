@@ -34,18 +34,6 @@ class TonePin(MockPWMPin):
 
 
 @pytest.fixture
-def mock_factory():
-    save_factory = Device.pin_factory
-    Device.pin_factory = MockFactory()
-    try:
-        yield Device.pin_factory
-    finally:
-        if Device.pin_factory is not None:
-            Device.pin_factory.reset()
-        Device.pin_factory = save_factory
-
-
-@pytest.fixture
 def pwm(mock_factory):
     mock_factory.pin_class = TonePin
 

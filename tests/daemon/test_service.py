@@ -20,8 +20,8 @@ from device.hardware import gpio
 from device.config import Config, Sensor, config_from_dict, prepare_config, render_template
 from device.errors import CushionError
 from device.storage.store import Store
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ON_A_PI = Path("/proc/device-tree/model").exists()
 
 

@@ -20,11 +20,11 @@ from device.cli import cushion as cli
 from device.cli.cushion import main
 from device.storage.recording import RecordingReader, WriteError
 from device.storage.store import Store
+from tests.paths import ROOT
 
 # Commands find a calibrated config where `cushion calibrate` leaves it (replay warns without one).
 pytestmark = pytest.mark.usefixtures("calibrated_home")
 
-ROOT = Path(__file__).resolve().parents[1]
 REC = "# rate_hz: 80\nt,fl,fr,bl,br\n" + "".join(f"{i / 80:.4f},1,2,3,4\n" for i in range(200))
 
 

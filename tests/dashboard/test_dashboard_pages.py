@@ -7,7 +7,7 @@ import re
 from markupsafe import escape
 
 from dashboard.advice import ADVICE_FOR_EVENT, RED_FLAGS, SECTIONS, SEEK_HELP
-from dashboard.sample_history import live_values
+from tests.sample_history import live_values
 from tests.dashboard_support import DAY, post, text, visible
 
 

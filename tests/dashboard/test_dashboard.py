@@ -12,6 +12,7 @@ from dashboard.auth import same_site_path
 from device.errors import CushionError
 from device.storage.store import Store, StoreError
 from tests.dashboard_support import DAY, post, set_token, text
+from tests.paths import ROOT
 
 PAGES = ["/", f"/day/{DAY}", "/trends", "/trends?days=30", "/trends?days=365", "/advice", "/diary", "/settings",
          "/device"]
@@ -321,15 +322,6 @@ def test_set_password_stores_only_a_hash(db_path):
         set_password(db_path, "short")
 
 
-def test_set_password_command_on_the_app(runner, db_path):
-    result = runner.invoke(args=["set-password", "--password", "correct horse"])
-    assert result.exit_code == 0, result.output
-    with Store(db_path) as store:
-        assert store.device_info()["dashboard.password_hash"]
-    result = runner.invoke(args=["set-password", "--password", "short"])
-    assert result.exit_code != 0 and "at least 8" in result.output
-
-
 def test_the_device_page_never_shows_the_dashboards_secrets(client, db_path):
     set_password(db_path, "correct horse")
     page = text(client.get("/device"))
@@ -466,12 +458,11 @@ def test_serve_really_serves_under_waitress_and_stops_on_ctrl_c(db_path):
     import sys
     import time
     import urllib.request
-    from pathlib import Path
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     # As at a terminal, where Ctrl-C works: a runner that started the tests
     # in the background has SIGINT ignored, and a child inherits that.
     child = subprocess.Popen([sys.executable, "-c", f"import dashboard; dashboard.serve({str(db_path)!r}, port={port})"],

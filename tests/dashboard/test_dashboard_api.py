@@ -157,7 +157,7 @@ def weeks_of_history(tmp_path_factory):
     """Five weeks of sample history up to now (today's session still open) and a few diary entries."""
     from datetime import date, datetime, timedelta
 
-    from dashboard.sample_history import fill_history
+    from tests.sample_history import fill_history
 
     path = tmp_path_factory.mktemp("weeks") / "history.db"
     with Store(path) as store:
@@ -208,9 +208,9 @@ def peak_memory_of_export(client, url: str) -> tuple[float, int]:
 def test_an_export_takes_the_same_memory_whatever_its_range(client, db_path):
     """Before: every row was in a list, then the whole file in one string: a year of events took
     tens of MB (three years, 160 MB on the Pi). Now a page of rows and a chunk of text at a time."""
-    from datetime import date, timedelta
+    from datetime import date
 
-    from dashboard.sample_history import fill_history
+    from tests.sample_history import fill_history
 
     first = date(2025, 1, 1)
     with Store(db_path) as store:

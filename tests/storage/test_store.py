@@ -19,17 +19,11 @@ from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Si
 from device.core.report import event_to_dict
 from device.core.minutes import Minute
 from device.storage.store import MIGRATIONS, SCHEMA_VERSION, Snooze, Store, StoreError
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TZ = timezone(timedelta(hours=2))
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=TZ)  # wall time when the frame clock reads 1000.0 s
 DAY = (datetime(2024, 5, 1, tzinfo=TZ), datetime(2024, 5, 2, tzinfo=TZ))
-
-
-@pytest.fixture
-def fresh_db(tmp_path):
-    with Store(tmp_path / "history.db") as store:
-        yield store
 
 
 def at(t):
@@ -47,12 +41,12 @@ def test_schema_is_created_with_folders(tmp_path):
     assert path.is_file()
 
 
-def test_wal_mode_synchronous_normal_and_busy_timeout(fresh_db):
-    assert fresh_db.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert fresh_db.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
-    assert fresh_db.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+def test_wal_mode_synchronous_normal_and_busy_timeout(fresh_store):
+    assert fresh_store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert fresh_store.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert fresh_store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
     # WAL is a property of the file: another process sees it too.
-    other = sqlite3.connect(fresh_db.path)
+    other = sqlite3.connect(fresh_store.path)
     assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     other.close()
 
@@ -104,26 +98,26 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     assert str(path) in str(caught.value)
 
 
-def test_sessions_open_heartbeat_and_close(fresh_db):
-    opened = fresh_db.transactions  # creating the schema was one
-    fresh_db.write_batch(1000.0, NOON, sessions=[Session(900.0, None, ())], events=[Sit(900.0, 901.5)])
-    (session,) = fresh_db.sessions_between(*DAY)
+def test_sessions_open_heartbeat_and_close(fresh_store):
+    opened = fresh_store.transactions  # creating the schema was one
+    fresh_store.write_batch(1000.0, NOON, sessions=[Session(900.0, None, ())], events=[Sit(900.0, 901.5)])
+    (session,) = fresh_store.sessions_between(*DAY)
     assert session["start_wall"] == "2024-05-01T11:58:20.000+02:00"
     assert session["start_t"] == 900.0 and session["end_wall"] is None
     assert session["last_heartbeat_wall"] == "2024-05-01T12:00:00.000+02:00"
 
-    fresh_db.write_batch(1005.0, at(1005))  # nothing new: a heartbeat
-    assert fresh_db.sessions_between(*DAY)[0]["last_heartbeat_wall"] == "2024-05-01T12:00:05.000+02:00"
+    fresh_store.write_batch(1005.0, at(1005))  # nothing new: a heartbeat
+    assert fresh_store.sessions_between(*DAY)[0]["last_heartbeat_wall"] == "2024-05-01T12:00:05.000+02:00"
 
     closed = Session(900.0, 3000.0, ("move", "break_due"))
-    fresh_db.write_batch(3060.0, at(3060), sessions=[closed], events=[Stand(3000.0, 3001.5)])
-    (session,) = fresh_db.sessions_between(*DAY)
+    fresh_store.write_batch(3060.0, at(3060), sessions=[closed], events=[Stand(3000.0, 3001.5)])
+    (session,) = fresh_store.sessions_between(*DAY)
     assert session["end_wall"] == at(3000).isoformat(timespec="milliseconds")
     assert session["end_t"] == 3000.0 and session["prompts"] == ["move", "break_due"]
-    assert [e["session_id"] for e in fresh_db.events_between(*DAY)] == [session["id"]] * 2
-    assert fresh_db.transactions == opened + 3
-    fresh_db.write_batch(3065.0, at(3065))  # nothing open, nothing to write: no transaction
-    assert fresh_db.transactions == opened + 3
+    assert [e["session_id"] for e in fresh_store.events_between(*DAY)] == [session["id"]] * 2
+    assert fresh_store.transactions == opened + 3
+    fresh_store.write_batch(3065.0, at(3065))  # nothing open, nothing to write: no transaction
+    assert fresh_store.transactions == opened + 3
 
 
 def test_session_left_open_by_a_crash_is_closed_at_its_last_heartbeat(tmp_path):
@@ -158,135 +152,135 @@ def test_session_left_open_can_be_continued(tmp_path):
             store.continue_session(12345, start_t=0.0)
 
 
-def test_events_round_trip_with_their_spec_fields(fresh_db):
+def test_events_round_trip_with_their_spec_fields(fresh_store):
     events = [
         Sit(100.0, 101.5), Lean("left", 200.2, 260.9, 0.31, 210.2), Twist("right", 300.0, 303.1, 0.42, 303.1),
         Fidget(412.5, 28.0, 413.1), Posture("slump", 500.0, 560.0, 530.0), Posture("perch", 600.0, 690.0, 630.0),
         Prompt("move", 700.0, 700.0), Fault("fr", 800.0, 804.0, 800.5, "stuck"), Stand(900.0, 901.5),
     ]
-    fresh_db.write_batch(1000.0, NOON, events=events, sessions=[Session(100.0, None, ("move",))])
-    rows = fresh_db.events_between(*DAY)
+    fresh_store.write_batch(1000.0, NOON, events=events, sessions=[Session(100.0, None, ("move",))])
+    rows = fresh_store.events_between(*DAY)
     assert [row["data"] for row in rows] == [event_to_dict(e) for e in events]
     assert [row["type"] for row in rows] == [e.type for e in events]
     assert rows[1]["wall"] == "2024-05-01T11:46:40.200+02:00"           # lean start
     assert rows[1]["detected_wall"] == "2024-05-01T11:46:50.200+02:00"  # its detected_at
-    assert {row["session_id"] for row in rows} == {fresh_db.sessions_between(*DAY)[0]["id"]}
-    assert [r["type"] for r in fresh_db.events_between(*DAY, types=["twist", "fidget"])] == ["twist", "fidget"]
+    assert {row["session_id"] for row in rows} == {fresh_store.sessions_between(*DAY)[0]["id"]}
+    assert [r["type"] for r in fresh_store.events_between(*DAY, types=["twist", "fidget"])] == ["twist", "fidget"]
     # Bounds are instants, whatever their offset: 09:46:40Z is 11:46:40+02:00.
-    utc = fresh_db.events_between("2024-05-01T09:46:40Z", datetime(2024, 5, 1, 9, 48, tzinfo=timezone.utc))
+    utc = fresh_store.events_between("2024-05-01T09:46:40Z", datetime(2024, 5, 1, 9, 48, tzinfo=timezone.utc))
     assert [r["type"] for r in utc] == ["lean"]
 
 
-def test_fault_events_fill_the_faults_table(fresh_db):
-    fresh_db.write_batch(1000.0, NOON, events=[Fault("bl", 400.0, 430.0, 400.5, "no_data"),
+def test_fault_events_fill_the_faults_table(fresh_store):
+    fresh_store.write_batch(1000.0, NOON, events=[Fault("bl", 400.0, 430.0, 400.5, "no_data"),
                                                Fault("fr", 900.0, None, 900.5, "rail")])
-    faults = fresh_db.faults_between(*DAY)
+    faults = fresh_store.faults_between(*DAY)
     assert [(f["channel"], f["reason"]) for f in faults] == [("bl", "no_data"), ("fr", "rail")]
     assert faults[0]["end_wall"] == at(430).isoformat(timespec="milliseconds")
     assert faults[1]["end_wall"] is None
-    assert fresh_db.faults_between(at(950), at(2000)) == [faults[1]]  # still running
+    assert fresh_store.faults_between(at(950), at(2000)) == [faults[1]]  # still running
 
 
-def test_minute_written_twice_adds_up(fresh_db):
+def test_minute_written_twice_adds_up(fresh_store):
     key = "2024-05-01T12:00"
     first = Minute(key, seated_s=20.0, lat_mean=0.1, sag_mean=None, fidgets=1, lean_left_s=5.0, twists=1, prompts=1)
     second = Minute(key, seated_s=60.0 - 20.0, lat_mean=0.4, sag_mean=-0.2, fidgets=2, lean_right_s=3.0)
-    fresh_db.write_batch(1000.0, NOON, minutes=[first])
-    fresh_db.write_batch(1005.0, at(1005), minutes=[second, Minute("2024-05-01T12:01", seated_s=1.0)])
-    row, _ = fresh_db.minutes_between(NOON, NOON + timedelta(minutes=2))
+    fresh_store.write_batch(1000.0, NOON, minutes=[first])
+    fresh_store.write_batch(1005.0, at(1005), minutes=[second, Minute("2024-05-01T12:01", seated_s=1.0)])
+    row, _ = fresh_store.minutes_between(NOON, NOON + timedelta(minutes=2))
     assert row["seated_s"] == 60.0
     assert row["lat_mean"] == pytest.approx((0.1 * 20 + 0.4 * 40) / 60)  # weighted by seated time
     assert row["sag_mean"] == pytest.approx(-0.2)
     assert (row["fidgets"], row["lean_left_s"], row["lean_right_s"], row["twists"], row["prompts"]) == (3, 5.0, 3.0, 1, 1)
     assert store_module.minute_key(at(1005)) == key
     with pytest.raises(ValueError):
-        fresh_db.write_batch(1000.0, NOON, minutes=[Minute("12:00")])
+        fresh_store.write_batch(1000.0, NOON, minutes=[Minute("12:00")])
 
 
-def test_settings_set_get_and_change_counter(fresh_db):
-    assert fresh_db.settings() == {} and fresh_db.settings_version() == 0
-    fresh_db.set_settings({"breaks.break_after_min": 40.0, "quiet_hours": ["22:00-07:00"]}, wall=NOON)
-    assert fresh_db.settings() == {"breaks.break_after_min": 40.0, "quiet_hours": ["22:00-07:00"]}
-    assert fresh_db.settings_version() == 1  # one write, one step, however many keys
-    with Store(fresh_db.path) as dashboard:
+def test_settings_set_get_and_change_counter(fresh_store):
+    assert fresh_store.settings() == {} and fresh_store.settings_version() == 0
+    fresh_store.set_settings({"breaks.break_after_min": 40.0, "quiet_hours": ["22:00-07:00"]}, wall=NOON)
+    assert fresh_store.settings() == {"breaks.break_after_min": 40.0, "quiet_hours": ["22:00-07:00"]}
+    assert fresh_store.settings_version() == 1  # one write, one step, however many keys
+    with Store(fresh_store.path) as dashboard:
         dashboard.set_settings({"quiet_hours": None, "alerts.buzzer_enabled": False})
-    assert fresh_db.settings_version() == 2
-    assert fresh_db.settings() == {"breaks.break_after_min": 40.0, "alerts.buzzer_enabled": False}
+    assert fresh_store.settings_version() == 2
+    assert fresh_store.settings() == {"breaks.break_after_min": 40.0, "alerts.buzzer_enabled": False}
 
 
-def test_live_row_is_replaced(fresh_db):
-    fresh_db.set_live({"seated": True, "sitting_s": 120.0, "lat": 0.1, "faults": ["fr"], "break_due": False}, NOON)
-    fresh_db.write_batch(1005.0, at(1005), live={"seated": False, "dropped_frames": 3, "muted_until_wall": at(1600)})
-    live = fresh_db.live()
+def test_live_row_is_replaced(fresh_store):
+    fresh_store.set_live({"seated": True, "sitting_s": 120.0, "lat": 0.1, "faults": ["fr"], "break_due": False}, NOON)
+    fresh_store.write_batch(1005.0, at(1005), live={"seated": False, "dropped_frames": 3, "muted_until_wall": at(1600)})
+    live = fresh_store.live()
     assert live["updated_wall"] == "2024-05-01T12:00:05.000+02:00"
     assert live["seated"] is False and live["dropped_frames"] == 3
     assert live["sitting_s"] is None and live["faults"] is None  # replaced, not merged
     assert live["muted_until_wall"] == "2024-05-01T12:10:00.000+02:00"
-    assert fresh_db.db["live"].count == 1
+    assert fresh_store.db["live"].count == 1
     with pytest.raises(ValueError, match="bogus"):
-        fresh_db.set_live({"bogus": 1})
+        fresh_store.set_live({"bogus": 1})
 
 
-def test_snoozes_and_device_info_are_recorded(fresh_db):
-    fresh_db.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "break_due", at(1600), "snooze"),
+def test_snoozes_and_device_info_are_recorded(fresh_store):
+    fresh_store.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "break_due", at(1600), "snooze"),
                                                 Snooze(at(1700), "", datetime(2024, 5, 2, tzinfo=TZ), "mute_day")])
-    assert [(s["action"], s["until_wall"]) for s in fresh_db.snoozes_between(*DAY)] == [
+    assert [(s["action"], s["until_wall"]) for s in fresh_store.snoozes_between(*DAY)] == [
         ("snooze", "2024-05-01T12:10:00.000+02:00"), ("mute_day", "2024-05-02T00:00:00.000+02:00")]
     with pytest.raises(ValueError):
-        fresh_db.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "move", NOON, "ignore")])
-    fresh_db.set_device_info({"calibrated_on": "2024-04-30", "firmware": "0.1.0"})
-    assert fresh_db.device_info() == {"calibrated_on": "2024-04-30", "firmware": "0.1.0"}
+        fresh_store.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "move", NOON, "ignore")])
+    fresh_store.set_device_info({"calibrated_on": "2024-04-30", "firmware": "0.1.0"})
+    assert fresh_store.device_info() == {"calibrated_on": "2024-04-30", "firmware": "0.1.0"}
 
 
-def test_batch_is_atomic(fresh_db):
+def test_batch_is_atomic(fresh_store):
     good = dict(events=[Sit(900.0, 901.5)], sessions=[Session(900.0, None, ())],
                 minutes=[Minute("2024-05-01T12:00", seated_s=60.0)])
     bad_minute = Minute("2024-05-01T12:00", fidgets=None)  # NOT NULL: fails after sessions and events went in
-    before = fresh_db.transactions
+    before = fresh_store.transactions
     with pytest.raises(sqlite3.IntegrityError):
-        fresh_db.write_batch(1000.0, NOON, **dict(good, minutes=good["minutes"] + [bad_minute]))
-    assert fresh_db.transactions == before
-    assert fresh_db.sessions_between(*DAY) == fresh_db.events_between(*DAY) == fresh_db.minutes_between(*DAY) == []
-    fresh_db.write_batch(1000.0, NOON, **good)  # the same batch again goes in once, whole
-    (session,) = fresh_db.sessions_between(*DAY)
-    assert fresh_db.events_between(*DAY)[0]["session_id"] == session["id"]
+        fresh_store.write_batch(1000.0, NOON, **dict(good, minutes=good["minutes"] + [bad_minute]))
+    assert fresh_store.transactions == before
+    assert fresh_store.sessions_between(*DAY) == fresh_store.events_between(*DAY) == fresh_store.minutes_between(*DAY) == []
+    fresh_store.write_batch(1000.0, NOON, **good)  # the same batch again goes in once, whole
+    (session,) = fresh_store.sessions_between(*DAY)
+    assert fresh_store.events_between(*DAY)[0]["session_id"] == session["id"]
 
 
-def test_read_only_database_gives_a_clear_error(fresh_db):
+def test_read_only_database_gives_a_clear_error(fresh_store):
     # As if the SD card were remounted read-only under the running daemon
     # (chmod would not stop root, who runs the tests in CI).
-    fresh_db.db.execute("PRAGMA query_only = ON")
+    fresh_store.db.execute("PRAGMA query_only = ON")
     batch = dict(events=[Sit(900.0, 901.5)], sessions=[Session(900.0, None, ())])
     with pytest.raises(CushionError) as caught:
-        fresh_db.write_batch(1000.0, NOON, **batch)
+        fresh_store.write_batch(1000.0, NOON, **batch)
     assert isinstance(caught.value, StoreError)
-    assert str(fresh_db.path) in str(caught.value) and "read-only" in str(caught.value)
-    assert fresh_db.sessions_between(*DAY) == []  # reading still works
-    fresh_db.db.execute("PRAGMA query_only = OFF")  # the disk comes back: the daemon carries on
-    fresh_db.write_batch(1005.0, at(1005), **batch)
-    assert len(fresh_db.sessions_between(*DAY)) == len(fresh_db.events_between(*DAY)) == 1
+    assert str(fresh_store.path) in str(caught.value) and "read-only" in str(caught.value)
+    assert fresh_store.sessions_between(*DAY) == []  # reading still works
+    fresh_store.db.execute("PRAGMA query_only = OFF")  # the disk comes back: the daemon carries on
+    fresh_store.write_batch(1005.0, at(1005), **batch)
+    assert len(fresh_store.sessions_between(*DAY)) == len(fresh_store.events_between(*DAY)) == 1
 
 
-def test_full_disk_gives_a_clear_error(fresh_db):
-    pages = fresh_db.db.execute("PRAGMA page_count").fetchone()[0]
-    fresh_db.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk full"
+def test_full_disk_gives_a_clear_error(fresh_store):
+    pages = fresh_store.db.execute("PRAGMA page_count").fetchone()[0]
+    fresh_store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk full"
     fidgets = [Fidget(float(i), 20.0, i + 0.5) for i in range(500)]
-    before = fresh_db.transactions
+    before = fresh_store.transactions
     with pytest.raises(StoreError, match="disk is full") as caught:
-        fresh_db.write_batch(1000.0, NOON, events=fidgets)
-    assert str(fresh_db.path) in str(caught.value)
-    assert fresh_db.events_between(*DAY) == [] and fresh_db.transactions == before
+        fresh_store.write_batch(1000.0, NOON, events=fidgets)
+    assert str(fresh_store.path) in str(caught.value)
+    assert fresh_store.events_between(*DAY) == [] and fresh_store.transactions == before
 
 
-def test_reader_is_not_blocked_by_a_writer(fresh_db):
-    fresh_db.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)])
-    with Store(fresh_db.path, busy_timeout_s=0.2) as dashboard:
-        fresh_db.db.execute("BEGIN IMMEDIATE")  # the daemon is in the middle of a batch
-        fresh_db.db["events"].insert({"type": "x", "wall": NOON.isoformat(), "detected_wall": "", "data": "{}"})
+def test_reader_is_not_blocked_by_a_writer(fresh_store):
+    fresh_store.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)])
+    with Store(fresh_store.path, busy_timeout_s=0.2) as dashboard:
+        fresh_store.db.execute("BEGIN IMMEDIATE")  # the daemon is in the middle of a batch
+        fresh_store.db["events"].insert({"type": "x", "wall": NOON.isoformat(), "detected_wall": "", "data": "{}"})
         assert len(dashboard.events_between(*DAY)) == 1  # reads the last committed state at once
         with pytest.raises(StoreError, match="locked"):
             dashboard.set_settings({"a": 1})  # a second writer waits busy_timeout_s, then says why
-        fresh_db.db.execute("ROLLBACK")
+        fresh_store.db.execute("ROLLBACK")
 
 
 _WRITER = """
@@ -375,32 +369,32 @@ def test_v4_adds_the_recent_loss_to_a_v3_files_live_row(tmp_path):
         assert store.live()["dropped_recent"] == 3
 
 
-def test_diary_entries_round_trip_and_delete(fresh_db):
-    first = fresh_db.add_diary_entry(at(500), region="lower", side="left", severity=6, note="after a long call",
+def test_diary_entries_round_trip_and_delete(fresh_store):
+    first = fresh_store.add_diary_entry(at(500), region="lower", side="left", severity=6, note="after a long call",
                                      red_flags=["fever"], logged_wall=at(2000))
-    second = fresh_db.add_diary_entry(at(900), region="upper", side="centre", severity=2)
-    entries = fresh_db.diary_between(*DAY)
+    second = fresh_store.add_diary_entry(at(900), region="upper", side="centre", severity=2)
+    entries = fresh_store.diary_between(*DAY)
     assert [e["id"] for e in entries] == [first, second]  # oldest first
     entry = entries[0]
     assert entry["wall"] == at(500).isoformat(timespec="milliseconds")
     assert entry["logged_wall"] == at(2000).isoformat(timespec="milliseconds")
     assert (entry["region"], entry["side"], entry["severity"], entry["note"]) == ("lower", "left", 6, "after a long call")
     assert entry["red_flags"] == ["fever"] and entries[1]["red_flags"] == []
-    assert [e["id"] for e in fresh_db.diary_latest(limit=1)] == [second]  # newest first
-    assert fresh_db.diary_entry(first) == entry and fresh_db.diary_entry(999) is None
-    assert fresh_db.diary_between(at(600), at(1000)) == [entries[1]]
-    assert fresh_db.delete_diary_entry(first) is True
-    assert fresh_db.delete_diary_entry(first) is False
-    assert [e["id"] for e in fresh_db.diary_between(*DAY)] == [second]
+    assert [e["id"] for e in fresh_store.diary_latest(limit=1)] == [second]  # newest first
+    assert fresh_store.diary_entry(first) == entry and fresh_store.diary_entry(999) is None
+    assert fresh_store.diary_between(at(600), at(1000)) == [entries[1]]
+    assert fresh_store.delete_diary_entry(first) is True
+    assert fresh_store.delete_diary_entry(first) is False
+    assert [e["id"] for e in fresh_store.diary_between(*DAY)] == [second]
 
 
 @pytest.mark.parametrize("bad", [dict(region="neck"), dict(side="both"), dict(severity=11), dict(severity=-1),
                                  dict(severity=5.5), dict(red_flags=[""])])
-def test_diary_refuses_bad_values(fresh_db, bad):
+def test_diary_refuses_bad_values(fresh_store, bad):
     entry = dict(region="lower", side="right", severity=3) | bad
     with pytest.raises(ValueError):
-        fresh_db.add_diary_entry(NOON, **entry)
-    assert fresh_db.diary_latest() == []
+        fresh_store.add_diary_entry(NOON, **entry)
+    assert fresh_store.diary_latest() == []
 
 
 # -- a database that cannot be written is still read -----------------------------------
@@ -473,40 +467,40 @@ def test_reconnect_writes_again_and_keeps_this_runs_sessions(tmp_path, monkeypat
     store.close()
 
 
-def test_reconnect_that_fails_keeps_the_old_connection(fresh_db, monkeypatch):
+def test_reconnect_that_fails_keeps_the_old_connection(fresh_store, monkeypatch):
     def cannot(self):
         raise StoreError("nope")
 
     monkeypatch.setattr(Store, "_connect", cannot)
     with pytest.raises(StoreError):
-        fresh_db.reconnect()
-    assert fresh_db.sessions_between(*DAY) == []
+        fresh_store.reconnect()
+    assert fresh_store.sessions_between(*DAY) == []
 
 
-def test_busy_timeout_can_be_changed(fresh_db):
-    fresh_db.set_busy_timeout(0.05)
-    assert fresh_db.db.execute("PRAGMA busy_timeout").fetchone()[0] == 50
+def test_busy_timeout_can_be_changed(fresh_store):
+    fresh_store.set_busy_timeout(0.05)
+    assert fresh_store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 50
 
 
-def test_a_setting_that_is_not_json_is_skipped_and_reported(fresh_db):
-    fresh_db.set_settings({"breaks.still_min": 10})
-    fresh_db.db["settings"].insert({"key": "breaks.repeat_min", "value": "{oops", "updated_wall": "x"})
-    fresh_db.db.conn.commit()
+def test_a_setting_that_is_not_json_is_skipped_and_reported(fresh_store):
+    fresh_store.set_settings({"breaks.still_min": 10})
+    fresh_store.db["settings"].insert({"key": "breaks.repeat_min", "value": "{oops", "updated_wall": "x"})
+    fresh_store.db.conn.commit()
     told = []
-    assert fresh_db.settings(on_invalid=lambda key, problem: told.append((key, problem))) == {"breaks.still_min": 10}
+    assert fresh_store.settings(on_invalid=lambda key, problem: told.append((key, problem))) == {"breaks.still_min": 10}
     ((key, problem),) = told
     assert key == "breaks.repeat_min" and "'{oops' is not JSON" in problem
-    assert fresh_db.settings() == {"breaks.still_min": 10}
+    assert fresh_store.settings() == {"breaks.still_min": 10}
 
 
-def test_merged_minute_rows_add_up_as_the_database_does(fresh_db):
+def test_merged_minute_rows_add_up_as_the_database_does(fresh_store):
     key = "2024-05-01T12:00"
     rows = [Minute(key, seated_s=20.0, lat_mean=0.1, fidgets=1, lean_left_s=5.0),
             Minute(key, seated_s=40.0, lat_mean=0.4, sag_mean=-0.2, fidgets=2, twists=1),
             Minute(key, seated_s=0.0), Minute("2024-05-01T12:01", seated_s=3.0, prompts=1)]
     for row in rows:
-        fresh_db.write_batch(1000.0, NOON, minutes=[row])
-    stored = fresh_db.minutes_between(NOON, NOON + timedelta(minutes=2))
+        fresh_store.write_batch(1000.0, NOON, minutes=[row])
+    stored = fresh_store.minutes_between(NOON, NOON + timedelta(minutes=2))
     merged = store_module.merge_minutes(rows)
     assert len(merged) == 2
     for row, minute in zip(stored, merged):

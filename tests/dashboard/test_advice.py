@@ -2,7 +2,6 @@
 
 import itertools
 import re
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from dashboard.advice import (
     advice_for_now,
     section,
 )
+from tests.paths import SHARED
 
-GUIDE = Path(__file__).resolve().parents[1].parent / "shared" / "guide-back-spasms.txt"
+GUIDE = SHARED / "guide-back-spasms.txt"
 
 EVENT_KINDS = {"break_due", "break_overdue", "move", "lean", "twist", "perch", "slump",
                "fidget", "long_session", "fault"}

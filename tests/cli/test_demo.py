@@ -4,9 +4,8 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_port_in_use_is_one_line_naming_it_and_how_to_pick_another(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.advice import ADVICE_FOR_EVENT, JUST_SAT
 from dashboard.live import live_view
-from dashboard.sample_history import live_values
+from tests.sample_history import live_values
 from device.config import Config
 from device.core.events import Session, Sit, Stand
 from tests.dashboard_support import text, visible

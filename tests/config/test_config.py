@@ -2,6 +2,7 @@ import pytest
 
 from device.config import Config, config_from_dict, load_config
 from device.errors import CushionError
+from tests.paths import ROOT
 
 
 def write(tmp_path, text):
@@ -225,9 +226,8 @@ def test_the_testers_values_are_refused():
 
 
 def test_the_config_reference_in_docs_is_made_from_the_schema():
-    from pathlib import Path
 
     from device.config.template import render_reference
 
-    path = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+    path = ROOT / "docs" / "config.md"
     assert path.read_text() == render_reference(), "run: python -m device.config > docs/config.md"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from dashboard.sample_history import live_values
+from tests.sample_history import live_values
 from device.core.events import Fault
 from device.storage.store import Store
 from tests.dashboard_support import text, visible

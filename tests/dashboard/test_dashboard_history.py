@@ -175,7 +175,7 @@ def test_day_fixture_is_stored_with_sessions_attached(day_db):
 
 
 def test_sample_history_writes_plausible_days(tmp_path):
-    from dashboard.sample_history import fill_history
+    from tests.sample_history import fill_history
 
     with Store(tmp_path / "h.db") as store:
         written = fill_history(store, DAY, 7, seed=2)

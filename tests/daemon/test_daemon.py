@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 from device.hardware.alerts import Alerts
 from device.config import Alerts as AlertsConfig
@@ -29,14 +27,6 @@ from device.storage.store import Store, StoreError
 
 START = datetime(2026, 3, 2, 9, 0, 0).astimezone()
 CONFIG = Config(calibration=DEMO_CALIBRATION)
-
-
-@pytest.fixture
-def mock_factory():
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = None
 
 
 def working_morning() -> Scenario:
