@@ -12,7 +12,7 @@ LOCKED_INSTALL := pip install --quiet --require-hashes --no-deps
 # The project itself: built by the locked setuptools already in the venv.
 PROJECT_INSTALL := pip install --quiet --no-deps --no-build-isolation
 
-.PHONY: demo test test-latest bench lock clean install uninstall
+.PHONY: demo test test-latest bench lint lock clean install uninstall
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	rm -rf $(VENV)
@@ -29,6 +29,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# ruff (lint and format), mypy (strict on device.core and device.config), and
+# the layers of device/ as import contracts (pyproject.toml, docs/architecture.md).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The suite against the newest releases pyproject.toml allows, in a venv of
 # its own, so that an upstream change is found here before a user meets it.

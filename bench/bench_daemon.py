@@ -24,10 +24,10 @@ from device.sim.sitter import DEMO_CALIBRATION
 
 
 def cpu_at_80hz(seconds: float = 60.0) -> tuple[float, float]:
-    from device.hardware.alerts import Alerts
-    from device.daemon.loop import Daemon
     from device.cli.demo import seated_seed
+    from device.daemon.loop import Daemon
     from device.daemon.service import _use_mock_pins, open_source
+    from device.hardware.alerts import Alerts
     from device.storage.store import Store
 
     config = Config(calibration=DEMO_CALIBRATION)
@@ -49,8 +49,8 @@ def cpu_at_80hz(seconds: float = 60.0) -> tuple[float, float]:
 
 def simulated_day(hours: float = 8.0, speed: float = 500.0) -> tuple[float, float, float]:
     from device.daemon.loop import Daemon
-    from device.sim.sitter import Simulation, random_day
     from device.daemon.sources import SimulatedSource
+    from device.sim.sitter import Simulation, random_day
     from device.storage.store import Store
 
     config = Config(calibration=DEMO_CALIBRATION)

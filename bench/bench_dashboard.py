@@ -64,8 +64,12 @@ def export_peak_rss(path: Path, first: date, last: date) -> tuple[float, float, 
     port = _free_port()
     child = subprocess.Popen(
         [sys.executable, "-c", f"import dashboard; dashboard.serve({str(path)!r}, port={port})"],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -97,8 +101,8 @@ def export_peak_rss(path: Path, first: date, last: date) -> tuple[float, float, 
 
 def main() -> None:
     from dashboard import create_app
-    from tests.sample_history import fill_history, live_values
     from device.storage.store import Store
+    from tests.sample_history import fill_history, live_values
 
     last = date.today() - timedelta(days=1)
     first = last - timedelta(days=364)
@@ -111,8 +115,9 @@ def main() -> None:
             sessions = store.db["sessions"].count
             minutes = store.db["minutes"].count
         made = time.perf_counter() - started
-        print(f"# a year of history: {sessions} sessions, {events} events, {minutes} minute rows "
-              f"({made:.1f} s to write)")
+        print(
+            f"# a year of history: {sessions} sessions, {events} events, {minutes} minute rows ({made:.1f} s to write)"
+        )
         app = create_app({"DATABASE": str(path), "TESTING": True})
         client = app.test_client()
         # A busy workday late in the year (the more there is on a day, the longer its page takes).
@@ -132,8 +137,10 @@ def main() -> None:
             events = fill_history(store, years_first, EXPORT_YEARS * 365, seed=7)
             store.set_live(live_values())
         before, peak, size = export_peak_rss(path, years_first, last)
-        print(f"# {EXPORT_YEARS} years of history: {events} events; one JSON export of them all "
-              f"({size / 1e6:.1f} MB), served from a fresh process that held {before:.0f} MB before it")
+        print(
+            f"# {EXPORT_YEARS} years of history: {events} events; one JSON export of them all "
+            f"({size / 1e6:.1f} MB), served from a fresh process that held {before:.0f} MB before it"
+        )
         print(f"export_peak_rss_mb: {peak:.0f} MB")
 
 

@@ -42,30 +42,38 @@ from time import perf_counter
 from gpiozero.pins.mock import MockFactory
 
 from device.config import Sensor
-from device.hardware.hx711.datasheet import AdafruitHX711
-from tests.hx711_support import PinValue
 from device.hardware.hx711 import (
     PULSES,
     HX711Array,
     HX711Stats,
     _LgpioBus,
 )
+from device.hardware.hx711.datasheet import AdafruitHX711
 from device.sim.hx711 import attach_array
+from tests.hx711_support import PinValue
 
 SENSOR = Sensor()
-SOURCES = (123_456, -7, 0, -8_000_000)        # fl, fr, bl, br in counts
-PHASES = (0.0, 0.0031, 0.0062, 0.0093)        # each chip ready at its own moment
+SOURCES = (123_456, -7, 0, -8_000_000)  # fl, fr, bl, br in counts
+PHASES = (0.0, 0.0031, 0.0062, 0.0093)  # each chip ready at its own moment
 
 
 def bench_driver(seconds: float) -> dict:
     factory = MockFactory()
-    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES, history=0)   # as the daemon on --sim
+    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES, history=0)  # as the daemon on --sim
     with HX711Array(SENSOR, pin_factory=factory) as array:
-        array.read_frame()                    # opened: reset and settled
+        array.read_frame()  # opened: reset and settled
         s = array.stats
-        before = (s.frames, s.pin_reads, s.pin_writes, s.clock_pulses, s.resyncs,
-                  sum(s.dropped.values()), s.dropped["power_down"], chips[0].power_downs)
-        dropped_before = s.dropped.copy()         # (the 4 settling frames after opening)
+        before = (
+            s.frames,
+            s.pin_reads,
+            s.pin_writes,
+            s.clock_pulses,
+            s.resyncs,
+            sum(s.dropped.values()),
+            s.dropped["power_down"],
+            chips[0].power_downs,
+        )
+        dropped_before = s.dropped.copy()  # (the 4 settling frames after opening)
         frames = correct = 0
         start = time.monotonic()
         while time.monotonic() - start < seconds:
@@ -120,8 +128,8 @@ def _blinka_shims():
     """Add what adafruit_hx711's read_fast calls and Blinka on Linux lacks;
     nothing else (delay_us stays Blinka's time.sleep)."""
     import microcontroller
-    added = [name for name in ("disable_interrupts", "enable_interrupts")
-             if not hasattr(microcontroller, name)]
+
+    added = [name for name in ("disable_interrupts", "enable_interrupts") if not hasattr(microcontroller, name)]
     for name in added:
         setattr(microcontroller, name, lambda: None)
     try:
@@ -133,14 +141,14 @@ def _blinka_shims():
 
 def bench_naive(seconds: float) -> dict:
     factory = MockFactory()
-    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES, history=0)   # as the daemon on --sim
+    chips = attach_array(factory, SENSOR, SOURCES, phases_s=PHASES, history=0)  # as the daemon on --sim
     clock_pin = factory.pin(SENSOR.clock_pin)
     clock_pin.output_with_state(False)
     clock = _CountingPin(clock_pin)
     douts = []
     for pin in SENSOR.data_pins:
         dout = factory.pin(pin)
-        dout.input_with_pull("up")          # a pull-up, as the boards should have
+        dout.input_with_pull("up")  # a pull-up, as the boards should have
         douts.append(_CountingPin(dout))
     result = {"frames": 0, "correct": 0, "values": []}
     stop = threading.Event()
@@ -161,7 +169,7 @@ def bench_naive(seconds: float) -> dict:
     worker.start()
     worker.join(seconds + 5)
     stop.set()
-    if worker.is_alive():                   # `while self.is_busy: pass` never ended
+    if worker.is_alive():  # `while self.is_busy: pass` never ended
         result["hung"] = True
         result["elapsed"] = seconds + 5
     ops = clock.ops + sum(d.ops for d in douts)
@@ -215,8 +223,7 @@ def bench_train(trains: int = 2000, runs: int = 7) -> dict:
     return {"train_us": best * 1e6, "per_pulse_us": best * 1e6 / PULSES}
 
 
-def probe_stalls(seconds: float, sleep_s: float = 0.012, window_s: float = 0.0005,
-                 stall_s: float = 60e-6) -> dict:
+def probe_stalls(seconds: float, sleep_s: float = 0.012, window_s: float = 0.0005, stall_s: float = 60e-6) -> dict:
     """Stalls over ``stall_s`` per second of thread time, in the ``window_s``
     after each ``sleep_s`` sleep (where a frame's clock train runs) and in a
     loop that never sleeps. Each is a gap between two perf_counter() reads
@@ -239,8 +246,7 @@ def probe_stalls(seconds: float, sleep_s: float = 0.012, window_s: float = 0.000
             hot["stalls"] += 1
         last = now
     hot["spent"] = now - start
-    return {"after_wake_per_s": woken["stalls"] / woken["spent"],
-            "hot_per_s": hot["stalls"] / hot["spent"]}
+    return {"after_wake_per_s": woken["stalls"] / woken["spent"], "hot_per_s": hot["stalls"] / hot["spent"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,30 +266,44 @@ def main(argv: list[str] | None = None) -> int:
     print(f"train_us: {train['train_us']:.1f} us")
     print()
     speedup = driver["frames_per_s"] / naive["frames_per_s"] if naive["frames_per_s"] else float("inf")
-    print(f"# driver: {driver['frames']} frames in {args.seconds:g} s via {driver['path']}, "
-          f"{driver['correct']} with all four values right; {speedup:.1f}x the naive rate")
-    print(f"# driver: {driver['dropped']} frames dropped {driver['dropped_by_reason']}, "
-          f"{driver['resyncs']} resyncs (each costs ~5 conversions of settling); "
-          f"longest SCK high measured {driver['worst_high_us']:.0f} us")
-    print(f"# driver: {driver['over_60']} trains had a pulse measured over 60 us (each stopped "
-          f"there and resynced); by the chips' own edge times, {driver['real_power_downs']} "
-          f"really powered down")
-    print(f"# driver train on the lgpio path, calls stubbed: {train['train_us']:.1f} us a train, "
-          f"{train['per_pulse_us']:.2f} us a pulse of the driver's own Python")
-    print(f"# driver per frame: {driver['clock_pulses_per_frame']:.1f} clock pulses, "
-          f"{driver['pin_writes_per_frame']:.1f} pin writes, {driver['pin_reads_per_frame']:.1f} "
-          f"DOUT reads (minimum 25 pulses = 50 writes and 100 reads on gpiozero pins)")
-    print(f"# naive: {naive['frames']} frames in {naive['elapsed']:.1f} s, {naive['correct']} "
-          f"with all four values right; the chips powered down {naive['chip_power_downs']} times "
-          f"(longest SCK high {naive['max_high_us']:.0f} us: Blinka's delay_us(1) is a "
-          f"time.sleep); {naive['pin_ops_per_frame']:.0f} pin ops per frame"
-          + ("; HUNG in `while self.is_busy: pass`" if naive.get("hung") else ""))
+    print(
+        f"# driver: {driver['frames']} frames in {args.seconds:g} s via {driver['path']}, "
+        f"{driver['correct']} with all four values right; {speedup:.1f}x the naive rate"
+    )
+    print(
+        f"# driver: {driver['dropped']} frames dropped {driver['dropped_by_reason']}, "
+        f"{driver['resyncs']} resyncs (each costs ~5 conversions of settling); "
+        f"longest SCK high measured {driver['worst_high_us']:.0f} us"
+    )
+    print(
+        f"# driver: {driver['over_60']} trains had a pulse measured over 60 us (each stopped "
+        f"there and resynced); by the chips' own edge times, {driver['real_power_downs']} "
+        f"really powered down"
+    )
+    print(
+        f"# driver train on the lgpio path, calls stubbed: {train['train_us']:.1f} us a train, "
+        f"{train['per_pulse_us']:.2f} us a pulse of the driver's own Python"
+    )
+    print(
+        f"# driver per frame: {driver['clock_pulses_per_frame']:.1f} clock pulses, "
+        f"{driver['pin_writes_per_frame']:.1f} pin writes, {driver['pin_reads_per_frame']:.1f} "
+        f"DOUT reads (minimum 25 pulses = 50 writes and 100 reads on gpiozero pins)"
+    )
+    print(
+        f"# naive: {naive['frames']} frames in {naive['elapsed']:.1f} s, {naive['correct']} "
+        f"with all four values right; the chips powered down {naive['chip_power_downs']} times "
+        f"(longest SCK high {naive['max_high_us']:.0f} us: Blinka's delay_us(1) is a "
+        f"time.sleep); {naive['pin_ops_per_frame']:.0f} pin ops per frame"
+        + ("; HUNG in `while self.is_busy: pass`" if naive.get("hung") else "")
+    )
     # Exposure: the chips are at risk only while PD_SCK is high, 25 short
     # highs a frame; the driver's measured window is this much thread time.
-    print(f"# machine: stalls over 60 us, {stalls['after_wake_per_s']:.0f}/s of thread time in the "
-          f"first 0.5 ms after a 12 ms sleep (where a frame's clock train runs), "
-          f"{stalls['hot_per_s']:.1f}/s in a loop that never sleeps; each one inside a "
-          f"clock pulse costs ~5 conversions")
+    print(
+        f"# machine: stalls over 60 us, {stalls['after_wake_per_s']:.0f}/s of thread time in the "
+        f"first 0.5 ms after a 12 ms sleep (where a frame's clock train runs), "
+        f"{stalls['hot_per_s']:.1f}/s in a loop that never sleeps; each one inside a "
+        f"clock pulse costs ~5 conversions"
+    )
     if naive["values"]:
         print(f"# naive sample frame: {naive['values'][-1]} (true: {SOURCES})")
     return 0

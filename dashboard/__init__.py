@@ -70,8 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = auth.secret_key(store)
         if app.config["LISTEN_ON_NETWORK"] and auth.password_hash(store) is None:
-            raise CushionError("dashboard: a password is needed to listen on the network; "
-                               "set one with `cushion set-password`")
+            raise CushionError(
+                "dashboard: a password is needed to listen on the network; set one with `cushion set-password`"
+            )
     csrf.init_app(app)
     auth.init_app(app)
     error_pages.init_app(app)
@@ -113,8 +114,14 @@ def is_loopback(host: str) -> bool:
         return False  # a host name or "": assume it is on the network
 
 
-def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8080, *,
-          config_path: str | Path | None = None, threads: int = 4) -> None:
+def serve(
+    db_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    config_path: str | Path | None = None,
+    threads: int = 4,
+) -> None:
     """Run the dashboard under waitress until interrupted.
 
     db_path: the history database; host, port: where to listen (127.0.0.1 is
@@ -131,8 +138,10 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8080, *,
 
         with Store(db_path) as store:
             if auth.password_hash(store) is None:
-                raise CushionError(f"dashboard: refusing to listen on {host or 'all interfaces'} without a "
-                                   "password; set one with `cushion set-password` or use 127.0.0.1")
+                raise CushionError(
+                    f"dashboard: refusing to listen on {host or 'all interfaces'} without a "
+                    "password; set one with `cushion set-password` or use 127.0.0.1"
+                )
     app = create_app({"DATABASE": str(db_path), "CUSHION_CONFIG": config_path, "LISTEN_ON_NETWORK": network})
 
     from waitress import create_server
@@ -140,8 +149,9 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8080, *,
     try:
         # outbuf_high_watermark: a streamed export pauses once 1 MB waits for the network (waitress's
         # default, 16 MB, let each of eight exports at once run 16 MB ahead: 140 MB instead of 76).
-        server = create_server(app, host=host, port=port, threads=threads, ident="smart-cushion",
-                               outbuf_high_watermark=OUTPUT_BUFFER_BYTES)
+        server = create_server(
+            app, host=host, port=port, threads=threads, ident="smart-cushion", outbuf_high_watermark=OUTPUT_BUFFER_BYTES
+        )
     except OSError as exc:
         raise CushionError(f"dashboard: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,32 +87,43 @@ SECTIONS: tuple[Section, ...] = (
         id="spasm-now",
         title="When a spasm starts",
         summary="Keep still and breathe, then move slowly and use heat or cold. "
-                "If a red flag applies, go to the red flags first.",
+        "If a red flag applies, go to the red flags first.",
         items=(
-            Item("Stop what you're doing and keep still.",
-                 "Fighting the cramp or bracing against it makes it hurt more."),
-            Item("Breathe slowly and deeply.",
-                 "With each breath out, let the muscles around the cramp go soft."),
+            Item(
+                "Stop what you're doing and keep still.", "Fighting the cramp or bracing against it makes it hurt more."
+            ),
+            Item("Breathe slowly and deeply.", "With each breath out, let the muscles around the cramp go soft."),
             Item("Settle into whichever position hurts least."),
-            Item("When the worst has passed, change position slowly.",
-                 "If you were sitting, stand up; if you were standing, sit down. "
-                 "Turn hips and shoulders together, as one block, with no twist."),
-            Item("For a lower-back spasm, lie on your back with your knees bent.",
-                 "Feet flat on the floor, knees pointing up."),
-            Item("Put heat on it for 15-20 minutes.",
-                 "Try a heat wrap, a heating pad or a warm compress. Heat usually suits a spasm best: "
-                 "it loosens the tight muscle and brings blood to it."),
-            Item("Use cold for 15-20 minutes instead if the back is freshly hurt or swollen.",
-                 "Wrap the ice pack in a cloth. If heat feels worse, change to cold; "
-                 "some people alternate the two."),
-            Item("Once the pain settles, go for a gentle walk.",
-                 "Go slowly and stay inside the range that doesn't hurt."),
-            Item("Don't stretch hard while the muscle is still cramping.",
-                 "Forcing it now can add pain or cause an injury. Wait until the muscle lets go, "
-                 "then stretch gently."),
-            Item("Back at your desk, sit with back support and take breaks more often.",
-                 "Avoid whatever set the spasm off. If spasms are severe or keep coming back, "
-                 "talk to a doctor before you go back to your usual routine."),
+            Item(
+                "When the worst has passed, change position slowly.",
+                "If you were sitting, stand up; if you were standing, sit down. "
+                "Turn hips and shoulders together, as one block, with no twist.",
+            ),
+            Item(
+                "For a lower-back spasm, lie on your back with your knees bent.",
+                "Feet flat on the floor, knees pointing up.",
+            ),
+            Item(
+                "Put heat on it for 15-20 minutes.",
+                "Try a heat wrap, a heating pad or a warm compress. Heat usually suits a spasm best: "
+                "it loosens the tight muscle and brings blood to it.",
+            ),
+            Item(
+                "Use cold for 15-20 minutes instead if the back is freshly hurt or swollen.",
+                "Wrap the ice pack in a cloth. If heat feels worse, change to cold; some people alternate the two.",
+            ),
+            Item(
+                "Once the pain settles, go for a gentle walk.", "Go slowly and stay inside the range that doesn't hurt."
+            ),
+            Item(
+                "Don't stretch hard while the muscle is still cramping.",
+                "Forcing it now can add pain or cause an injury. Wait until the muscle lets go, then stretch gently.",
+            ),
+            Item(
+                "Back at your desk, sit with back support and take breaks more often.",
+                "Avoid whatever set the spasm off. If spasms are severe or keep coming back, "
+                "talk to a doctor before you go back to your usual routine.",
+            ),
         ),
     ),
     Section(
@@ -120,23 +131,30 @@ SECTIONS: tuple[Section, ...] = (
         title="Why sitting sets off spasms",
         summary="Holding one position tires the muscles that keep you upright, and tired muscles cramp.",
         items=(
-            Item("Staying in one position wears out your postural muscles.",
-                 "They work the whole time you sit, with no pause to recover."),
-            Item("Sitting squeezes blood vessels.",
-                 "Less blood flow means less oxygen for the back muscles."),
+            Item(
+                "Staying in one position wears out your postural muscles.",
+                "They work the whole time you sit, with no pause to recover.",
+            ),
+            Item("Sitting squeezes blood vessels.", "Less blood flow means less oxygen for the back muscles."),
             Item("The muscles stay partly tensed for hours."),
             Item("Slouching adds strain a little at a time."),
             Item("Without movement, muscles get no chance to recover."),
-            Item("It turns into a cycle.",
-                 "Tired muscles work harder to hold you, form tender knots (trigger points) that "
-                 "grow oversensitive, and then a small movement sets off a full spasm, which "
-                 "leaves the muscle even more tired."),
-            Item("Sitting still for over 60 minutes is a known trigger.",
-                 "So are slouching, no lower-back support, twisting to reach things, soft sagging "
-                 "seats, a cold room and too little to drink."),
-            Item("That is why the cushion nudges you.",
-                 "By default it reminds you to stand at 45 minutes, again from 60 minutes, "
-                 "and asks for a small shift after 20 minutes of sitting completely still."),
+            Item(
+                "It turns into a cycle.",
+                "Tired muscles work harder to hold you, form tender knots (trigger points) that "
+                "grow oversensitive, and then a small movement sets off a full spasm, which "
+                "leaves the muscle even more tired.",
+            ),
+            Item(
+                "Sitting still for over 60 minutes is a known trigger.",
+                "So are slouching, no lower-back support, twisting to reach things, soft sagging "
+                "seats, a cold room and too little to drink.",
+            ),
+            Item(
+                "That is why the cushion nudges you.",
+                "By default it reminds you to stand at 45 minutes, again from 60 minutes, "
+                "and asks for a small shift after 20 minutes of sitting completely still.",
+            ),
         ),
     ),
     Section(
@@ -144,20 +162,25 @@ SECTIONS: tuple[Section, ...] = (
         title="Posture",
         summary="Let the chair carry your back: sit back, support your lower back, feet down.",
         items=(
-            Item("Support the curve of your lower back.",
-                 "A lumbar support or a rolled towel holds the curve so your muscles don't have to."),
+            Item(
+                "Support the curve of your lower back.",
+                "A lumbar support or a rolled towel holds the curve so your muscles don't have to.",
+            ),
             Item("Sit all the way back so the backrest takes your weight."),
-            Item("Don't perch on the front edge of the seat.",
-                 "Sitting forward leaves your back muscles holding you up alone. "
-                 "The cushion calls this a perch."),
-            Item("Don't slide down and sink back either.",
-                 "Slouching strains the back bit by bit. The cushion calls this a slump."),
-            Item("Keep both feet flat on the floor.",
-                 "This keeps your pelvis level. Use a footrest if your feet don't reach."),
-            Item("Bend your elbows to about 90 degrees while you type.",
-                 "This takes strain off your upper back."),
-            Item("Put your screen at eye level.",
-                 "Then your head doesn't drift forward to read it."),
+            Item(
+                "Don't perch on the front edge of the seat.",
+                "Sitting forward leaves your back muscles holding you up alone. The cushion calls this a perch.",
+            ),
+            Item(
+                "Don't slide down and sink back either.",
+                "Slouching strains the back bit by bit. The cushion calls this a slump.",
+            ),
+            Item(
+                "Keep both feet flat on the floor.",
+                "This keeps your pelvis level. Use a footrest if your feet don't reach.",
+            ),
+            Item("Bend your elbows to about 90 degrees while you type.", "This takes strain off your upper back."),
+            Item("Put your screen at eye level.", "Then your head doesn't drift forward to read it."),
         ),
     ),
     Section(
@@ -165,37 +188,44 @@ SECTIONS: tuple[Section, ...] = (
         title="Movement and breaks",
         summary="Stand up every 30-45 minutes and walk at least once an hour.",
         items=(
-            Item("Stand up every 30-45 minutes.",
-                 "Even a minute on your feet gives the muscles that held you still a rest."),
-            Item("Walk at least once an hour, even briefly.",
-                 "To the window, the kitchen or the printer: anywhere counts."),
-            Item("Never let 60 minutes pass without moving.",
-                 "Longer than that is a known spasm trigger."),
-            Item("Work at a sit-stand desk when you can.",
-                 "Change between sitting and standing through the day."),
-            Item("Take phone calls on your feet.",
-                 "Stand or walk while you talk."),
+            Item(
+                "Stand up every 30-45 minutes.",
+                "Even a minute on your feet gives the muscles that held you still a rest.",
+            ),
+            Item(
+                "Walk at least once an hour, even briefly.",
+                "To the window, the kitchen or the printer: anywhere counts.",
+            ),
+            Item("Never let 60 minutes pass without moving.", "Longer than that is a known spasm trigger."),
+            Item("Work at a sit-stand desk when you can.", "Change between sitting and standing through the day."),
+            Item("Take phone calls on your feet.", "Stand or walk while you talk."),
         ),
     ),
     Section(
         id="in-chair-movement",
         title="Moving while you sit (fidgets)",
         summary="Small movements in the chair rest your back muscles in turns; they add to breaks, "
-                "they don't replace them.",
+        "they don't replace them.",
         items=(
-            Item("Move a little while you sit.",
-                 "Shift your weight from one side to the other and roll your shoulders now and then."),
-            Item("The cushion counts these small shifts as fidgets.",
-                 "A fidget is a quick move of your weight on the seat. A few an hour is ordinary "
-                 "in-chair movement."),
-            Item("Very still for a long time? That is what the move nudge is for.",
-                 "Without any movement the muscles get no rest. After 20 minutes of complete "
-                 "stillness the cushion chirps once: shift your weight, roll your shoulders."),
-            Item("A lot of shifting can mean the seat isn't working for you.",
-                 "If your fidget count climbs, check your lower-back support and seat height, "
-                 "and stand up for a minute."),
-            Item("Shifting in the seat is no substitute for standing up.",
-                 "Stand every 30-45 minutes as well."),
+            Item(
+                "Move a little while you sit.",
+                "Shift your weight from one side to the other and roll your shoulders now and then.",
+            ),
+            Item(
+                "The cushion counts these small shifts as fidgets.",
+                "A fidget is a quick move of your weight on the seat. A few an hour is ordinary in-chair movement.",
+            ),
+            Item(
+                "Very still for a long time? That is what the move nudge is for.",
+                "Without any movement the muscles get no rest. After 20 minutes of complete "
+                "stillness the cushion chirps once: shift your weight, roll your shoulders.",
+            ),
+            Item(
+                "A lot of shifting can mean the seat isn't working for you.",
+                "If your fidget count climbs, check your lower-back support and seat height, "
+                "and stand up for a minute.",
+            ),
+            Item("Shifting in the seat is no substitute for standing up.", "Stand every 30-45 minutes as well."),
         ),
     ),
     Section(
@@ -204,19 +234,26 @@ SECTIONS: tuple[Section, ...] = (
         summary="Set up the chair, keyboard and screen so you can sit back, and keep things close.",
         items=(
             Item("Set the chair height so your thighs are level with the floor."),
-            Item("Place the keyboard where your shoulders can hang relaxed.",
-                 "If your shoulders creep up toward your ears, it's too high."),
-            Item("Keep what you use most within easy reach.",
-                 "Phone, mouse, water and notes go in front of you, not off to one side or behind."),
-            Item("Turn your whole body instead of twisting.",
-                 "Swivel the chair, or stand and turn, to get something beside or behind you. "
-                 "Twisting in the seat is a common trigger."),
-            Item("If you keep leaning to one side, find out why.",
-                 "A screen off to one side, a mouse far out or an armrest at the wrong height can "
-                 "pull you over. Centre the screen in front of you."),
+            Item(
+                "Place the keyboard where your shoulders can hang relaxed.",
+                "If your shoulders creep up toward your ears, it's too high.",
+            ),
+            Item(
+                "Keep what you use most within easy reach.",
+                "Phone, mouse, water and notes go in front of you, not off to one side or behind.",
+            ),
+            Item(
+                "Turn your whole body instead of twisting.",
+                "Swivel the chair, or stand and turn, to get something beside or behind you. "
+                "Twisting in the seat is a common trigger.",
+            ),
+            Item(
+                "If you keep leaning to one side, find out why.",
+                "A screen off to one side, a mouse far out or an armrest at the wrong height can "
+                "pull you over. Centre the screen in front of you.",
+            ),
             Item("Choose a firm seat over a soft, sagging one."),
-            Item("Keep the room warm enough.",
-                 "Cold muscles tighten more easily."),
+            Item("Keep the room warm enough.", "Cold muscles tighten more easily."),
         ),
     ),
     Section(
@@ -224,12 +261,12 @@ SECTIONS: tuple[Section, ...] = (
         title="Water and food",
         summary="Drink through the day and eat foods with potassium and magnesium.",
         items=(
-            Item("Drink at least 8-10 glasses of water a day.",
-                 "Muscles short of fluid and salts cramp more easily."),
-            Item("Keep a glass or bottle on your desk.",
-                 "When you're focused it's easy to forget; refill it at each break."),
-            Item("Keep your electrolytes in balance.",
-                 "Sodium, potassium and magnesium all matter for muscles."),
+            Item("Drink at least 8-10 glasses of water a day.", "Muscles short of fluid and salts cramp more easily."),
+            Item(
+                "Keep a glass or bottle on your desk.",
+                "When you're focused it's easy to forget; refill it at each break.",
+            ),
+            Item("Keep your electrolytes in balance.", "Sodium, potassium and magnesium all matter for muscles."),
             Item("Get potassium from bananas, potatoes and leafy greens."),
             Item("Get magnesium from nuts, seeds and whole grains."),
         ),
@@ -238,21 +275,24 @@ SECTIONS: tuple[Section, ...] = (
         id="exercises",
         title="Stretches and strengthening",
         summary="Stretch gently in the morning, every hour and after work; "
-                "build core and hip strength; never during a spasm.",
+        "build core and hip strength; never during a spasm.",
         items=(
-            Item("Cat-cow: 10 slow repetitions, twice a day.",
-                 "On hands and knees, round your back up toward the ceiling, then let it sink "
-                 "down. Keep it smooth."),
-            Item("Knee-to-chest: hold 20-30 seconds on each side.",
-                 "Lying on your back, draw one knee toward your chest and hold. Change legs, "
-                 "then bring both knees in together."),
-            Item("Gentle seated twist: hold 15-20 seconds each way.",
-                 "Feet flat, turn your upper body slowly to one side, a light hand on the armrest. "
-                 "A slow, deliberate twist like this is fine; a quick twist to grab something is not."),
-            Item("Core: bird-dogs, dead bugs and planks.",
-                 "Start small and add a little at a time."),
-            Item("Back: gentle \"superman\" lifts.",
-                 "Lying face down, raise your arms and legs a little off the floor."),
+            Item(
+                "Cat-cow: 10 slow repetitions, twice a day.",
+                "On hands and knees, round your back up toward the ceiling, then let it sink down. Keep it smooth.",
+            ),
+            Item(
+                "Knee-to-chest: hold 20-30 seconds on each side.",
+                "Lying on your back, draw one knee toward your chest and hold. Change legs, "
+                "then bring both knees in together.",
+            ),
+            Item(
+                "Gentle seated twist: hold 15-20 seconds each way.",
+                "Feet flat, turn your upper body slowly to one side, a light hand on the armrest. "
+                "A slow, deliberate twist like this is fine; a quick twist to grab something is not.",
+            ),
+            Item("Core: bird-dogs, dead bugs and planks.", "Start small and add a little at a time."),
+            Item('Back: gentle "superman" lifts.', "Lying face down, raise your arms and legs a little off the floor."),
             Item("Hips: bridges and clamshells."),
             Item("Walk: it is the best all-round exercise for your back."),
             Item("Morning: a few gentle stretches to loosen stiff muscles."),
@@ -265,7 +305,7 @@ SECTIONS: tuple[Section, ...] = (
         id="red-flags",
         title="Red flags: get medical attention promptly",
         summary="If any of these comes with your back spasms, get medical attention promptly "
-                "instead of relying on self-care; don't wait to see if it passes.",
+        "instead of relying on self-care; don't wait to see if it passes.",
         items=tuple(Item(flag.label) for flag in RED_FLAGS),
         urgent=True,
     ),
@@ -279,9 +319,10 @@ SECTIONS: tuple[Section, ...] = (
             Item("They are getting worse over time."),
             Item("Pain spreads away from your back, for example down a leg."),
             Item("They don't settle with the self-care on this page."),
-            Item("Keep a diary to take with you.",
-                 "Note when spasms happen, what you were doing and any red flags; "
-                 "the diary page records this."),
+            Item(
+                "Keep a diary to take with you.",
+                "Note when spasms happen, what you were doing and any red flags; the diary page records this.",
+            ),
         ),
     ),
     Section(
@@ -293,8 +334,7 @@ SECTIONS: tuple[Section, ...] = (
             Item("Physical therapy", "Exercises chosen for you, plus hands-on treatment."),
             Item("Trigger point injections", "For knots that won't release."),
             Item("Massage therapy", "From a trained therapist."),
-            Item("Treating an underlying cause",
-                 "For example a disc problem, arthritis or an irritated nerve."),
+            Item("Treating an underlying cause", "For example a disc problem, arthritis or an irritated nerve."),
         ),
     ),
     Section(
@@ -302,18 +342,28 @@ SECTIONS: tuple[Section, ...] = (
         title="When the cushion reports a fault",
         summary="A fault is about the cushion's sensors, not your body: check its wiring.",
         items=(
-            Item("A fault means one load-cell channel stopped giving usable readings.",
-                 "It says nothing about your back."),
-            Item("Expect fewer nudges while it lasts.",
-                 "The cushion would rather miss a lean or a fidget than report a false one."),
-            Item("Check the cable to the corner named in the fault.",
-                 "Power the Pi off first, then reseat the connector at both ends."),
-            Item("If it keeps coming back, work through the troubleshooting guide.",
-                 "It comes with the cushion's hardware instructions and goes from symptom (a channel "
-                 "that never answers, or reads a fixed or extreme value) to cause and fix. The Device "
-                 "page shows which corner failed, when, for how long and why."),
-            Item("A short fault doesn't end your sitting session.",
-                 "One under 30 seconds doesn't count as standing up, so break reminders carry on."),
+            Item(
+                "A fault means one load-cell channel stopped giving usable readings.",
+                "It says nothing about your back.",
+            ),
+            Item(
+                "Expect fewer nudges while it lasts.",
+                "The cushion would rather miss a lean or a fidget than report a false one.",
+            ),
+            Item(
+                "Check the cable to the corner named in the fault.",
+                "Power the Pi off first, then reseat the connector at both ends.",
+            ),
+            Item(
+                "If it keeps coming back, work through the troubleshooting guide.",
+                "It comes with the cushion's hardware instructions and goes from symptom (a channel "
+                "that never answers, or reads a fixed or extreme value) to cause and fix. The Device "
+                "page shows which corner failed, when, for how long and why.",
+            ),
+            Item(
+                "A short fault doesn't end your sitting session.",
+                "One under 30 seconds doesn't count as standing up, so break reminders carry on.",
+            ),
         ),
     ),
 )
@@ -329,29 +379,34 @@ def section(section_id: str) -> Section:
         raise KeyError(f"no advice section {section_id!r}") from None
 
 
-ADVICE_FOR_EVENT: Mapping[str, Advice] = MappingProxyType({
-    "break_due": Advice("movement",
-                        "Time to stand up: walk for a couple of minutes and refill your water."),
-    "break_overdue": Advice("movement",
-                            "You've been sitting too long in one go: get up now and take a short walk."),
-    "move": Advice("in-chair-movement",
-                   "You've been very still: shift your weight side to side and roll your shoulders."),
-    "lean": Advice("desk",
-                   "You leaned to one side for a while: bring your screen and the things you "
-                   "reach for in front of you."),
-    "twist": Advice("desk",
-                    "Turn your chair or stand up to reach things, rather than twisting in the seat."),
-    "perch": Advice("posture", "You sat on the front edge: slide back and let the backrest carry you."),
-    "slump": Advice("posture", "You sank back in the seat: sit up tall with your lower back supported."),
-    "fidget": Advice("in-chair-movement",
-                     "Small shifts are good for you; a lot of them can mean you're uncomfortable: "
-                     "check your back support, or stand up for a minute."),
-    "long_session": Advice("movement",
-                           "That was a long spell in the chair: aim to stand every 30-45 minutes."),
-    "fault": Advice("cushion-faults",
-                    "A cushion sensor stopped giving readings: check its cables. "
-                    "This is about the device, not your back."),
-})
+ADVICE_FOR_EVENT: Mapping[str, Advice] = MappingProxyType(
+    {
+        "break_due": Advice("movement", "Time to stand up: walk for a couple of minutes and refill your water."),
+        "break_overdue": Advice(
+            "movement", "You've been sitting too long in one go: get up now and take a short walk."
+        ),
+        "move": Advice(
+            "in-chair-movement", "You've been very still: shift your weight side to side and roll your shoulders."
+        ),
+        "lean": Advice(
+            "desk",
+            "You leaned to one side for a while: bring your screen and the things you reach for in front of you.",
+        ),
+        "twist": Advice("desk", "Turn your chair or stand up to reach things, rather than twisting in the seat."),
+        "perch": Advice("posture", "You sat on the front edge: slide back and let the backrest carry you."),
+        "slump": Advice("posture", "You sank back in the seat: sit up tall with your lower back supported."),
+        "fidget": Advice(
+            "in-chair-movement",
+            "Small shifts are good for you; a lot of them can mean you're uncomfortable: "
+            "check your back support, or stand up for a minute.",
+        ),
+        "long_session": Advice("movement", "That was a long spell in the chair: aim to stand every 30-45 minutes."),
+        "fault": Advice(
+            "cushion-faults",
+            "A cushion sensor stopped giving readings: check its cables. This is about the device, not your back.",
+        ),
+    }
+)
 
 
 # For someone who has been seated a while and has nothing more pressing to hear.
@@ -366,12 +421,14 @@ GENERAL_TIPS: tuple[Advice, ...] = (
 )
 
 JUST_SAT_MIN = 2.0  # for this long after sitting down, settling in is what matters
-JUST_SAT = Advice("posture", "Settling in? Sit all the way back so the backrest carries you, "
-                             "with both feet flat on the floor.")
-UP = Advice("movement", "Stay on your feet a little longer and walk a few steps: "
-                        "it only counts as a break after a minute or so.")
-AWAY = Advice("hydration", "While you're away, drink a glass of water. When you sit down again, "
-                           "sit all the way back.")
+JUST_SAT = Advice(
+    "posture", "Settling in? Sit all the way back so the backrest carries you, with both feet flat on the floor."
+)
+UP = Advice(
+    "movement",
+    "Stay on your feet a little longer and walk a few steps: it only counts as a break after a minute or so.",
+)
+AWAY = Advice("hydration", "While you're away, drink a glass of water. When you sit down again, sit all the way back.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,8 +460,14 @@ class Moment:
             raise ValueError(f"posture must be 'perch', 'slump' or None, not {self.posture!r}")
 
 
-def advice_for_now(state: Moment | Mapping[str, object] | None = None, /, *,
-                   still_after_min: float = 20.0, tip: int | None = None, **fields: object) -> Advice:
+def advice_for_now(
+    state: Moment | Mapping[str, object] | None = None,
+    /,
+    *,
+    still_after_min: float = 20.0,
+    tip: int | None = None,
+    **fields: Any,
+) -> Advice:
     """Pick one piece of advice for the present moment.
 
     `state` is a `Moment`, a dict of its fields, or nothing; keyword arguments
@@ -431,23 +494,34 @@ def advice_for_now(state: Moment | Mapping[str, object] | None = None, /, *,
         if moment.break_overdue:
             lead = f"You've been sitting {_minutes_text(sat)}" if sat >= 1 else "Your break is overdue"
             return Advice("movement", f"{lead}: stand up now, walk for a few minutes and drink some water.")
-        return Advice("movement",
-                      "Break time: stand up, walk for a couple of minutes and refill your water on the way.")
+        return Advice(
+            "movement", "Break time: stand up, walk for a couple of minutes and refill your water on the way."
+        )
     if moment.twisted_recently:
-        return Advice("desk", "You twisted to reach just now: move what you use most within easy reach, "
-                              "and turn the chair next time.")
+        return Advice(
+            "desk",
+            "You twisted to reach just now: move what you use most within easy reach, and turn the chair next time.",
+        )
     if moment.leaning is not None:
-        return Advice("desk", f"You're leaning to the {moment.leaning}: check whether your screen, mouse "
-                              "or armrest is pulling you that way, and centre them.")
+        return Advice(
+            "desk",
+            f"You're leaning to the {moment.leaning}: check whether your screen, mouse "
+            "or armrest is pulling you that way, and centre them.",
+        )
     if moment.posture == "perch":
-        return Advice("posture", "You're on the front edge of the seat: slide back until the backrest "
-                                 "supports your lower back.")
+        return Advice(
+            "posture", "You're on the front edge of the seat: slide back until the backrest supports your lower back."
+        )
     if moment.posture == "slump":
-        return Advice("posture", "You've sunk back in the seat: sit up tall, lower back against the "
-                                 "support, feet flat.")
+        return Advice(
+            "posture", "You've sunk back in the seat: sit up tall, lower back against the support, feet flat."
+        )
     if moment.still_minutes >= still_after_min:
-        return Advice("in-chair-movement", f"You haven't moved for {int(moment.still_minutes)} minutes: shift "
-                                           "your weight from side to side and roll your shoulders a few times.")
+        return Advice(
+            "in-chair-movement",
+            f"You haven't moved for {int(moment.still_minutes)} minutes: shift "
+            "your weight from side to side and roll your shoulders a few times.",
+        )
     if moment.sitting_minutes < JUST_SAT_MIN:
         return JUST_SAT
     index = int(moment.sitting_minutes // 10) if tip is None else tip

@@ -31,10 +31,9 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashboard.db import get_store
 from device.errors import CushionError
 from device.storage.store import Store, StoreError
-
-from dashboard.db import get_store
 
 bp = Blueprint("auth", __name__)
 
@@ -99,7 +98,7 @@ class _Sessions:
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one read-change-write of the stored logins at a time
         self._here: dict[str, float] = {}  # logins the database could not record
-        self._ended: set[str] = set()      # logouts the database could not record
+        self._ended: set[str] = set()  # logouts the database could not record
 
     @staticmethod
     def _stored(info: dict, now: float) -> dict[str, float]:
@@ -171,8 +170,9 @@ def logged_in() -> bool:
         return True
     info = get_store().device_info()
     hashed = info.get(PASSWORD_KEY)
-    return (bool(hashed) and session.get("login") == _fingerprint(hashed)
-            and _sessions().valid(info, session.get("sid")))
+    if not isinstance(hashed, str) or not hashed:
+        return False
+    return session.get("login") == _fingerprint(hashed) and _sessions().valid(info, session.get("sid"))
 
 
 class _Throttle:
@@ -240,8 +240,11 @@ def _next_path(target: str | None) -> str:
     if target is None or target == "":
         return url_for("now.index")
     if not same_site_path(target):
-        abort(400, "next: after logging in, the dashboard only goes to one of its own pages "
-                   "(a path such as /trends?days=30), never to this address.")
+        abort(
+            400,
+            "next: after logging in, the dashboard only goes to one of its own pages "
+            "(a path such as /trends?days=30), never to this address.",
+        )
     return target
 
 

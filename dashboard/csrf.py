@@ -36,8 +36,11 @@ def _check() -> None:
     sent = request.form.get(FIELD) or request.headers.get(HEADER) or ""
     expected = session.get(FIELD) or ""
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        abort(400, "The form's security token is missing or out of date (CSRF check): "
-                   "go back, reload the page and send it again.")
+        abort(
+            400,
+            "The form's security token is missing or out of date (CSRF check): "
+            "go back, reload the page and send it again.",
+        )
 
 
 def init_app(app: Flask) -> None:

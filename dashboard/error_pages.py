@@ -8,9 +8,15 @@ from werkzeug.routing import BuildError
 
 from device.storage.store import StoreError
 
-_TITLES = {400: "That request isn't right", 404: "Not found", 405: "Not allowed",
-           413: "Too much data", 429: "Slow down", 500: "Something went wrong",
-           503: "The history database is not available"}
+_TITLES = {
+    400: "That request isn't right",
+    404: "Not found",
+    405: "Not allowed",
+    413: "Too much data",
+    429: "Slow down",
+    500: "Something went wrong",
+    503: "The history database is not available",
+}
 
 
 def _respond(status: int, message: str):
@@ -24,8 +30,9 @@ def _respond(status: int, message: str):
             back = url_for(f"{request.blueprint}.show")
         except BuildError:
             back = None
-    return render_template("error.html", status=status, title=_TITLES.get(status, "Error"),
-                           message=message, back=back), status
+    return render_template(
+        "error.html", status=status, title=_TITLES.get(status, "Error"), message=message, back=back
+    ), status
 
 
 def _http_error(exc: HTTPException):
@@ -39,8 +46,11 @@ def _store_error(exc: StoreError):
 
 
 def _server_error(exc: InternalServerError):
-    return _respond(500, "The dashboard hit an unexpected error; the cushion itself is not affected. "
-                         "Reload the page; if it keeps happening, check the dashboard's log.")
+    return _respond(
+        500,
+        "The dashboard hit an unexpected error; the cushion itself is not affected. "
+        "Reload the page; if it keeps happening, check the dashboard's log.",
+    )
 
 
 def init_app(app: Flask) -> None:

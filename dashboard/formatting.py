@@ -88,8 +88,11 @@ def when(value: str | float | datetime | None, seconds: bool = False) -> str:
     if value is None or value == "":
         return "—"
     moment = _local(value)
-    return f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M:%S}" if seconds else \
-        f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M}"
+    return (
+        f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M:%S}"
+        if seconds
+        else f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M}"
+    )
 
 
 def long_date(day: date) -> str:
@@ -122,8 +125,20 @@ def channel(name: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for func in (duration, timer, countdown, clock, time_of_day, when, long_date, short_date, number, count,
-                 plural, channel):
+    for func in (
+        duration,
+        timer,
+        countdown,
+        clock,
+        time_of_day,
+        when,
+        long_date,
+        short_date,
+        number,
+        count,
+        plural,
+        channel,
+    ):
         app.jinja_env.filters[func.__name__] = func
     app.jinja_env.globals["PROMPT_NAMES"] = PROMPT_NAMES
     app.jinja_env.globals["ADVICE_FOR_EVENT"] = ADVICE_FOR_EVENT

@@ -31,7 +31,6 @@ from datetime import date, datetime, timedelta
 
 from device.storage.store import Store
 
-
 BREAK_PROMPTS = ("break_due", "break_overdue")
 MIN_SEATED_FOR_RATE_S = 600.0  # a fidget rate over less sitting than this says nothing
 
@@ -107,8 +106,9 @@ class DayTotals:
         return data
 
 
-def totals_for_days(store: Store, first: date, last: date,
-                    running: tuple[float, float] | None = None) -> list[DayTotals]:
+def totals_for_days(
+    store: Store, first: date, last: date, running: tuple[float, float] | None = None
+) -> list[DayTotals]:
     """DayTotals for every day from first to last (both included), in order.
 
     Two queries whatever the number of days: the sessions (clipped to each
@@ -149,9 +149,10 @@ def totals_for_days(store: Store, first: date, last: date,
             j += 1
 
     for day_key, kind, sub, count, seconds in store.event_totals(a, b):
-        day = by_day.get(day_key)
-        if day is None:
+        found = by_day.get(day_key)
+        if found is None:
             continue
+        day = found
         seconds = seconds or 0.0
         if kind == "prompt":
             if sub in BREAK_PROMPTS:
@@ -203,7 +204,7 @@ def with_running_session(spans: Sequence[tuple], start: float, end: float, a: fl
 class Span:
     """Something with a start and an end (Unix seconds) on the day's timeline."""
 
-    kind: str       # "session", "break", "lean", "perch", "slump", "fault"
+    kind: str  # "session", "break", "lean", "perch", "slump", "fault"
     start: float
     end: float
     label: str = ""
@@ -219,7 +220,7 @@ class Span:
 class Mark:
     """Something that happens at one moment: a prompt, a twist, a fidget."""
 
-    kind: str       # "break_due", "break_overdue", "move", "twist", "fidget"
+    kind: str  # "break_due", "break_overdue", "move", "twist", "fidget"
     t: float
     label: str = ""
     side: str | None = None
@@ -229,12 +230,12 @@ class Mark:
 class DayDetail:
     day: date
     totals: DayTotals
-    start: float                   # the day's midnight (Unix seconds)
-    end: float                     # the next midnight
+    start: float  # the day's midnight (Unix seconds)
+    end: float  # the next midnight
     sessions: list[Span] = field(default_factory=list)
     breaks: list[Span] = field(default_factory=list)
-    spans: list[Span] = field(default_factory=list)     # leans, perches, slumps, faults
-    marks: list[Mark] = field(default_factory=list)     # prompts, twists, fidgets
+    spans: list[Span] = field(default_factory=list)  # leans, perches, slumps, faults
+    marks: list[Mark] = field(default_factory=list)  # prompts, twists, fidgets
     session_rows: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
 
@@ -285,18 +286,33 @@ def day_detail(store: Store, day: date, now: float | None = None) -> DayDetail:
         if previous_end is not None and detail.start <= previous_end < start:
             detail.breaks.append(Span("break", previous_end, start))  # between two sessions of the day
         previous_end = None if is_open else end
-        detail.session_rows.append({
-            "id": row["id"], "start": start, "end": end, "open": is_open, "duration_s": end - start,
-            "prompts": row["prompts"], "start_wall": row["start_wall"], "end_wall": row["end_wall"],
-            "long": end - start > 3600,
-        })
+        detail.session_rows.append(
+            {
+                "id": row["id"],
+                "start": start,
+                "end": end,
+                "open": is_open,
+                "duration_s": end - start,
+                "prompts": row["prompts"],
+                "start_wall": row["start_wall"],
+                "end_wall": row["end_wall"],
+                "long": end - start > 3600,
+            }
+        )
 
     for row in store.events_between(a, b):
         data = row["data"]
         kind = row["type"]
         t = ts_of(row["wall"])
-        detail.events.append({"type": kind, "wall": row["wall"], "detected_wall": row["detected_wall"],
-                              "session_id": row["session_id"], "data": data})
+        detail.events.append(
+            {
+                "type": kind,
+                "wall": row["wall"],
+                "detected_wall": row["detected_wall"],
+                "session_id": row["session_id"],
+                "data": data,
+            }
+        )
         if kind == "prompt":
             detail.marks.append(Mark(data.get("kind", "prompt"), t))
         elif kind in ("twist", "fidget"):
@@ -324,6 +340,17 @@ class Window:
     lean_s: float
     fidgets_per_hour: float | None
 
+    @classmethod
+    def usual(cls, windows: Sequence[Window]) -> Window | None:
+        """The median of each figure over these windows (None where none has it, or no windows)."""
+        if not windows:
+            return None
+        seated, longest, skipped, lean, fidgets = (
+            _median(getattr(w, name) for w in windows)
+            for name in ("seated_s", "longest_s", "breaks_skipped", "lean_s", "fidgets_per_hour")
+        )
+        return cls(seated or 0.0, longest or 0.0, skipped or 0.0, lean or 0.0, fidgets)
+
     def to_dict(self) -> dict:
         return {key: (None if value is None else round(value, 2)) for key, value in asdict(self).items()}
 
@@ -334,12 +361,16 @@ class EpisodeContext:
 
     hours: float
     before: Window
-    usual: Window | None    # medians over the days with data among the previous `baseline_days`
-    usual_days: int         # how many days those medians are over
+    usual: Window | None  # medians over the days with data among the previous `baseline_days`
+    usual_days: int  # how many days those medians are over
 
     def to_dict(self) -> dict:
-        return {"hours": self.hours, "before": self.before.to_dict(),
-                "usual": None if self.usual is None else self.usual.to_dict(), "usual_days": self.usual_days}
+        return {
+            "hours": self.hours,
+            "before": self.before.to_dict(),
+            "usual": None if self.usual is None else self.usual.to_dict(),
+            "usual_days": self.usual_days,
+        }
 
 
 class _Recorded:
@@ -398,8 +429,9 @@ def _median(values: Iterable[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def episode_contexts(store: Store, entries: Sequence[dict], hours: float = 4.0,
-                     baseline_days: int = 14) -> dict[int, EpisodeContext]:
+def episode_contexts(
+    store: Store, entries: Sequence[dict], hours: float = 4.0, baseline_days: int = 14
+) -> dict[int, EpisodeContext]:
     """For each diary entry (by id): the `hours` before it, and the median of the same
     hours on each of the previous `baseline_days` days that have any sitting recorded."""
     if not entries:
@@ -418,11 +450,7 @@ def episode_contexts(store: Store, entries: Sequence[dict], hours: float = 4.0,
             then = (naive - timedelta(days=back)).astimezone()
             if then.date() in recorded.days_with_data:
                 usual_windows.append(recorded.window(then.timestamp() - hours * 3600, then.timestamp()))
-        usual = None
-        if usual_windows:
-            usual = Window(*(  # a median per figure
-                _median(getattr(w, name) for w in usual_windows)
-                for name in ("seated_s", "longest_s", "breaks_skipped", "lean_s", "fidgets_per_hour")))
+        usual = Window.usual(usual_windows)  # a median per figure
         contexts[entry["id"]] = EpisodeContext(hours, before, usual, len(usual_windows))
     return contexts
 

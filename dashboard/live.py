@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from device.config import Config
-from device.storage.store import Store
-
 from dashboard.advice import ADVICE_FOR_EVENT, advice_for_now
 from dashboard.formatting import channel, countdown, duration, plural, time_of_day, timer
 from dashboard.history import totals_for_days, ts_of
+from device.config import Config
+from device.storage.store import Store
 
 # Events that restart the stillness clock (SPEC section 3: stillness nudge).
 _MOVEMENTS = ("sit", "fidget", "lean", "twist", "perch", "slump", "prompt")
@@ -27,13 +26,18 @@ def cushion_box(config: Config) -> dict:
     half_d = config.geometry.depth_mm / 2
     margin = max(half_w, half_d) * 0.25
     return {
-        "half_w": half_w, "half_d": half_d,
+        "half_w": half_w,
+        "half_d": half_d,
         "view_box": f"{-half_w - margin:g} {-half_d - margin:g} {2 * (half_w + margin):g} {2 * (half_d + margin):g}",
         # Screen y grows downwards; forward (+y) is up on the screen.
-        "corners": [{"name": "fl", "x": -half_w, "y": -half_d}, {"name": "fr", "x": half_w, "y": -half_d},
-                    {"name": "bl", "x": -half_w, "y": half_d}, {"name": "br", "x": half_w, "y": half_d}],
+        "corners": [
+            {"name": "fl", "x": -half_w, "y": -half_d},
+            {"name": "fr", "x": half_w, "y": -half_d},
+            {"name": "bl", "x": -half_w, "y": half_d},
+            {"name": "br", "x": half_w, "y": half_d},
+        ],
         "label_offset": margin * 0.55,
-        "front_label_y": -half_d - margin * 0.42,   # text baselines, in the margin clear of the corners
+        "front_label_y": -half_d - margin * 0.42,  # text baselines, in the margin clear of the corners
         "back_label_y": half_d + margin * 0.85,
     }
 
@@ -81,23 +85,43 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     (today,) = totals_for_days(store, now.date(), now.date(), running=_running_session(row))
     breaks = config.breaks
     view: dict = {
-        "has_live": row is not None, "stale": True, "age_s": None, "updated": "never",
-        "status": "unknown", "status_text": "No live data yet",
-        "sitting_s": None, "sitting_text": "—", "next_prompt_kind": None,
-        "break_state": "none", "break_text": "", "move_text": "", "banner_text": "",
-        "progress": 0.0, "progress_label": f"Sitting time towards the {breaks.break_after_min:g}-minute break",
-        "break_due": False, "dot": None, "lean": None, "lean_text": "—",
-        "posture": None, "posture_text": "—", "fidget_text": "—", "faults": [], "fault_text": "", "muted_text": "",
+        "has_live": row is not None,
+        "stale": True,
+        "age_s": None,
+        "updated": "never",
+        "status": "unknown",
+        "status_text": "No live data yet",
+        "sitting_s": None,
+        "sitting_text": "—",
+        "next_prompt_kind": None,
+        "break_state": "none",
+        "break_text": "",
+        "move_text": "",
+        "banner_text": "",
+        "progress": 0.0,
+        "progress_label": f"Sitting time towards the {breaks.break_after_min:g}-minute break",
+        "break_due": False,
+        "dot": None,
+        "lean": None,
+        "lean_text": "—",
+        "posture": None,
+        "posture_text": "—",
+        "fidget_text": "—",
+        "faults": [],
+        "fault_text": "",
+        "muted_text": "",
         "total_kg": None,
         # Counted and rounded as the sitting timer is (the running session up to the live row's
         # time, never rounded up), so one session reads the same on both lines.
-        "today_seated": _so_far(today.seated_s), "today_longest": _so_far(today.longest_s),
+        "today_seated": _so_far(today.seated_s),
+        "today_longest": _so_far(today.longest_s),
         "today_breaks": plural(today.breaks, "break"),
         "today_prompts": plural(today.break_prompts, "break reminder"),
     }
     if row is None:
-        view["stale_text"] = ("The cushion's daemon has not written anything yet. "
-                              "Once it runs, this page shows the live state.")
+        view["stale_text"] = (
+            "The cushion's daemon has not written anything yet. Once it runs, this page shows the live state."
+        )
         view["advice"] = _advice(advice_for_now(seated=False))
         view["advice"]["text"] = "Nothing to say yet: no live data."
         return view
@@ -107,16 +131,19 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     view["age_s"] = round(age, 1)
     view["updated"] = time_of_day(row["updated_wall"])
     view["stale"] = age > stale_after_s
-    view["stale_text"] = (f"No news from the cushion for {duration(age)} (last at {time_of_day(row['updated_wall'])}): "
-                          "is its daemon running? These figures may be out of date." if view["stale"] else "")
+    view["stale_text"] = (
+        f"No news from the cushion for {duration(age)} (last at {time_of_day(row['updated_wall'])}): "
+        "is its daemon running? These figures may be out of date."
+        if view["stale"]
+        else ""
+    )
 
     seated = bool(row["seated"])
     sitting = float(row["sitting_s"] or 0.0)
     # Up for less than break_min_s, the session (and its clock) goes on: the daemon keeps counting.
     in_session = seated or sitting > 0
     view["status"] = "seated" if seated else ("up" if in_session else "away")
-    view["status_text"] = {"seated": "Seated", "up": "Up for a moment",
-                           "away": "Away from the cushion"}[view["status"]]
+    view["status_text"] = {"seated": "Seated", "up": "Up for a moment", "away": "Away from the cushion"}[view["status"]]
     view["sitting_s"] = sitting if in_session else None
     view["sitting_text"] = timer(sitting) if in_session else "—"
     view["break_due"] = bool(row["break_due"])
@@ -135,7 +162,9 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         view["break_text"] = f"Break overdue: {timer(sitting)} without a break"
         if kind == "break_overdue" and in_s is not None:
             view["break_text"] += f"; next reminder in {countdown(in_s)}"
-        view["banner_text"] = f"Break overdue: you've been sitting {timer(sitting)}. Stand up now and walk for a few minutes."
+        view["banner_text"] = (
+            f"Break overdue: you've been sitting {timer(sitting)}. Stand up now and walk for a few minutes."
+        )
     elif state == "due":
         overdue_in = breaks.overdue_after_min * 60 - sitting
         view["break_text"] = f"Break due now; overdue in {countdown(overdue_in)}"
@@ -147,8 +176,11 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         move_in = in_s if kind == "move" and in_s is not None else breaks.still_min * 60 - still_s
         if kind in ("break_due", "break_overdue") and in_s is not None:
             move_in = max(move_in, in_s)  # the daemon's next prompt is the break: the nudge is no sooner
-        view["move_text"] = (f"Move nudge in {countdown(move_in)} if you keep still" if move_in > 0
-                             else "Move nudge due: shift your weight")
+        view["move_text"] = (
+            f"Move nudge in {countdown(move_in)} if you keep still"
+            if move_in > 0
+            else "Move nudge due: shift your weight"
+        )
     if in_session:
         view["progress"] = min(1.0, sitting / (breaks.break_after_min * 60))
 
@@ -172,10 +204,12 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
             view["posture"] = "slump"
     if seated and sag is not None:
         view["posture_text"] = {"perch": "Perching on the front edge", "slump": "Slumped, sunk back"}.get(
-            view["posture"], "Sitting back: neither perched nor slumped")
+            view["posture"], "Sitting back: neither perched nor slumped"
+        )
     rate = row["fidgets_per_10min"]
-    view["fidget_text"] = ("—" if rate is None or not seated
-                           else f"{plural(rate, 'small shift')} of your weight in the last 10 min")
+    view["fidget_text"] = (
+        "—" if rate is None or not seated else f"{plural(rate, 'small shift')} of your weight in the last 10 min"
+    )
     view["total_kg"] = row["total_kg"]
 
     view["faults"] = _faults(row["faults"])
@@ -188,9 +222,17 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         view["advice"] = _advice(ADVICE_FOR_EVENT["fault"])
         return view
     advice = advice_for_now(
-        seated=seated, up=view["status"] == "up", break_due=state == "due", break_overdue=state == "overdue",
-        leaning=view["lean"], twisted_recently=twisted, posture=view["posture"],
-        still_minutes=still_s / 60, sitting_minutes=sitting / 60, still_after_min=breaks.still_min)
+        seated=seated,
+        up=view["status"] == "up",
+        break_due=state == "due",
+        break_overdue=state == "overdue",
+        leaning=view["lean"],
+        twisted_recently=twisted,
+        posture=view["posture"],
+        still_minutes=still_s / 60,
+        sitting_minutes=sitting / 60,
+        still_after_min=breaks.still_min,
+    )
     view["advice"] = _advice(advice)
     return view
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from device.config import (
-    EDITABLE_SECTIONS, Config, ConfigError, QuietRange, QuietRangeError, config_with_settings, key, keys,
+    EDITABLE_SECTIONS,
+    Config,
+    ConfigError,
+    QuietRange,
+    QuietRangeError,
+    config_with_settings,
+    key,
+    keys,
 )
 
 # section -> (title, whether it starts folded away)
@@ -28,8 +35,17 @@ GROUPS = {
     "detect": ("Detection thresholds (advanced)", True),
 }
 # Shown first within their section; the rest follow in the config's order.
-FIRST = ("breaks.break_after_min", "breaks.overdue_after_min", "breaks.repeat_min", "breaks.still_min",
-         "breaks.quiet_hours", "breaks.break_min_s", "alerts.buzzer_enabled", "alerts.snooze_min", "alerts.hold_s")
+FIRST = (
+    "breaks.break_after_min",
+    "breaks.overdue_after_min",
+    "breaks.repeat_min",
+    "breaks.still_min",
+    "breaks.quiet_hours",
+    "breaks.break_min_s",
+    "alerts.buzzer_enabled",
+    "alerts.snooze_min",
+    "alerts.hold_s",
+)
 _FORM_KINDS = {"float": "float", "int": "int", "bool": "bool", "choice": "str", "quiet_hours": "list"}
 _QUIET_PROBLEMS = {
     "form": "“{text}” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00.",
@@ -37,20 +53,28 @@ _QUIET_PROBLEMS = {
     "empty": "“{text}” starts and ends at the same time. To silence the buzzer all day, untick “Buzzer on” instead.",
 }
 # A rule between two keys, said at the key it is about, and at the other one.
-_RELATION = {">": "Must be more than", ">=": "Must not be less than", "<=": "Must not be more than",
-             "<": "Must be less than"}
-_REVERSED = {">": "Must be less than", ">=": "Must not be more than", "<=": "Must not be less than",
-             "<": "Must be more than"}
+_RELATION = {
+    ">": "Must be more than",
+    ">=": "Must not be less than",
+    "<=": "Must not be more than",
+    "<": "Must be less than",
+}
+_REVERSED = {
+    ">": "Must be less than",
+    ">=": "Must not be more than",
+    "<=": "Must not be less than",
+    "<": "Must be more than",
+}
 _LATER = {">": "Must be later than"}
 _EARLIER = {">": "Must be earlier than"}
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    name: str       # "section.key", the form field and the setting's name
+    name: str  # "section.key", the form field and the setting's name
     section: str
     key: str
-    kind: str       # "float", "int", "bool", "str", "list"
+    kind: str  # "float", "int", "bool", "str", "list"
     label: str
     unit: str
     help: str
@@ -63,8 +87,18 @@ def fields(config: Config | None = None) -> list[Field]:
     for section in EDITABLE_SECTIONS:
         for k in keys(section):
             spec = k.spec
-            found.append(Field(k.setting, section, k.name, _FORM_KINDS[spec.kind], spec.label, spec.unit,
-                               spec.help, tuple(spec.choices) or None))
+            found.append(
+                Field(
+                    k.setting,
+                    section,
+                    k.name,
+                    _FORM_KINDS[spec.kind],
+                    spec.label,
+                    spec.unit,
+                    spec.help,
+                    tuple(spec.choices) or None,
+                )
+            )
     order = {name: i for i, name in enumerate(FIRST)}
     return sorted(found, key=lambda fd: (EDITABLE_SECTIONS.index(fd.section), order.get(fd.name, len(order))))
 
@@ -158,15 +192,20 @@ def describe(error: ConfigError, changed: dict[str, Any]) -> tuple[list[str], st
             words = (_LATER if minutes else {}).get(rule.relation, _RELATION[rule.relation])
             return [name], f"{words} {_named(rule.section, rule.other, error.other_value)}{entered}"
         words = (_EARLIER if minutes else {}).get(rule.relation, _REVERSED[rule.relation])
-        return [other], (f"{words} {_named(rule.section, rule.key, error.value)}; "
-                         f"you entered {as_text(changed[other])}.")
+        return [other], (
+            f"{words} {_named(rule.section, rule.key, error.value)}; you entered {as_text(changed[other])}."
+        )
     if error.rule == "pin_shared":
         assert error.other is not None
         section, other_key, _ = error.other
         other = f"{section}.{other_key}"
-        at, held_by = (name, (section, other_key)) if name in changed or other not in changed \
+        assert error.key is not None
+        at, (held_section, held_key) = (
+            (name, (section, other_key))
+            if name in changed or other not in changed
             else (other, (error.section, error.key))
-        return [at], f"Pin {error.value} is already used by {_named(*held_by)}; give each its own pin."
+        )
+        return [at], f"Pin {error.value} is already used by {_named(held_section, held_key)}; give each its own pin."
     return [], _sentence(str(error))
 
 

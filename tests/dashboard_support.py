@@ -18,8 +18,8 @@ from datetime import date, datetime
 from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
 from device.storage.store import Store
 
-DAY = date(2024, 5, 1)            # a Wednesday
-MIDNIGHT = datetime(2024, 5, 1)   # naive: local time, like the daemon's labels
+DAY = date(2024, 5, 1)  # a Wednesday
+MIDNIGHT = datetime(2024, 5, 1)  # naive: local time, like the daemon's labels
 
 
 def at(hh: int, mm: int = 0, ss: float = 0.0) -> float:
@@ -30,16 +30,24 @@ def at(hh: int, mm: int = 0, ss: float = 0.0) -> float:
 def write_day(store: Store) -> None:
     s1, s2, s3 = (at(9), at(9, 50)), (at(10), at(11, 10)), (at(13), at(13, 20))
     events = [
-        Sit(s1[0], s1[0] + 1.5), Fidget(at(9, 5), 22.0, at(9, 5, 2)), Fidget(at(9, 6), 31.0, at(9, 6, 2)),
-        Lean("left", at(9, 10), at(9, 11), 0.28, at(9, 10, 10)), Twist("right", at(9, 30), at(9, 30, 3), 0.41,
-                                                                      at(9, 30, 5)),
-        Prompt("break_due", at(9, 45), at(9, 45)), Stand(s1[1], s1[1] + 1.5),
-        Sit(s2[0], s2[0] + 1.5), Lean("right", at(10, 20), at(10, 20, 30), 0.25, at(10, 20, 10)),
-        Fidget(at(10, 30), 18.0, at(10, 30, 3)), Posture("perch", at(10, 40), at(10, 40, 45), at(10, 40, 30)),
-        Prompt("break_due", at(10, 45), at(10, 45)), Prompt("break_overdue", at(11), at(11)),
+        Sit(s1[0], s1[0] + 1.5),
+        Fidget(at(9, 5), 22.0, at(9, 5, 2)),
+        Fidget(at(9, 6), 31.0, at(9, 6, 2)),
+        Lean("left", at(9, 10), at(9, 11), 0.28, at(9, 10, 10)),
+        Twist("right", at(9, 30), at(9, 30, 3), 0.41, at(9, 30, 5)),
+        Prompt("break_due", at(9, 45), at(9, 45)),
+        Stand(s1[1], s1[1] + 1.5),
+        Sit(s2[0], s2[0] + 1.5),
+        Lean("right", at(10, 20), at(10, 20, 30), 0.25, at(10, 20, 10)),
+        Fidget(at(10, 30), 18.0, at(10, 30, 3)),
+        Posture("perch", at(10, 40), at(10, 40, 45), at(10, 40, 30)),
+        Prompt("break_due", at(10, 45), at(10, 45)),
+        Prompt("break_overdue", at(11), at(11)),
         Stand(s2[1], s2[1] + 1.5),
-        Sit(s3[0], s3[0] + 1.5), Posture("slump", at(13, 5), at(13, 5, 40), at(13, 5, 30)),
-        Fault("fr", at(13, 10), at(13, 10, 4), at(13, 10, 0.5), "stuck"), Prompt("move", at(13, 15), at(13, 15)),
+        Sit(s3[0], s3[0] + 1.5),
+        Posture("slump", at(13, 5), at(13, 5, 40), at(13, 5, 30)),
+        Fault("fr", at(13, 10), at(13, 10, 4), at(13, 10, 0.5), "stuck"),
+        Prompt("move", at(13, 15), at(13, 15)),
         Stand(s3[1], s3[1] + 1.5),
     ]
     sessions = [Session(*s1, ("break_due",)), Session(*s2, ("break_due", "break_overdue")), Session(*s3, ("move",))]

@@ -2,5 +2,5 @@
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent     # the repository
-SHARED = ROOT.parent / "shared"                   # the project's contract and guide (not in a clone elsewhere)
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+SHARED = ROOT.parent / "shared"  # the project's contract and guide (not in a clone elsewhere)

@@ -87,8 +87,11 @@ def _minutes(day_start: datetime, base_t: float, sessions: list[tuple[float, flo
     rows = []
     for minute, seconds in sorted(seated.items()):
         key = (day_start + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M")
-        rows.append(Minute(key, seated_s=round(seconds, 1), fidgets=fidgets[minute], twists=twists[minute],
-                           prompts=prompts[minute]))
+        rows.append(
+            Minute(
+                key, seated_s=round(seconds, 1), fidgets=fidgets[minute], twists=twists[minute], prompts=prompts[minute]
+            )
+        )
     return rows
 
 
@@ -131,15 +134,28 @@ def fill_history(store: Store, first_day: date, days: int, *, seed: int = 1, unt
             if cut:
                 session_events = [e for e in session_events if e.type != "stand"]
             events.extend(session_events)
-            sessions.append(Session(base_t + start, None if cut else base_t + stop,
-                                    tuple(e.kind for e in session_events if e.type == "prompt")))
+            sessions.append(
+                Session(
+                    base_t + start,
+                    None if cut else base_t + stop,
+                    tuple(e.kind for e in session_events if e.type == "prompt"),
+                )
+            )
         if rng.random() < 0.05 and spans:
             start = base_t + rng.uniform(spans[0][0], spans[-1][1])
-            events.append(Fault(rng.choice(("fl", "fr", "bl", "br")), start, start + rng.uniform(1, 20), start + 0.5,
-                                rng.choice(("no_data", "stuck", "rail"))))
+            events.append(
+                Fault(
+                    rng.choice(("fl", "fr", "bl", "br")),
+                    start,
+                    start + rng.uniform(1, 20),
+                    start + 0.5,
+                    rng.choice(("no_data", "stuck", "rail")),
+                )
+            )
         events.sort(key=_time)
-        minutes = _minutes(day_start, base_t, [(s.start, base_t + limit if s.end is None else s.end)
-                                               for s in sessions], events)
+        minutes = _minutes(
+            day_start, base_t, [(s.start, base_t + limit if s.end is None else s.end) for s in sessions], events
+        )
         # Frame time base_t is the day's midnight: write_batch labels every time from that pair.
         store.write_batch(base_t, day_start, events=events, sessions=sessions, minutes=minutes)
         written += len(events)
@@ -149,13 +165,25 @@ def fill_history(store: Store, first_day: date, days: int, *, seed: int = 1, unt
 def live_values(sitting_s: float = 1234.0, **overrides) -> dict:
     """A live row as the daemon writes it, for a person sitting quietly, slightly to the left."""
     values = {
-        "seated": True, "sitting_s": sitting_s, "next_prompt_kind": "break_due",
-        "next_prompt_in_s": max(0.0, 45 * 60 - sitting_s), "cop_x_mm": -32.0, "cop_y_mm": 18.0,
-        "lat": -0.16, "sag": 0.09, "total_kg": 61.5, "fidgets_per_10min": 3, "faults": [],
-        "sample_rate_hz": 79.8, "dropped_frames": 12,
+        "seated": True,
+        "sitting_s": sitting_s,
+        "next_prompt_kind": "break_due",
+        "next_prompt_in_s": max(0.0, 45 * 60 - sitting_s),
+        "cop_x_mm": -32.0,
+        "cop_y_mm": 18.0,
+        "lat": -0.16,
+        "sag": 0.09,
+        "total_kg": 61.5,
+        "fidgets_per_10min": 3,
+        "faults": [],
+        "sample_rate_hz": 79.8,
+        "dropped_frames": 12,
         # The last 10 minutes (the daemon's recent window): 79.8 frames a second, 2 of them lost.
-        "recent_s": 600.0, "frames_recent": 47_878, "dropped_recent": 2,
-        "break_due": False, "muted_until_wall": None,
+        "recent_s": 600.0,
+        "frames_recent": 47_878,
+        "dropped_recent": 2,
+        "break_due": False,
+        "muted_until_wall": None,
     }
     values.update(overrides)
     return values

@@ -51,12 +51,17 @@ def _overlap_by_half(a_start, a_end, b_start, b_end) -> bool:
 
 def score(kind: str, truth: list, detected: list, end_t: float) -> Score:
     """Score one kind of event; spans still open (end None) count as ending at end_t."""
+
     def end(x):
         return x.end if x.end is not None else end_t
 
     if kind in ("session",):
-        same = lambda a, b: abs(a.start - b.start) <= 4 and (
-            (a.end is None and b.end is None) or (a.end is not None and b.end is not None and abs(a.end - b.end) <= 4)
+        same = lambda a, b: (
+            abs(a.start - b.start) <= 4
+            and (
+                (a.end is None and b.end is None)
+                or (a.end is not None and b.end is not None and abs(a.end - b.end) <= 4)
+            )
         )
     elif kind in ("sit", "stand"):
         same = lambda a, b: abs(a.t - b.t) <= 4
@@ -85,11 +90,10 @@ def truth_prompts(sessions, sits, stands, movements, breaks: Breaks, end_t: floa
     for session in sessions:
         s_end = session.end if session.end is not None else end_t
         absences = [
-            (st.t, next((si.t for si in sits if si.t > st.t), s_end))
-            for st in stands if session.start < st.t < s_end
+            (st.t, next((si.t for si in sits if si.t > st.t), s_end)) for st in stands if session.start < st.t < s_end
         ]
 
-        def when_seated(t):
+        def when_seated(t, absences=absences):
             for a, b in absences:
                 if a <= t < b:
                     return b
@@ -107,8 +111,11 @@ def truth_prompts(sessions, sits, stands, movements, breaks: Breaks, end_t: floa
                 given.append(Prompt("break_overdue", at, 0.0))
                 last_overdue_at = at
             overdue += breaks.repeat_min * 60
-        restarts = sorted([session.start] + [si.t for si in sits if session.start < si.t < s_end]
-                          + [m for m in movements if session.start <= m < s_end])
+        restarts = sorted(
+            [session.start]
+            + [si.t for si in sits if session.start < si.t < s_end]
+            + [m for m in movements if session.start <= m < s_end]
+        )
         last = session.start
         index = 0
         while True:

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from tests.paths import ROOT, SHARED
 
 README = ROOT / "README.md"
@@ -28,8 +29,25 @@ DOCUMENTS = [README, *sorted(DOCS.glob("*.md"))]
 # them (`.venv/`, `.demo/history.db`), but they are not in a clone.
 MADE_BY_MAKE = {".venv", ".venv-latest", ".demo"}
 # What a name in backquotes or in the text must end with to be taken for a file.
-FILE_SUFFIXES = {".md", ".py", ".toml", ".lock", ".txt", ".in", ".svg", ".cfg", ".ini",
-                 ".json", ".csv", ".html", ".css", ".js", ".sh", ".yml", ".yaml"}
+FILE_SUFFIXES = {
+    ".md",
+    ".py",
+    ".toml",
+    ".lock",
+    ".txt",
+    ".in",
+    ".svg",
+    ".cfg",
+    ".ini",
+    ".json",
+    ".csv",
+    ".html",
+    ".css",
+    ".js",
+    ".sh",
+    ".yml",
+    ".yaml",
+}
 # Backquoted text with any of these is code, a URL, an option or a template, not a path.
 NOT_A_PATH = re.compile(r"""[\s=<>{}*|,:;()\[\]"'`@$]|^[~/\-]""")
 
@@ -117,7 +135,7 @@ def references(text: str) -> list[tuple[int, str, str]]:
     for pattern in (LINK, REFERENCE, HTML_LINK):
         for match in pattern.finditer(prose):
             found.append((line_of(prose, match.start(1)), "link", match[1]))
-        prose = without(pattern, prose, 1)     # a link's target is not also a path in the text
+        prose = without(pattern, prose, 1)  # a link's target is not also a path in the text
     prose = without(URL, prose)
     for match in TEXT_PATH.finditer(prose):
         name = match[1].rstrip(".")
@@ -135,7 +153,7 @@ def problems(path: Path, text: str | None = None) -> list[str]:
         where = f"{path.relative_to(ROOT)}:{line}: {kind} {target}"
         if kind == "link":
             if re.match(r"[a-z][a-z0-9+.-]*:", target):
-                continue        # http:, https:, mailto:
+                continue  # http:, https:, mailto:
             name, _, anchor = target.partition("#")
             if not name:
                 if anchor not in anchors(text):
@@ -144,13 +162,12 @@ def problems(path: Path, text: str | None = None) -> list[str]:
             resolved = (path.parent / name).resolve()
         else:
             if Path(target).parts[0] in MADE_BY_MAKE:
-                continue        # `.venv/`, `.demo/history.db`: named as what make creates
+                continue  # `.venv/`, `.demo/history.db`: named as what make creates
             anchor, resolved = "", (ROOT / target).resolve()
         why = inside_repository(resolved)
         if why:
             out.append(f"{where}: {why}")
-        elif anchor and resolved.suffix == ".md" \
-                and anchor not in anchors(resolved.read_text(encoding="utf-8")):
+        elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved.read_text(encoding="utf-8")):
             out.append(f"{where}: no heading #{anchor} in {resolved.relative_to(ROOT)}")
     return out
 
@@ -159,10 +176,13 @@ def test_docs_spec_is_the_shared_contract_byte_for_byte():
     copy = DOCS / "SPEC.md"
     assert copy.is_file(), "docs/SPEC.md is missing: the README and docs/ point to it"
     if not SHARED_SPEC.is_file():
-        pytest.skip(f"{SHARED_SPEC} does not exist (a clone outside the project's workspace): "
-                    "nothing to compare docs/SPEC.md with")
+        pytest.skip(
+            f"{SHARED_SPEC} does not exist (a clone outside the project's workspace): "
+            "nothing to compare docs/SPEC.md with"
+        )
     assert copy.read_bytes() == SHARED_SPEC.read_bytes(), (
-        f"docs/SPEC.md differs from {SHARED_SPEC}; copy it again: cp {SHARED_SPEC} {copy}")
+        f"docs/SPEC.md differs from {SHARED_SPEC}; copy it again: cp {SHARED_SPEC} {copy}"
+    )
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -184,16 +204,18 @@ def test_the_check_finds_what_is_not_in_the_repository():
         "`--config C`, <https://example.org/x.md>, but not [there](#nowhere).\n"
     )
     found = problems(DOCS / "page.md", page)
-    assert sorted(found) == sorted([
-        "docs/page.md:3: link ../../shared/SPEC.md: outside the repository",
-        "docs/page.md:3: path ../shared/SPEC.md: outside the repository",
-        "docs/page.md:4: link daemon.md#no-such-heading: no heading #no-such-heading in docs/daemon.md",
-        "docs/page.md:4: link missing.md: no such file or folder",
-        "docs/page.md:5: path device/nothing_here.py: no such file or folder",
-        "docs/page.md:5: path hardware/nope.md: no such file or folder",
-        "docs/page.md:6: link ../.venv/: under .venv/, which make creates: not in a clone",
-        "docs/page.md:11: link #nowhere: no heading #nowhere in this document",
-    ]), found
+    assert sorted(found) == sorted(
+        [
+            "docs/page.md:3: link ../../shared/SPEC.md: outside the repository",
+            "docs/page.md:3: path ../shared/SPEC.md: outside the repository",
+            "docs/page.md:4: link daemon.md#no-such-heading: no heading #no-such-heading in docs/daemon.md",
+            "docs/page.md:4: link missing.md: no such file or folder",
+            "docs/page.md:5: path device/nothing_here.py: no such file or folder",
+            "docs/page.md:5: path hardware/nope.md: no such file or folder",
+            "docs/page.md:6: link ../.venv/: under .venv/, which make creates: not in a clone",
+            "docs/page.md:11: link #nowhere: no heading #nowhere in this document",
+        ]
+    ), found
 
 
 def test_the_readme_opens_with_the_two_commands():
@@ -202,8 +224,7 @@ def test_the_readme_opens_with_the_two_commands():
     assert opening, "README.md must open with its title and then the fenced block of commands"
     commands = [line.split("#", 1)[0].strip() for line in opening[1].splitlines()]
     assert commands == ["make demo", "make test"]
-    assert " ".join(opening[2].split()).startswith(
-        "Both work on a fresh machine with only Python 3.11+ and make")
+    assert " ".join(opening[2].split()).startswith("Both work on a fresh machine with only Python 3.11+ and make")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in ("demo", "test"):
         assert re.search(rf"^{target}:", makefile, re.M), f"the Makefile has no `{target}` target"

@@ -14,14 +14,20 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
 from tests.paths import ROOT
 
 RUN_LOCK = ROOT / "requirements.lock"
 DEV_LOCK = ROOT / "requirements-dev.lock"
 # The machines the project runs on (requirements/README.md), as pip sees them.
 MACHINES = {
-    machine: {"platform_machine": machine, "sys_platform": "linux", "os_name": "posix",
-              "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    machine: {
+        "platform_machine": machine,
+        "sys_platform": "linux",
+        "os_name": "posix",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
     for machine in ("x86_64", "aarch64", "armv7l")
 }
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -70,9 +76,12 @@ def test_every_locked_package_has_exact_versions_and_hashes(path):
 def test_every_requirement_of_pyproject_is_locked_and_allowed(machine, python):
     """A dependency added to pyproject.toml without `make lock` fails here."""
     environment = dict(MACHINES[machine], python_version=python, python_full_version=python + ".0")
-    wanted = {RUN_LOCK: list(project()["dependencies"]) + project()["optional-dependencies"]["pi"],
-              DEV_LOCK: list(project()["dependencies"]) + project()["optional-dependencies"]["test"]
-              + project()["optional-dependencies"]["dev"]}
+    wanted = {
+        RUN_LOCK: list(project()["dependencies"]) + project()["optional-dependencies"]["pi"],
+        DEV_LOCK: list(project()["dependencies"])
+        + project()["optional-dependencies"]["test"]
+        + project()["optional-dependencies"]["dev"],
+    }
     wanted[RUN_LOCK] += ["pip>=23", "setuptools>=64"]
     for path, requirements in wanted.items():
         pins = pins_for(path, machine, python)
@@ -82,11 +91,12 @@ def test_every_requirement_of_pyproject_is_locked_and_allowed(machine, python):
             if requirement.marker is not None and not requirement.marker.evaluate(environment):
                 continue
             if name == "numpy" and machine == "armv7l":
-                assert name not in pins      # Debian's python3-numpy there (requirements/overrides.txt)
+                assert name not in pins  # Debian's python3-numpy there (requirements/overrides.txt)
                 continue
             assert name in pins, f"{path.name} has no {name} for {machine}, Python {python}: run make lock"
             assert requirement.specifier.contains(pins[name], prereleases=True), (
-                f"{path.name}: {name}=={pins[name]} does not satisfy pyproject's {requirement}: run make lock")
+                f"{path.name}: {name}=={pins[name]} does not satisfy pyproject's {requirement}: run make lock"
+            )
 
 
 @pytest.mark.parametrize("machine", MACHINES)
@@ -98,8 +108,11 @@ def test_a_package_in_both_locks_has_one_version(machine):
 
 def test_the_armv7l_override_keeps_pyprojects_numpy_requirement():
     (numpy,) = [Requirement(r) for r in project()["dependencies"] if Requirement(r).name == "numpy"]
-    lines = [line for line in (ROOT / "requirements" / "overrides.txt").read_text().splitlines()
-             if line and not line.startswith("#")]
+    lines = [
+        line
+        for line in (ROOT / "requirements" / "overrides.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     (override,) = [Requirement(line) for line in lines]
     assert override.specifier == numpy.specifier
     assert override.marker == Marker('platform_machine != "armv7l"')

@@ -14,7 +14,28 @@ chart's value labels sit in a strip of their own beside the plot.
 """
 
 from dashboard.charts.bars import Series, Target, bar_chart, slot_name
-from dashboard.charts.timeline import _CHAR_PX, Cut, Lane, TimeAxis, _hour_labels, timeline, timeline_axis, timeline_busy
+from dashboard.charts.timeline import (
+    _CHAR_PX,
+    Cut,
+    Lane,
+    TimeAxis,
+    _hour_labels,
+    timeline,
+    timeline_axis,
+    timeline_busy,
+)
 
-__all__ = ["Cut", "Lane", "Series", "Target", "TimeAxis", "_CHAR_PX", "_hour_labels", "bar_chart", "slot_name",
-           "timeline", "timeline_axis", "timeline_busy"]
+__all__ = [
+    "Cut",
+    "Lane",
+    "Series",
+    "Target",
+    "TimeAxis",
+    "_CHAR_PX",
+    "_hour_labels",
+    "bar_chart",
+    "slot_name",
+    "timeline",
+    "timeline_axis",
+    "timeline_busy",
+]

@@ -9,11 +9,8 @@ from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
+from dashboard.charts.svg import _pct, _Svg
 from dashboard.formatting import short_date
-
-
-from dashboard.charts.svg import _Svg, _pct
-
 
 # ---- bar charts per day or per week -------------------------------------------
 
@@ -64,18 +61,27 @@ def _day_labels(svg: _Svg, slots: Sequence[date], baseline: float, week: bool) -
     if not week and n <= 10:
         for i, day in enumerate(slots):
             centre = _pct((i + 0.5) * slot)
-            svg.add("text", {"x": centre, "y": baseline + 13, "text_anchor": "middle", "class": "axis"},
-                    f"{day:%a}")
-            svg.add("text", {"x": centre, "y": baseline + 26, "text_anchor": "middle", "class": "axis"},
-                    str(day.day))
+            svg.add("text", {"x": centre, "y": baseline + 13, "text_anchor": "middle", "class": "axis"}, f"{day:%a}")
+            svg.add("text", {"x": centre, "y": baseline + 26, "text_anchor": "middle", "class": "axis"}, str(day.day))
         return 30
     if not week:
         for i, day in enumerate(slots):
             if day.weekday() == 0:  # Mondays
-                svg.add("line", {"x1": _pct(i * slot), "x2": _pct(i * slot), "y1": baseline,
-                                 "y2": baseline + 4, "class": "axis-tick"})
-                svg.add("text", {"x": _pct(i * slot), "y": baseline + 15, "text_anchor": anchor_at(i * slot),
-                                 "class": "axis"}, f"{day.day} {day:%b}")
+                svg.add(
+                    "line",
+                    {
+                        "x1": _pct(i * slot),
+                        "x2": _pct(i * slot),
+                        "y1": baseline,
+                        "y2": baseline + 4,
+                        "class": "axis-tick",
+                    },
+                )
+                svg.add(
+                    "text",
+                    {"x": _pct(i * slot), "y": baseline + 15, "text_anchor": anchor_at(i * slot), "class": "axis"},
+                    f"{day.day} {day:%b}",
+                )
         return 20
     # Weeks: a month's name at its first week (odd months only on a phone), the year under January.
     years: list[tuple[int, date]] = []
@@ -88,8 +94,9 @@ def _day_labels(svg: _Svg, slots: Sequence[date], baseline: float, week: bool) -
         pct = i * slot
         css = "axis" if monday.month % 2 == 1 else "axis minor"
         svg.add("line", {"x1": _pct(pct), "x2": _pct(pct), "y1": baseline, "y2": baseline + 4, "class": "axis-tick"})
-        svg.add("text", {"x": _pct(pct), "y": baseline + 15, "text_anchor": anchor_at(pct), "class": css},
-                f"{monday:%b}")
+        svg.add(
+            "text", {"x": _pct(pct), "y": baseline + 15, "text_anchor": anchor_at(pct), "class": css}, f"{monday:%b}"
+        )
         if monday.month == 1:
             years.append((i, monday))
     labels = [(i, monday, "axis year") for i, monday in years]
@@ -98,8 +105,9 @@ def _day_labels(svg: _Svg, slots: Sequence[date], baseline: float, week: bool) -
         labels.insert(0, (0, slots[0], "axis year" if not years or years[0][0] >= 7 else "axis year minor"))
     for i, monday, css in labels:
         pct = i * slot
-        svg.add("text", {"x": _pct(pct), "y": baseline + 29, "text_anchor": anchor_at(pct), "class": css},
-                f"{monday:%Y}")
+        svg.add(
+            "text", {"x": _pct(pct), "y": baseline + 29, "text_anchor": anchor_at(pct), "class": css}, f"{monday:%Y}"
+        )
     return 33
 
 
@@ -111,9 +119,18 @@ def _spread(labels: list[list], gap: float = 12.0) -> None:
             after[0] = before[0] + gap
 
 
-def bar_chart(slots: Sequence[date], series: Sequence[Series], *, label: str,
-              fmt: Callable[[float], str], targets: Sequence[Target] = (), stacked: bool = False,
-              height: int = 130, week: bool = False, counts: Sequence[int] | None = None) -> Markup:
+def bar_chart(
+    slots: Sequence[date],
+    series: Sequence[Series],
+    *,
+    label: str,
+    fmt: Callable[[float], str],
+    targets: Sequence[Target] = (),
+    stacked: bool = False,
+    height: int = 130,
+    week: bool = False,
+    counts: Sequence[int] | None = None,
+) -> Markup:
     """Bars per slot (a day, or a week starting on `slots[i]` when `week`): side by side, or stacked.
 
     fmt formats a value (in the unit the series are in) for the axis and the
@@ -152,7 +169,11 @@ def bar_chart(slots: Sequence[date], series: Sequence[Series], *, label: str,
     # The bars are most of a long chart: written straight out, each tooltip escaped once.
     out = []
     for i, day in enumerate(slots):
-        present = [(s, s.values[i]) for s in series if s.values[i] is not None and (s.values[i] > 0 or s.style == "marker")]
+        present: list[tuple[Series, float]] = []
+        for s in series:
+            value = s.values[i]
+            if value is not None and (value > 0 or s.style == "marker"):
+                present.append((s, value))
         if not present:
             continue
         about = f" (average of {counts[i]} day{'s' if counts[i] != 1 else ''})" if week and counts else ""
@@ -167,12 +188,16 @@ def bar_chart(slots: Sequence[date], series: Sequence[Series], *, label: str,
             else:
                 width = slot * inner / len(bars)
                 top_y, bottom_y, x = y(value), baseline, left + bars.index(s) * width
-            out.append(f'<rect x="{x:.3f}%" width="{width:.3f}%" y="{top_y:.1f}" '
-                       f'height="{max(0.0, bottom_y - top_y):.1f}" class="bar {s.css}"><title>{tip}</title></rect>')
+            out.append(
+                f'<rect x="{x:.3f}%" width="{width:.3f}%" y="{top_y:.1f}" '
+                f'height="{max(0.0, bottom_y - top_y):.1f}" class="bar {s.css}"><title>{tip}</title></rect>'
+            )
         for s, value in present:
             if s.style == "marker":
-                out.append(f'<rect x="{left:.3f}%" width="{slot * inner:.3f}%" y="{y(value) - 1.5:.1f}" height="3" '
-                           f'class="marker {s.css}"><title>{tip}</title></rect>')
+                out.append(
+                    f'<rect x="{left:.3f}%" width="{slot * inner:.3f}%" y="{y(value) - 1.5:.1f}" height="3" '
+                    f'class="marker {s.css}"><title>{tip}</title></rect>'
+                )
     plot.raw("".join(out))
     for target in targets:
         ty = y(target.value)
@@ -186,6 +211,11 @@ def bar_chart(slots: Sequence[date], series: Sequence[Series], *, label: str,
     for label_y, text, css, line_y, line_css in labels:
         strip.add("line", {"x1": "0", "x2": "5", "y1": line_y, "y2": line_y, "class": line_css})
         strip.add("text", {"x": "7", "y": label_y + 4, "class": css}, text)
-    return Markup('<div class="bar-chart">') + plot.render(total_height, label, "chart bars") + Markup(
-        f'<svg class="chart y-axis" width="{AXIS_PX}" height="{total_height}" aria-hidden="true" '
-        f'xmlns="http://www.w3.org/2000/svg">' + "".join(strip.parts) + "</svg></div>")
+    return (
+        Markup('<div class="bar-chart">')
+        + plot.render(total_height, label, "chart bars")
+        + Markup(
+            f'<svg class="chart y-axis" width="{AXIS_PX}" height="{total_height}" aria-hidden="true" '
+            f'xmlns="http://www.w3.org/2000/svg">' + "".join(strip.parts) + "</svg></div>"
+        )
+    )

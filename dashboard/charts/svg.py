@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
 from markupsafe import Markup, escape
-
 
 
 def _pct(value: float) -> str:
@@ -30,8 +28,9 @@ class _Svg:
         self.parts: list[str] = []
 
     def add(self, tag: str, attrs: dict, text: str | None = None, title: str | None = None) -> None:
-        attributes = "".join(f' {_ATTR_NAMES.get(name, name)}="{_attr(value)}"'
-                             for name, value in attrs.items() if value is not None)
+        attributes = "".join(
+            f' {_ATTR_NAMES.get(name, name)}="{_attr(value)}"' for name, value in attrs.items() if value is not None
+        )
         inner = ""
         if title:
             inner += f"<title>{escape(title)}</title>"
@@ -43,6 +42,7 @@ class _Svg:
         self.parts.append(text)
 
     def render(self, height: int, label: str, css: str) -> Markup:
-        return Markup(f'<svg class="{css}" width="100%" height="{height}" role="img" '
-                      f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
-                      + "".join(self.parts) + "</svg>")
+        return Markup(
+            f'<svg class="{css}" width="100%" height="{height}" role="img" '
+            f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">' + "".join(self.parts) + "</svg>"
+        )

@@ -1,4 +1,7 @@
-"""The day's timeline: sittings and breaks, prompts, leans and twists, on a time axis that cuts long empty stretches short."""
+"""The day's timeline: sittings and breaks, prompts, leans and twists.
+
+Its time axis cuts long empty stretches short.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +13,18 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from dashboard.advice import ADVICE_FOR_EVENT
+from dashboard.charts.svg import _pct, _Svg
 from dashboard.formatting import duration, time_of_day
 from dashboard.history import DayDetail
 
-
-from dashboard.charts.svg import _Svg, _pct
-
-
 # ---- the day's timeline ------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Lane:
     key: str
     label: str
-    advice: str       # the ADVICE_FOR_EVENT key its label links to
+    advice: str  # the ADVICE_FOR_EVENT key its label links to
     height: int
 
 
@@ -69,8 +70,9 @@ class TimeAxis:
                 merged.append([a, b])
         # The longest empty stretches are cut first, and only as long as the drawing is longer than
         # DRAWN_MAX_S: a working day with a long lunch stays to scale; one with an evening session is cut.
-        gaps = sorted(((b - a, a, b) for (_, a), (b, _) in zip(merged, merged[1:]) if b - a >= GAP_COMPRESS_S),
-                      reverse=True)
+        gaps = sorted(
+            ((b - a, a, b) for (_, a), (b, _) in zip(merged, merged[1:]) if b - a >= GAP_COMPRESS_S), reverse=True
+        )
         drawn = hi - lo
         self.cuts: list[Cut] = []
         for length, gap_start, gap_end in gaps:
@@ -116,7 +118,7 @@ def _fits(width_pct: float, text: str, px: float) -> bool:
 
 # Marker shapes, centred on (0, 0), placed with <use x=".." y="..">.
 _MARKERS = (
-    '<defs>'
+    "<defs>"
     '<circle id="m-due" r="4.5"/>'
     '<path id="m-overdue" d="M0,-5.5 L5.5,4.5 L-5.5,4.5 Z"/>'
     '<path id="m-move" d="M0,-5.5 L5,0 L0,5.5 L-5,0 Z"/>'
@@ -126,15 +128,15 @@ _MARKERS = (
     '<rect width="6" height="6" class="hatch-bg"/><rect width="3" height="6" class="hatch-fg"/></pattern>'
     '<pattern id="hatch-cut" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
     '<rect width="2" height="8" class="cut-stripe"/></pattern>'
-    '</defs>'
+    "</defs>"
 )
 
 
 def _hour_labels(axis: TimeAxis, hours: Sequence[float], width_px: float, cut_chars: int) -> set[float]:
     """The hours (of `hours`) to label on a chart `width_px` wide: a round step that leaves room
     between labels, none too close to a cut's label (`cut_chars` characters long)."""
-    per_px = axis.virtual_span / width_px            # drawn seconds per pixel
-    room = (5 * _CHAR_PX + 12) * per_px              # a label "09:00" and a gap
+    per_px = axis.virtual_span / width_px  # drawn seconds per pixel
+    room = (5 * _CHAR_PX + 12) * per_px  # a label "09:00" and a gap
     clearance = ((5 + cut_chars) / 2 * _CHAR_PX + 6) * per_px  # half a label, half a cut label, a gap
     step = next((n for n in (1, 2, 3, 4, 6) if n * 3600 >= room), 6)
     half_label = 2.5 * _CHAR_PX * per_px
@@ -179,11 +181,13 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
     lo, hi = axis.lo, axis.hi
     x = axis.x
 
-    lanes = [Lane("sitting", "Sitting (blue) and breaks (green)", "long_session", 22),
-             Lane("prompts", "Prompts: ● due ▲ overdue ◆ move", "break_due", 33),
-             Lane("lateral", "Leans: left above, right below; twists ◀▶", "lean", 26),
-             Lane("posture", "Perching and slumping", "perch", 12),
-             Lane("fidgets", "Fidgets", "fidget", 14)]
+    lanes = [
+        Lane("sitting", "Sitting (blue) and breaks (green)", "long_session", 22),
+        Lane("prompts", "Prompts: ● due ▲ overdue ◆ move", "break_due", 33),
+        Lane("lateral", "Leans: left above, right below; twists ◀▶", "lean", 26),
+        Lane("posture", "Perching and slumping", "perch", 12),
+        Lane("fidgets", "Fidgets", "fidget", 14),
+    ]
     if any(s.kind == "fault" for s in detail.spans):
         lanes.append(Lane("faults", "Sensor faults", "fault", 12))
 
@@ -204,18 +208,34 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
     for cut in axis.cuts:
         left, right = x(cut.start), x(cut.end)
         span_text = f"{time_of_day(cut.start)}–{time_of_day(cut.end)}, {duration(cut.end - cut.start)}: shortened"
-        svg.add("rect", {"x": _pct(left), "width": _pct(right - left), "y": axis_h, "height": lanes_bottom - axis_h,
-                         "class": "cut"}, title=span_text)
+        svg.add(
+            "rect",
+            {
+                "x": _pct(left),
+                "width": _pct(right - left),
+                "y": axis_h,
+                "height": lanes_bottom - axis_h,
+                "class": "cut",
+            },
+            title=span_text,
+        )
         for edge in (left, right):
-            svg.add("line", {"x1": _pct(edge), "x2": _pct(edge), "y1": axis_h, "y2": lanes_bottom,
-                             "class": "cut-edge"})
+            svg.add("line", {"x1": _pct(edge), "x2": _pct(edge), "y1": axis_h, "y2": lanes_bottom, "class": "cut-edge"})
         label = duration(cut.end - cut.start).replace(" min", "")
         centre = _pct((left + right) / 2)
         wide = _fits(right - left, label, DESKTOP_PX)
         if wide:  # its length on a wide screen; on a phone an ellipsis (the note under the chart says more)
             svg.add("text", {"x": centre, "y": 12, "text_anchor": "middle", "class": "axis cut-label"}, label)
-        svg.add("text", {"x": centre, "y": 12, "text_anchor": "middle",
-                         "class": "axis cut-dots wide-hidden" if wide else "axis cut-dots"}, "⋯")
+        svg.add(
+            "text",
+            {
+                "x": centre,
+                "y": 12,
+                "text_anchor": "middle",
+                "class": "axis cut-dots wide-hidden" if wide else "axis cut-dots",
+            },
+            "⋯",
+        )
 
     # Hour lines everywhere but inside a cut. Labels are chosen twice, for a phone's width and a
     # laptop's, each with room around it and clear of a cut's label; a label only one of the two
@@ -225,11 +245,12 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
     while hour <= hi + 1:
         if not axis.in_cut(hour):
             hours.append(hour)
-            svg.add("line", {"x1": _pct(x(hour)), "x2": _pct(x(hour)), "y1": axis_h, "y2": lanes_bottom,
-                             "class": "grid"})
+            svg.add(
+                "line", {"x1": _pct(x(hour)), "x2": _pct(x(hour)), "y1": axis_h, "y2": lanes_bottom, "class": "grid"}
+            )
         hour += 3600
-    phone = _hour_labels(axis, hours, PHONE_PX, 1)       # a phone shows "⋯" at a cut
-    desktop = _hour_labels(axis, hours, DESKTOP_PX, 7)   # a laptop "6 h 16"
+    phone = _hour_labels(axis, hours, PHONE_PX, 1)  # a phone shows "⋯" at a cut
+    desktop = _hour_labels(axis, hours, DESKTOP_PX, 7)  # a laptop "6 h 16"
     for hour in hours:
         if hour not in phone and hour not in desktop:
             continue
@@ -245,14 +266,18 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
         svg.add("text", {"x": "0", "y": top - 3, "class": "lane-label"}, lane.label)
         svg.raw("</a>")
 
-    def span_rect(lane: str, start: float, end: float, css: str, title: str,
-                  rows: tuple[float, float] = (0.0, 1.0)) -> None:
+    def span_rect(
+        lane: str, start: float, end: float, css: str, title: str, rows: tuple[float, float] = (0.0, 1.0)
+    ) -> None:
         top, bottom = tops[lane]
         top, bottom = top + (bottom - top) * rows[0], top + (bottom - top) * rows[1]
         left, right = x(max(start, lo)), x(min(end, hi))
         width = max(right - left, 0.35)  # a short span stays visible
-        svg.add("rect", {"x": _pct(left), "width": _pct(width), "y": top, "height": bottom - top,
-                         "class": css, "rx": 2}, title=title)
+        svg.add(
+            "rect",
+            {"x": _pct(left), "width": _pct(width), "y": top, "height": bottom - top, "class": css, "rx": 2},
+            title=title,
+        )
 
     def tick(lane: str, t: float, css: str, title: str) -> None:
         top, bottom = tops[lane]
@@ -261,28 +286,49 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
 
     def marker(shape: str, lane: str, row: float, t: float, css: str, title: str) -> None:
         top, bottom = tops[lane]
-        svg.add("use", {"href": f"#{shape}", "x": _pct(x(t)), "y": top + (bottom - top) * row, "class": css},
-                title=title)
+        svg.add(
+            "use", {"href": f"#{shape}", "x": _pct(x(t)), "y": top + (bottom - top) * row, "class": css}, title=title
+        )
 
     for brk in detail.breaks:
-        span_rect("sitting", brk.start, brk.end, "break",
-                  f"Break {time_of_day(brk.start)}–{time_of_day(brk.end)} ({duration(brk.duration_s)})")
+        span_rect(
+            "sitting",
+            brk.start,
+            brk.end,
+            "break",
+            f"Break {time_of_day(brk.start)}–{time_of_day(brk.end)} ({duration(brk.duration_s)})",
+        )
     for session in detail.sessions:
         long = session.duration_s > 3600
         css = "session long" if long else "session"
         until = "still seated" if session.open else time_of_day(session.end)
-        span_rect("sitting", session.start, session.end, css,
-                  f"Session {time_of_day(session.start)}–{until} ({duration(session.duration_s)})")
+        span_rect(
+            "sitting",
+            session.start,
+            session.end,
+            css,
+            f"Session {time_of_day(session.start)}–{until} ({duration(session.duration_s)})",
+        )
         width = x(min(session.end, hi)) - x(max(session.start, lo))
         text = _short_duration(session.duration_s)
         if _fits(width, text, DESKTOP_PX):  # its length, where it fits: on every screen, or on wide ones
             top, bottom = tops["sitting"]
-            svg.add("text", {"x": _pct((x(max(session.start, lo)) + x(min(session.end, hi))) / 2),
-                             "y": bottom - 7, "text_anchor": "middle",
-                             "class": "bar-text" if _fits(width, text, PHONE_PX) else "bar-text minor"}, text)
+            svg.add(
+                "text",
+                {
+                    "x": _pct((x(max(session.start, lo)) + x(min(session.end, hi))) / 2),
+                    "y": bottom - 7,
+                    "text_anchor": "middle",
+                    "class": "bar-text" if _fits(width, text, PHONE_PX) else "bar-text minor",
+                },
+                text,
+            )
 
-    rows = {"break_due": (0.17, "m-due", "Break due"), "break_overdue": (0.5, "m-overdue", "Break overdue"),
-            "move": (0.83, "m-move", "Move nudge")}
+    rows = {
+        "break_due": (0.17, "m-due", "Break due"),
+        "break_overdue": (0.5, "m-overdue", "Break overdue"),
+        "move": (0.83, "m-move", "Move nudge"),
+    }
     for mark in detail.marks:
         when = time_of_day(mark.t)
         if mark.kind in rows:
@@ -304,14 +350,20 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
             still = " (still going)" if item.open else ""
             span_rect("faults", item.start, item.end, "fault", f"Fault on {item.label} {what}{still}")
 
-    if show_now:
+    if show_now and now is not None:
         pct = x(now)
-        px = _pct(pct)
-        svg.add("line", {"x1": px, "x2": px, "y1": axis_h, "y2": lanes_bottom + 2, "class": "now-line"},
-                title=f"Now ({time_of_day(now)})")
+        now_x = _pct(pct)
+        svg.add(
+            "line",
+            {"x1": now_x, "x2": now_x, "y1": axis_h, "y2": lanes_bottom + 2, "class": "now-line"},
+            title=f"Now ({time_of_day(now)})",
+        )
         anchor = "start" if pct < 8 else ("end" if pct > 92 else "middle")
-        svg.add("text", {"x": px, "y": height - 3, "text_anchor": anchor, "class": "now-label"},
-                f"now {time_of_day(now)}")
+        svg.add(
+            "text",
+            {"x": now_x, "y": height - 3, "text_anchor": anchor, "class": "now-label"},
+            f"now {time_of_day(now)}",
+        )
     label = f"Timeline of {detail.day.isoformat()} from {time_of_day(lo)} to {time_of_day(hi)}"
     if axis.cuts:
         label += "; shortened: " + ", ".join(f"{time_of_day(c.start)}–{time_of_day(c.end)}" for c in axis.cuts)

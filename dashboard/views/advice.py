@@ -13,5 +13,11 @@ bp = Blueprint("advice", __name__)
 def show():
     urgent = [s for s in SECTIONS if s.urgent]
     others = [s for s in SECTIONS if not s.urgent]
-    return render_template("advice.html", urgent=urgent, sections=others, all_sections=urgent + others,
-                           red_flags=RED_FLAGS, disclaimer=DISCLAIMER)
+    return render_template(
+        "advice.html",
+        urgent=urgent,
+        sections=others,
+        all_sections=urgent + others,
+        red_flags=RED_FLAGS,
+        disclaimer=DISCLAIMER,
+    )

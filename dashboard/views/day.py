@@ -43,14 +43,22 @@ def show(day_text: str):
     day = params.parse_date(day_text, "date")
     now = datetime.now().timestamp()
     detail = day_detail(get_store(), day, now=now)
-    legend = [(css, label, ADVICE_FOR_EVENT[key]) for css, label, key in LEGEND
-              if css != "fault" or any(s.kind == "fault" for s in detail.spans)]
+    legend = [
+        (css, label, ADVICE_FOR_EVENT[key])
+        for css, label, key in LEGEND
+        if css != "fault" or any(s.kind == "fault" for s in detail.spans)
+    ]
     cuts = [] if detail.empty else charts.timeline_axis(detail, now).cuts
     return render_template(
-        "day.html", detail=detail, totals=detail.totals, legend=legend, cuts=cuts,
+        "day.html",
+        detail=detail,
+        totals=detail.totals,
+        legend=legend,
+        cuts=cuts,
         long_sessions=sum(row["long"] for row in detail.session_rows),
         timeline=None if detail.empty else charts.timeline(detail, now=now),
-        previous=day - timedelta(days=1), next=day + timedelta(days=1) if day < today() else None,
+        previous=day - timedelta(days=1),
+        next=day + timedelta(days=1) if day < today() else None,
         is_today=day == today(),
     )
 
@@ -59,11 +67,22 @@ def show(day_text: str):
 def api_day(day_text: str):
     day = params.parse_date(day_text, "date")
     detail = day_detail(get_store(), day)
-    sessions = [{"id": r["id"], "start_wall": r["start_wall"], "end_wall": r["end_wall"],
-                 "duration_s": round(r["duration_s"], 1), "open": r["open"], "prompts": r["prompts"]}
-                for r in detail.session_rows]
-    return jsonify(date=day.isoformat(), totals=detail.totals.to_dict(), sessions=sessions,
-                   events=detail.events, previous=(day - timedelta(days=1)).isoformat(),
-                   next=(day + timedelta(days=1)).isoformat())
-
-
+    sessions = [
+        {
+            "id": r["id"],
+            "start_wall": r["start_wall"],
+            "end_wall": r["end_wall"],
+            "duration_s": round(r["duration_s"], 1),
+            "open": r["open"],
+            "prompts": r["prompts"],
+        }
+        for r in detail.session_rows
+    ]
+    return jsonify(
+        date=day.isoformat(),
+        totals=detail.totals.to_dict(),
+        sessions=sessions,
+        events=detail.events,
+        previous=(day - timedelta(days=1)).isoformat(),
+        next=(day + timedelta(days=1)).isoformat(),
+    )

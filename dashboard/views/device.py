@@ -11,26 +11,34 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, current_app, render_template
 
-from device.config import CHANNELS, Calibration
-
 from dashboard.auth import PRIVATE_PREFIX
 from dashboard.db import effective_config, get_store
 from dashboard.formatting import CHANNEL_NAMES, duration, long_date, time_of_day, when
 from dashboard.history import ts_of
 from dashboard.live import live_view
+from device.config import CHANNELS, Calibration
 
 bp = Blueprint("device", __name__)
 
 RECENT_DAYS = 30
 SHOWN_FAULTS = 50
-SLOW_RATE_SHARE = 0.9      # a sample rate below 90% of the configured one is worth a warning
+SLOW_RATE_SHARE = 0.9  # a sample rate below 90% of the configured one is worth a warning
 DROPPED_WARN_SHARE = 0.01  # so is losing more than 1% of the frames, over the recent window
-MIN_RECENT_S = 60.0        # a window shorter than this (a daemon just started) is too short to judge
-REASONS = {"no_data": "no data", "rail": "reads a rail value (wire or power)", "stuck": "stuck on one value",
-           "erratic": "erratic readings"}
+MIN_RECENT_S = 60.0  # a window shorter than this (a daemon just started) is too short to judge
+REASONS = {
+    "no_data": "no data",
+    "rail": "reads a rail value (wire or power)",
+    "stuck": "stuck on one value",
+    "erratic": "erratic readings",
+}
 # device_info keys the daemon writes -> what they are called on the page.
-INFO_LABELS = {"source": "Readings from", "rate_hz": "Configured sample rate", "calibration": "Calibration",
-               "config_path": "Config file", "started_wall": "Daemon started"}
+INFO_LABELS = {
+    "source": "Readings from",
+    "rate_hz": "Configured sample rate",
+    "calibration": "Calibration",
+    "config_path": "Config file",
+    "started_wall": "Daemon started",
+}
 
 
 def _is_timestamp(value) -> bool:
@@ -83,8 +91,9 @@ def about_facts(info: dict) -> list[tuple[str, str, bool]]:
     """(label, text, is a path) for each fact the daemon recorded."""
     facts = []
     order = list(INFO_LABELS)
-    for key, value in sorted(info.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order),
-                                                             item[0])):
+    for key, value in sorted(
+        info.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])
+    ):
         if key in ("calibrated_on", "calibration_date"):
             continue  # shown under Sensor
         label = INFO_LABELS.get(key) or key.replace("_", " ").replace(".", " ").strip().capitalize()
@@ -105,7 +114,6 @@ def _channels(faults: list[dict], view: dict, recent_days: int) -> list[dict]:
     out = []
     for name in CHANNELS:
         mine = [f for f in faults if f["channel"] == name]
-        last = mine[-1] if mine else None
         current = next((f for f in reversed(mine) if f["end_wall"] is None), None)
         if not view["has_live"]:
             state, text = "unknown", "no reading yet"
@@ -113,15 +121,19 @@ def _channels(faults: list[dict], view: dict, recent_days: int) -> list[dict]:
             state = "bad"
             text = "FAULT"
             if current is not None:
-                text += f" since {time_of_day(current['start_wall'])}: {REASONS.get(current['reason'], current['reason'])}"
+                text += (
+                    f" since {time_of_day(current['start_wall'])}: {REASONS.get(current['reason'], current['reason'])}"
+                )
         elif view["stale"]:
             state, text = "stale", f"working when last heard from ({view['updated']})"
         else:
             state, text = "ok", "working"
         history = ""
         if mine:
-            history = (f"{len(mine)} fault{'s' if len(mine) != 1 else ''} in {recent_days} days, "
-                       f"last {when(last['start_wall'])}")
+            history = (
+                f"{len(mine)} fault{'s' if len(mine) != 1 else ''} in {recent_days} days, "
+                f"last {when(mine[-1]['start_wall'])}"
+            )
         out.append({"name": name, "state": state, "text": text, "history": history})
     return out
 
@@ -136,13 +148,17 @@ def _rate_notes(live: dict | None, info: dict, configured: int) -> tuple[str | N
     if rate is not None:
         rate_text = f"{rate:.1f} frames a second (configured: {configured})"
         if rate < configured * SLOW_RATE_SHARE:
-            warnings.append(f"Only {rate:.0f} frames a second arrive, well below the configured {configured}: "
-                            "the Pi may be busy or its GPIO path slow (troubleshooting guide, \"Slow reads\").")
+            warnings.append(
+                f"Only {rate:.0f} frames a second arrive, well below the configured {configured}: "
+                'the Pi may be busy or its GPIO path slow (troubleshooting guide, "Slow reads").'
+            )
     recent = _recent_loss(live)
     dropped_text, warning = recent if recent is not None else _loss_since_start(live, info, configured)
     if warning:
-        warnings.append(warning + " A few are normal; this many point to a busy Pi or a wiring problem "
-                                  "(troubleshooting guide, \"The chip powers down\").")
+        warnings.append(
+            warning + " A few are normal; this many point to a busy Pi or a wiring problem "
+            '(troubleshooting guide, "The chip powers down").'
+        )
     return rate_text, dropped_text, warnings
 
 
@@ -171,7 +187,7 @@ def _loss_since_start(live: dict, info: dict, configured: int) -> tuple[str | No
     if dropped is None:
         return None, None
     started = info.get("started_wall")
-    if not _is_timestamp(started):
+    if not isinstance(started, str) or not _is_timestamp(started):
         return f"{dropped:,} since the daemon started", None
     elapsed = ts_of(live["updated_wall"]) - ts_of(started)
     text = f"{dropped:,} since the daemon started ({when(started)})"
@@ -182,9 +198,11 @@ def _loss_since_start(live: dict, info: dict, configured: int) -> tuple[str | No
     text += f": {share:.1%} of the frames"
     warning = None
     if share >= DROPPED_WARN_SHARE:
-        warning = (f"{share:.1%} of the frames were lost since the daemon started ({dropped:,} in the "
-                   f"{duration(elapsed)} since {time_of_day(started)}; this version of the daemon does not say "
-                   "how many lately).")
+        warning = (
+            f"{share:.1%} of the frames were lost since the daemon started ({dropped:,} in the "
+            f"{duration(elapsed)} since {time_of_day(started)}; this version of the daemon does not say "
+            "how many lately)."
+        )
     return text, warning
 
 
@@ -198,25 +216,43 @@ def show():
     faults = store.faults_between(now - timedelta(days=RECENT_DAYS), now + timedelta(seconds=1))
     info = {k: v for k, v in store.device_info().items() if not k.startswith(PRIVATE_PREFIX)}
     calibrated = info.get("calibrated_on") or info.get("calibration_date")
-    configured = info.get("rate_hz") if isinstance(info.get("rate_hz"), int) else config.sensor.rate_hz
+    rate = info.get("rate_hz")
+    configured = rate if isinstance(rate, int) else config.sensor.rate_hz
     rate_text, dropped_text, warnings = _rate_notes(live, info, configured)
     rows = []
     for f in reversed(faults[-SHOWN_FAULTS:]):
         end = f["end_wall"]
-        lasted = (ts_of(end) if end else min(now.timestamp(), ts_of(live["updated_wall"]) if live else now.timestamp())) \
-            - ts_of(f["start_wall"])
+        lasted = (
+            ts_of(end) if end else min(now.timestamp(), ts_of(live["updated_wall"]) if live else now.timestamp())
+        ) - ts_of(f["start_wall"])
         same_day = end and end[:10] == f["start_wall"][:10]
-        rows.append({"channel": f["channel"], "began": when(f["start_wall"], seconds=True),
-                     "ended": ("still going" if not end else
-                               (f"{datetime.fromtimestamp(ts_of(end)):%H:%M:%S}" if same_day
-                                else when(end, seconds=True))),
-                     "lasted": duration(lasted) + ("" if end else " so far"),
-                     "why": REASONS.get(f["reason"], f["reason"])})
+        rows.append(
+            {
+                "channel": f["channel"],
+                "began": when(f["start_wall"], seconds=True),
+                "ended": (
+                    "still going"
+                    if not end
+                    else (f"{datetime.fromtimestamp(ts_of(end)):%H:%M:%S}" if same_day else when(end, seconds=True))
+                ),
+                "lasted": duration(lasted) + ("" if end else " so far"),
+                "why": REASONS.get(f["reason"], f["reason"]),
+            }
+        )
     return render_template(
-        "device.html", live=live, view=view, channels=_channels(faults, view, RECENT_DAYS), faults=rows,
-        fault_count=len(faults), facts=about_facts(info),
-        calibrated=_plain(calibrated) if calibrated else None, recent_days=RECENT_DAYS,
-        rate_text=rate_text, dropped_text=dropped_text, warnings=warnings,
-        schema_version=store.schema_version, settings_version=store.settings_version(),
+        "device.html",
+        live=live,
+        view=view,
+        channels=_channels(faults, view, RECENT_DAYS),
+        faults=rows,
+        fault_count=len(faults),
+        facts=about_facts(info),
+        calibrated=_plain(calibrated) if calibrated else None,
+        recent_days=RECENT_DAYS,
+        rate_text=rate_text,
+        dropped_text=dropped_text,
+        warnings=warnings,
+        schema_version=store.schema_version,
+        settings_version=store.settings_version(),
         database=current_app.config["DATABASE"],
     )

@@ -17,13 +17,12 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from device.storage.store import DIARY_REGIONS, DIARY_SIDES
-
 from dashboard import params
 from dashboard.advice import ADVICE_FOR_EVENT, RED_FLAGS
 from dashboard.db import get_store
 from dashboard.formatting import count, duration, number, when
 from dashboard.history import EpisodeContext, episode_contexts, local_midnight, today
+from device.storage.store import DIARY_REGIONS, DIARY_SIDES
 
 bp = Blueprint("diary", __name__)
 
@@ -63,11 +62,18 @@ def comparisons(context: EpisodeContext) -> list[dict]:
     for key, name, advice, fmt, ratio, least in COMPARED:
         before = getattr(context.before, key)
         usual = None if context.usual is None else getattr(context.usual, key)
-        worse = (before is not None and usual is not None and before - usual >= least and before >= usual * ratio)
+        worse = before is not None and usual is not None and before - usual >= least and before >= usual * ratio
         if key == "longest_s" and before is not None and before > 3600:
             worse = worse or usual is not None and usual <= 3600  # over the guide's hour, when that is unusual
-        rows.append({"name": name, "advice": advice, "before": fmt(before),
-                     "usual": fmt(usual) if context.usual is not None else "—", "worse": bool(worse)})
+        rows.append(
+            {
+                "name": name,
+                "advice": advice,
+                "before": fmt(before),
+                "usual": fmt(usual) if context.usual is not None else "—",
+                "worse": bool(worse),
+            }
+        )
     return rows
 
 
@@ -115,8 +121,9 @@ def _parse_form(form) -> tuple[dict, dict[str, str]]:
 def recent_red_flags(entries: list[dict], days: int = RED_FLAG_RECENT_DAYS) -> list[str]:
     """The red flags noted in the last `days` days, each once in a few words, in the guide's order."""
     cutoff = datetime.now().astimezone() - timedelta(days=days)
-    keys = {key for e in entries if e["red_flags"] and datetime.fromisoformat(e["wall"]) >= cutoff
-            for key in e["red_flags"]}
+    keys = {
+        key for e in entries if e["red_flags"] and datetime.fromisoformat(e["wall"]) >= cutoff for key in e["red_flags"]
+    }
     return [flag.short for flag in RED_FLAGS if flag.key in keys]
 
 
@@ -127,12 +134,25 @@ def _page(form=None, errors=None, status=200):
     saved = request.args.get("saved", "")
     first_day = min((datetime.fromisoformat(e["wall"]).date() for e in entries), default=today())
     return render_template(
-        "diary.html", entries=entries, contexts=contexts, form=form or MultiDict(), errors=errors or {},
-        regions=("upper", "middle", "lower"), sides=DIARY_SIDES,
-        region_names=REGION_NAMES, red_flags=RED_FLAGS, where_label=where_label, flag_messages=flag_messages,
-        recent_flags=recent_red_flags(entries), recent_days=RED_FLAG_RECENT_DAYS, hours=HOURS_BEFORE,
-        baseline_days=BASELINE_DAYS, comparisons=comparisons, saved_id=int(saved) if saved.isdigit() else None,
-        first_entry_day=first_day, today=today(),
+        "diary.html",
+        entries=entries,
+        contexts=contexts,
+        form=form or MultiDict(),
+        errors=errors or {},
+        regions=("upper", "middle", "lower"),
+        sides=DIARY_SIDES,
+        region_names=REGION_NAMES,
+        red_flags=RED_FLAGS,
+        where_label=where_label,
+        flag_messages=flag_messages,
+        recent_flags=recent_red_flags(entries),
+        recent_days=RED_FLAG_RECENT_DAYS,
+        hours=HOURS_BEFORE,
+        baseline_days=BASELINE_DAYS,
+        comparisons=comparisons,
+        saved_id=int(saved) if saved.isdigit() else None,
+        first_entry_day=first_day,
+        today=today(),
     ), status
 
 
@@ -146,11 +166,19 @@ def add():
     entry, errors = _parse_form(request.form)
     if errors:
         return _page(request.form, errors, 400)
-    entry_id = get_store().add_diary_entry(entry["wall"], region=entry["region"], side=entry["side"],
-                                           severity=entry["severity"], note=entry["note"],
-                                           red_flags=entry["red_flags"])
-    flash(f"Saved: {where_label(entry['region'], entry['side']).lower()}, {entry['severity']}/10, "
-          f"{when(entry['wall'].astimezone())}.", "ok")
+    entry_id = get_store().add_diary_entry(
+        entry["wall"],
+        region=entry["region"],
+        side=entry["side"],
+        severity=entry["severity"],
+        note=entry["note"],
+        red_flags=entry["red_flags"],
+    )
+    flash(
+        f"Saved: {where_label(entry['region'], entry['side']).lower()}, {entry['severity']}/10, "
+        f"{when(entry['wall'].astimezone())}.",
+        "ok",
+    )
     # Back to the top of the page, where the message is (the red-flag banner too, if one was ticked).
     return redirect(url_for("diary.show", saved=entry_id))
 
@@ -163,21 +191,25 @@ def delete(entry_id: int):
     if entry is None:
         abort(404, f"There is no diary entry {entry_id}.")
     if request.form.get("confirm") != "yes":
-        return render_template("confirm.html", title="Delete this entry?",
-                               question=f"Delete the entry of {when(entry['wall'])} "
-                                        f"({entry['severity']}/10, {where_label(entry['region'], entry['side']).lower()}) "
-                                        "for good? It cannot be brought back.",
-                               items=[entry["note"]] if entry["note"] else [],
-                               action=url_for("diary.delete", entry_id=entry_id), button="Yes, delete it",
-                               back=url_for("diary.show", _anchor=f"entry-{entry_id}"), back_text="No, keep it")
+        return render_template(
+            "confirm.html",
+            title="Delete this entry?",
+            question=f"Delete the entry of {when(entry['wall'])} "
+            f"({entry['severity']}/10, {where_label(entry['region'], entry['side']).lower()}) "
+            "for good? It cannot be brought back.",
+            items=[entry["note"]] if entry["note"] else [],
+            action=url_for("diary.delete", entry_id=entry_id),
+            button="Yes, delete it",
+            back=url_for("diary.show", _anchor=f"entry-{entry_id}"),
+            back_text="No, keep it",
+        )
     store.delete_diary_entry(entry_id)
     flash(f"Deleted the entry of {when(entry['wall'])}.", "ok")
     return redirect(url_for("diary.show"))
 
 
 def entry_to_dict(entry: dict, context=None) -> dict:
-    data = {key: entry[key] for key in ("id", "wall", "logged_wall", "region", "side", "severity", "note",
-                                        "red_flags")}
+    data = {key: entry[key] for key in ("id", "wall", "logged_wall", "region", "side", "severity", "note", "red_flags")}
     data["red_flag_actions"] = flag_messages(entry["red_flags"])
     if context is not None:
         data["before"] = context.to_dict()
@@ -190,5 +222,8 @@ def api_diary():
     store = get_store()
     entries = store.diary_between(local_midnight(first), local_midnight(last + timedelta(days=1)))
     contexts = episode_contexts(store, entries, HOURS_BEFORE, BASELINE_DAYS)
-    return jsonify(first=first.isoformat(), last=last.isoformat(),
-                   entries=[entry_to_dict(e, contexts.get(e["id"])) for e in entries])
+    return jsonify(
+        first=first.isoformat(),
+        last=last.isoformat(),
+        entries=[entry_to_dict(e, contexts.get(e["id"])) for e in entries],
+    )

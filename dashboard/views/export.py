@@ -19,10 +19,9 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 
-from device.storage.store import Store
-
 from dashboard import params
 from dashboard.history import local_midnight, today, ts_of
+from device.storage.store import Store
 
 bp = Blueprint("export", __name__)
 
@@ -40,9 +39,14 @@ COLUMNS = {
 def _sessions(store: Store, a, b) -> Iterator[dict]:
     for row in store.iter_sessions_between(a, b):
         end = row["end_wall"] or row["last_heartbeat_wall"]
-        yield {"id": row["id"], "start_wall": row["start_wall"], "end_wall": row["end_wall"],
-               "duration_s": round(ts_of(end) - ts_of(row["start_wall"]), 1),
-               "prompts": row["prompts"], "last_heartbeat_wall": row["last_heartbeat_wall"]}
+        yield {
+            "id": row["id"],
+            "start_wall": row["start_wall"],
+            "end_wall": row["end_wall"],
+            "duration_s": round(ts_of(end) - ts_of(row["start_wall"]), 1),
+            "prompts": row["prompts"],
+            "last_heartbeat_wall": row["last_heartbeat_wall"],
+        }
 
 
 def _events(store: Store, a, b) -> Iterator[dict]:
@@ -50,9 +54,15 @@ def _events(store: Store, a, b) -> Iterator[dict]:
         data = row["data"]
         start, end = data.get("start"), data.get("end")
         duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
-        yield {"id": row["id"], "type": row["type"], "wall": row["wall"],
-               "detected_wall": row["detected_wall"], "session_id": row["session_id"],
-               "duration_s": duration, "data": data}
+        yield {
+            "id": row["id"],
+            "type": row["type"],
+            "wall": row["wall"],
+            "detected_wall": row["detected_wall"],
+            "session_id": row["session_id"],
+            "duration_s": duration,
+            "data": data,
+        }
 
 
 def _diary(store: Store, a, b) -> Iterator[dict]:
@@ -119,16 +129,20 @@ def choose():
     if fmt not in FORMATS:
         abort(400, f"format: choose csv or json, not {fmt!r}")
     first, last = params.date_range(today())
-    return redirect(url_for("export.export", name=f"{kind}.{fmt}",
-                            **{"from": first.isoformat(), "to": last.isoformat()}))
+    return redirect(
+        url_for("export.export", name=f"{kind}.{fmt}", **{"from": first.isoformat(), "to": last.isoformat()})  # type: ignore[arg-type]  # "from" is a keyword
+    )
 
 
 @bp.route("/api/export/<name>")
 def export(name: str):
     kind, dot, fmt = name.rpartition(".")
     if not dot or kind not in KINDS or fmt not in FORMATS:
-        abort(404, f"No export called {name!r}: try sessions, events or diary, as .csv or .json "
-                   "(e.g. /api/export/events.csv?from=2024-05-01&to=2024-05-31).")
+        abort(
+            404,
+            f"No export called {name!r}: try sessions, events or diary, as .csv or .json "
+            "(e.g. /api/export/events.csv?from=2024-05-01&to=2024-05-31).",
+        )
     first, last = params.date_range(today())
     a, b = local_midnight(first), local_midnight(last + timedelta(days=1))
     # A Store of its own: the file is written after this function returns, as the rows are read
@@ -141,7 +155,7 @@ def export(name: str):
         response = Response(_json(head, rows, current_app.json.dumps), mimetype="application/json")
     else:
         response = Response(_csv(kind, rows), mimetype="text/csv")
-        response.charset = "utf-8"
+        response.charset = "utf-8"  # type: ignore[attr-defined]  # werkzeug's Response has it; its stubs do not
     response.call_on_close(store.close)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

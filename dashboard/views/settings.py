@@ -7,6 +7,8 @@ defaults) are stored, so a later change to the file still takes effect.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from dashboard import settings_form
@@ -20,22 +22,32 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200):
     base = current_app.config["BASE_CONFIG"]
     fields = settings_form.fields(base)
     stored = store.settings()
-    groups = []
+    groups: list[dict[str, Any]] = []
     for section, (title, folded) in settings_form.GROUPS.items():
         members = [f for f in fields if f.section == section]
         has_error = any(f.name in errors for f in members)
         changed = any(f.name in stored for f in members)
-        groups.append({"section": section, "title": title, "folded": folded and not has_error and not changed,
-                       "fields": members})
+        groups.append(
+            {"section": section, "title": title, "folded": folded and not has_error and not changed, "fields": members}
+        )
     defaults = {f.name: settings_form.as_text(settings_form.config_value(base, f)) for f in fields}
     version = store.settings_version()
     # What the daemon could not apply of these settings (a pin in use), if it said so.
     problem = store.device_info().get("settings_problem")
     not_applied = problem["problem"] if isinstance(problem, dict) and problem.get("version") == version else None
-    return render_template("settings.html", groups=groups, values=values, errors=errors, defaults=defaults,
-                           stored=stored, version=version, changes=_stored_changes(), not_applied=not_applied,
-                           error_list=[(f, errors[f.name]) for g in groups for f in g["fields"] if f.name in errors],
-                           config_file=current_app.config["CUSHION_CONFIG"]), status
+    return render_template(
+        "settings.html",
+        groups=groups,
+        values=values,
+        errors=errors,
+        defaults=defaults,
+        stored=stored,
+        version=version,
+        changes=_stored_changes(),
+        not_applied=not_applied,
+        error_list=[(f, errors[f.name]) for g in groups for f in g["fields"] if f.name in errors],
+        config_file=current_app.config["CUSHION_CONFIG"],
+    ), status
 
 
 def _stored_changes() -> list[dict]:
@@ -45,9 +57,14 @@ def _stored_changes() -> list[dict]:
     out = []
     for field in settings_form.fields(base):
         if field.name in stored:
-            out.append({"label": field.label, "unit": field.unit if "GPIO" not in field.unit else "",
-                        "now": settings_form.as_text(stored[field.name]) or "none",
-                        "file": settings_form.as_text(settings_form.config_value(base, field)) or "none"})
+            out.append(
+                {
+                    "label": field.label,
+                    "unit": field.unit if "GPIO" not in field.unit else "",
+                    "now": settings_form.as_text(stored[field.name]) or "none",
+                    "file": settings_form.as_text(settings_form.config_value(base, field)) or "none",
+                }
+            )
     return out
 
 
@@ -73,8 +90,10 @@ def save():
     fields = settings_form.fields(base)
     wanted, errors = settings_form.validate(base, request.form, fields)
     if errors:
-        values = {f.name: (("on" if request.form.get(f.name) else "") if f.kind == "bool"
-                           else request.form.get(f.name, "")) for f in fields}
+        values = {
+            f.name: (("on" if request.form.get(f.name) else "") if f.kind == "bool" else request.form.get(f.name, ""))
+            for f in fields
+        }
         return _page(values, errors, 400)
     store = get_store()
     stored = store.settings()
@@ -85,8 +104,11 @@ def save():
         flash("Nothing changed.", "ok")
     else:
         store.set_settings(changes)
-        flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}. The cushion applies "
-              "them within a few seconds.", "ok")
+        flash(
+            f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}. The cushion applies "
+            "them within a few seconds.",
+            "ok",
+        )
     return redirect(url_for("settings.show"))
 
 
@@ -95,19 +117,26 @@ def reset():
     """Reset only with the confirmation's confirm=yes; without it (an old form, a stray POST) ask first."""
     if request.form.get("confirm") != "yes":
         changes = _stored_changes()
-        return render_template("confirm.html", title="Reset the settings?",
-                               question=("Put every setting back to the config file's value (or the default)? "
-                                         "These changes made here will be lost:") if changes else
-                               "There are no changes to reset.",
-                               items=[f"{c['label']}: {c['now']} → {c['file']}" + (f" {c['unit']}" if c['unit'] else "")
-                                      for c in changes],
-                               action=url_for("settings.reset"), button="Yes, reset everything" if changes else None,
-                               back=url_for("settings.show"), back_text="No, keep my settings")
+        return render_template(
+            "confirm.html",
+            title="Reset the settings?",
+            question=(
+                "Put every setting back to the config file's value (or the default)? "
+                "These changes made here will be lost:"
+            )
+            if changes
+            else "There are no changes to reset.",
+            items=[f"{c['label']}: {c['now']} → {c['file']}" + (f" {c['unit']}" if c["unit"] else "") for c in changes],
+            action=url_for("settings.reset"),
+            button="Yes, reset everything" if changes else None,
+            back=url_for("settings.show"),
+            back_text="No, keep my settings",
+        )
     store = get_store()
     names = {f.name for f in settings_form.fields(current_app.config["BASE_CONFIG"])}
-    changes = {name: None for name in store.settings() if name in names}
-    if changes:
-        store.set_settings(changes)
+    removed: dict[str, None] = {name: None for name in store.settings() if name in names}
+    if removed:
+        store.set_settings(removed)
         flash("Back to the config file's values (or the defaults).", "ok")
     else:
         flash("Nothing to reset.", "ok")

@@ -24,8 +24,11 @@ def _period():
     now = today()
     last = params.optional_date("end", now)
     if last > now:
-        abort(400, f"end: {last.isoformat()} is in the future; the latest period ends today "
-                   f"({now.isoformat()}). Leave end out to see it.")
+        abort(
+            400,
+            f"end: {last.isoformat()} is in the future; the latest period ends today "
+            f"({now.isoformat()}). Leave end out to see it.",
+        )
     return days, last - timedelta(days=days - 1), last
 
 
@@ -70,9 +73,13 @@ def day_slots(totals: list[DayTotals]) -> list[Slot]:
     out = []
     for t in totals:
         has = t.has_data
-        out.append(Slot(t.day, int(has), *((t.seated_s, t.longest_s, t.breaks, t.break_prompts, t.breaks_skipped,
-                                             t.lean_left_s, t.lean_right_s) if has else (None,) * 7),
-                        t.fidgets_per_hour))
+        figures: tuple[float | None, ...] = (
+            (t.seated_s, t.longest_s, t.breaks, t.break_prompts, t.breaks_skipped, t.lean_left_s, t.lean_right_s)
+            if has
+            else (None,) * 7
+        )
+        seated, longest, breaks, prompts, skipped, left, right = figures
+        out.append(Slot(t.day, int(has), seated, longest, breaks, prompts, skipped, left, right, t.fidgets_per_hour))
     return out
 
 
@@ -92,12 +99,20 @@ def week_slots(totals: list[DayTotals], now: date) -> list[Slot]:
         used = whole_days(members, now)
         seated = sum(t.seated_s for t in used)
         fidgets = sum(t.fidgets for t in used)
-        out.append(Slot(
-            max(monday, members[0].day), len(used),
-            _mean(t.seated_s for t in used), _mean(t.longest_s for t in used), _mean(t.breaks for t in used),
-            _mean(t.break_prompts for t in used), _mean(t.breaks_skipped for t in used),
-            _mean(t.lean_left_s for t in used), _mean(t.lean_right_s for t in used),
-            fidgets / (seated / 3600) if seated >= MIN_SEATED_FOR_RATE_S else None))
+        out.append(
+            Slot(
+                max(monday, members[0].day),
+                len(used),
+                _mean(t.seated_s for t in used),
+                _mean(t.longest_s for t in used),
+                _mean(t.breaks for t in used),
+                _mean(t.break_prompts for t in used),
+                _mean(t.breaks_skipped for t in used),
+                _mean(t.lean_left_s for t in used),
+                _mean(t.lean_right_s for t in used),
+                fidgets / (seated / 3600) if seated >= MIN_SEATED_FOR_RATE_S else None,
+            )
+        )
     return out
 
 
@@ -116,44 +131,79 @@ def build_charts(slots: list[Slot], week: bool) -> list[dict]:
 
     prompts_style = "marker" if week else "bar"
     return [
-        {"id": "seated", "title": "Time seated",
-         "about": f"Hours on the cushion on {per}, short absences included.",
-         "advice": "movement",
-         "svg": chart([Series("seated", _scaled([s.seated_s for s in slots], 3600), "seated")],
-                      label="Hours seated per day", fmt=_hours)},
-        {"id": "longest", "title": "Longest session",
-         "about": f"The longest spell in the chair on {per}. The guide: stand every 30-45 minutes "
-                  "and never sit more than 60 minutes without moving.",
-         "advice": ADVICE_FOR_EVENT["long_session"].section,
-         "legend": [("line target", "45 min: stand by now"), ("line limit", "60 min: the limit")],
-         "svg": chart([Series("longest", _scaled([s.longest_s for s in slots], 60), "longest")],
-                      label="Longest session per day, minutes", fmt=_minutes,
-                      targets=[Target(45, "45 min: stand by now", "target"),
-                               Target(60, "60 min: the limit", "limit")])},
-        {"id": "breaks", "title": "Breaks taken and break prompts",
-         "about": f"Breaks taken: times you stood up for a minute or more between two sittings, on {per}. "
-                  "Break prompts: the cushion's reminders to stand up (break due and overdue)"
-                  + ("; the dash marks how many came." if week else "."),
-         "advice": ADVICE_FOR_EVENT["break_due"].section,
-         "legend": [("breaks", "breaks taken"), ("marker prompts" if week else "prompts", "break prompts")],
-         "svg": chart([Series("breaks", [s.breaks for s in slots], "breaks"),
-                       Series("break prompts", [s.break_prompts for s in slots], "prompts", prompts_style)],
-                      label="Breaks and break prompts per day", fmt=_count)},
-        {"id": "lean", "title": "Lean time per side",
-         "about": f"Minutes spent leaning to one side on {per} (stacked). Mostly one side? "
-                  "Check what pulls you that way.",
-         "advice": ADVICE_FOR_EVENT["lean"].section,
-         "legend": [("lean-left", "left"), ("lean-right", "right")],
-         "svg": chart([Series("left", _scaled([s.lean_left_s for s in slots], 60), "lean-left"),
-                       Series("right", _scaled([s.lean_right_s for s in slots], 60), "lean-right")],
-                      label="Lean minutes per day by side", fmt=_minutes, stacked=True)},
-        {"id": "fidgets", "title": "Fidgets per hour seated",
-         "about": "Small shifts of your weight per hour on the cushion"
-                  + (", over the week." if week else ".") + " Some are good for your back; a lot of them "
-                  "can be a sign of discomfort.",
-         "advice": ADVICE_FOR_EVENT["fidget"].section,
-         "svg": chart([Series("fidgets/h", [s.fidgets_per_hour for s in slots], "fidgets")],
-                      label="Fidgets per hour seated, per day", fmt=_count)},
+        {
+            "id": "seated",
+            "title": "Time seated",
+            "about": f"Hours on the cushion on {per}, short absences included.",
+            "advice": "movement",
+            "svg": chart(
+                [Series("seated", _scaled([s.seated_s for s in slots], 3600), "seated")],
+                label="Hours seated per day",
+                fmt=_hours,
+            ),
+        },
+        {
+            "id": "longest",
+            "title": "Longest session",
+            "about": f"The longest spell in the chair on {per}. The guide: stand every 30-45 minutes "
+            "and never sit more than 60 minutes without moving.",
+            "advice": ADVICE_FOR_EVENT["long_session"].section,
+            "legend": [("line target", "45 min: stand by now"), ("line limit", "60 min: the limit")],
+            "svg": chart(
+                [Series("longest", _scaled([s.longest_s for s in slots], 60), "longest")],
+                label="Longest session per day, minutes",
+                fmt=_minutes,
+                targets=[Target(45, "45 min: stand by now", "target"), Target(60, "60 min: the limit", "limit")],
+            ),
+        },
+        {
+            "id": "breaks",
+            "title": "Breaks taken and break prompts",
+            "about": f"Breaks taken: times you stood up for a minute or more between two sittings, on {per}. "
+            "Break prompts: the cushion's reminders to stand up (break due and overdue)"
+            + ("; the dash marks how many came." if week else "."),
+            "advice": ADVICE_FOR_EVENT["break_due"].section,
+            "legend": [("breaks", "breaks taken"), ("marker prompts" if week else "prompts", "break prompts")],
+            "svg": chart(
+                [
+                    Series("breaks", [s.breaks for s in slots], "breaks"),
+                    Series("break prompts", [s.break_prompts for s in slots], "prompts", prompts_style),
+                ],
+                label="Breaks and break prompts per day",
+                fmt=_count,
+            ),
+        },
+        {
+            "id": "lean",
+            "title": "Lean time per side",
+            "about": f"Minutes spent leaning to one side on {per} (stacked). Mostly one side? "
+            "Check what pulls you that way.",
+            "advice": ADVICE_FOR_EVENT["lean"].section,
+            "legend": [("lean-left", "left"), ("lean-right", "right")],
+            "svg": chart(
+                [
+                    Series("left", _scaled([s.lean_left_s for s in slots], 60), "lean-left"),
+                    Series("right", _scaled([s.lean_right_s for s in slots], 60), "lean-right"),
+                ],
+                label="Lean minutes per day by side",
+                fmt=_minutes,
+                stacked=True,
+            ),
+        },
+        {
+            "id": "fidgets",
+            "title": "Fidgets per hour seated",
+            "about": "Small shifts of your weight per hour on the cushion"
+            + (", over the week." if week else ".")
+            + " Some are good for your back; a lot of them "
+            "can be a sign of discomfort.",
+            "advice": ADVICE_FOR_EVENT["fidget"].section,
+            "svg": chart(
+                [Series("fidgets/h", [s.fidgets_per_hour for s in slots], "fidgets")],
+                label="Fidgets per hour seated, per day",
+                fmt=_count,
+            ),
+        },
     ]
 
 
@@ -192,23 +242,53 @@ def show():
     slots = week_slots(totals, now) if week else day_slots(totals)
     earlier = _period_url(days, first - timedelta(days=1))
     later = _period_url(days, min(today(), last + timedelta(days=days))) if last < today() else None
-    return render_template("trends.html", days=days, first=first, last=last, slots=slots, week=week,
-                           charts=build_charts(slots, week), summary=summary(totals, now), choices=params.TREND_DAYS,
-                           end_given=last != today(), earlier=earlier, later=later,
-                           slot_name=charts.slot_name,
-                           week_link=lambda s: _period_url(7, min(s.first + timedelta(days=6 - s.first.weekday()), last)))
+    return render_template(
+        "trends.html",
+        days=days,
+        first=first,
+        last=last,
+        slots=slots,
+        week=week,
+        charts=build_charts(slots, week),
+        summary=summary(totals, now),
+        choices=params.TREND_DAYS,
+        end_given=last != today(),
+        earlier=earlier,
+        later=later,
+        slot_name=charts.slot_name,
+        week_link=lambda s: _period_url(7, min(s.first + timedelta(days=6 - s.first.weekday()), last)),
+    )
 
 
 @bp.route("/api/trends")
 def api_trends():
     days, first, last = _period()
     totals = totals_for_days(get_store(), first, last)
-    data = {"days": days, "first": first.isoformat(), "last": last.isoformat(),
-            "per_day": [t.to_dict() for t in totals]}
+    data = {
+        "days": days,
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "per_day": [t.to_dict() for t in totals],
+    }
     if days >= WEEKLY_FROM_DAYS:
-        data["per_week"] = [{"week_of": s.first.isoformat(), "days_with_data": s.days_with_data,
-                             **{k: (None if getattr(s, k) is None else round(getattr(s, k), 2))
-                                for k in ("seated_s", "longest_s", "breaks", "break_prompts", "breaks_skipped",
-                                          "lean_left_s", "lean_right_s", "fidgets_per_hour")}}
-                            for s in week_slots(totals, today())]
+        data["per_week"] = [
+            {
+                "week_of": s.first.isoformat(),
+                "days_with_data": s.days_with_data,
+                **{
+                    k: (None if getattr(s, k) is None else round(getattr(s, k), 2))
+                    for k in (
+                        "seated_s",
+                        "longest_s",
+                        "breaks",
+                        "break_prompts",
+                        "breaks_skipped",
+                        "lean_left_s",
+                        "lean_right_s",
+                        "fidgets_per_hour",
+                    )
+                },
+            }
+            for s in week_slots(totals, today())
+        ]
     return jsonify(data)

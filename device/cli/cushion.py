@@ -30,17 +30,17 @@ class Terminated(KeyboardInterrupt):
 def _cmd_replay(args) -> int:
     import json
 
-    from device.config import Calibration
     from device.cli.replay import format_summary, replay
-
-    from device.config import find_config
+    from device.config import Calibration, find_config
 
     path, config = find_config(args.config)
     if config.calibration == Calibration():
         # Uncalibrated counts make up kilograms: every finding would be a guess.
         why = "no such file" if not path.exists() else "no [calibration] in it"
-        _warn(f"{path}: {why}; using the default config (uncalibrated): loads, and everything found from them, "
-              "are guesses; give the config that `cushion calibrate` wrote")
+        _warn(
+            f"{path}: {why}; using the default config (uncalibrated): loads, and everything found from them, "
+            "are guesses; give the config that `cushion calibrate` wrote"
+        )
     report = replay(args.recording, config, warn=_warn)
     if args.json:
         text = json.dumps(report, separators=(",", ":"), allow_nan=False)
@@ -53,14 +53,15 @@ def _cmd_replay(args) -> int:
 def _cmd_simulate(args) -> int:
     from pathlib import Path
 
+    from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day, write_recording
     from device.storage.files import replaced_atomically
     from device.storage.recording import WriteError, check_output
-    from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day, write_recording
 
     output = Path(args.output)
     exists = check_output(output, force=args.force)
-    sim = Simulation(random_day(args.seed, hours=args.hours), calibration=DEMO_CALIBRATION,
-                     rate_hz=args.rate, seed=args.seed)
+    sim = Simulation(
+        random_day(args.seed, hours=args.hours), calibration=DEMO_CALIBRATION, rate_hz=args.rate, seed=args.seed
+    )
     # Written next to its place and renamed over it when complete, so a full
     # disk or a Ctrl-C never leaves half a recording (or half of the one
     # --force replaces). A device or pipe is written directly.
@@ -86,9 +87,16 @@ def _cmd_run(args) -> int:
     from device.daemon.service import run, setup_logging
 
     setup_logging(args.verbose)
-    return run(Path(args.config) if args.config else None, Path(args.db) if args.db else None,
-               sim=args.sim, speed=args.speed, seconds=args.seconds, seed=args.seed, hours=args.hours,
-               alerts_on=not args.no_alerts)
+    return run(
+        Path(args.config) if args.config else None,
+        Path(args.db) if args.db else None,
+        sim=args.sim,
+        speed=args.speed,
+        seconds=args.seconds,
+        seed=args.seed,
+        hours=args.hours,
+        alerts_on=not args.no_alerts,
+    )
 
 
 def _cmd_dashboard(args) -> int:
@@ -102,9 +110,9 @@ def _cmd_dashboard(args) -> int:
     db = Path(args.db) if args.db else default_db_path()
     if not db.exists():
         raise CushionError(f"{db}: no such history database; `cushion run` creates it (is --db right?)")
-    config_path, _ = _config(args.config)        # checked now: a broken file is one line, not a traceback
+    config_path, _ = _config(args.config)  # checked now: a broken file is one line, not a traceback
     try:
-        if args.host:       # "" is every interface, as 0.0.0.0
+        if args.host:  # "" is every interface, as 0.0.0.0
             socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not a valid host name"
@@ -211,7 +219,7 @@ def _warn(text: str) -> None:
     print(f"cushion: warning: {text}", file=sys.stderr)
 
 
-MAX_HOURS = 168.0   # --hours: a simulated week at most
+MAX_HOURS = 168.0  # --hours: a simulated week at most
 
 
 def build_parser():
@@ -221,7 +229,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="cushion", description="Smart cushion: sitting habits from four load cells.")
     parser.add_argument("--version", action="version", version=f"cushion {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parser.commands = commands.choices
+    parser.commands = commands.choices  # type: ignore[attr-defined]  # for _parse: a bad option shows its command's usage
 
     p = commands.add_parser("replay", help="run a recording through the pipeline and report what it found")
     p.add_argument("recording", help="a recording (CSV, SPEC section 4)")
@@ -241,8 +249,12 @@ def build_parser():
     p.add_argument("--config", help="config file (default: ~/.config/smart-cushion/config.toml, created on first run)")
     p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db)")
     p.add_argument("--sim", action="store_true", help="a simulated sitter instead of the HX711s (mock GPIO pins)")
-    p.add_argument("--speed", type=_positive, default=None,
-                   help="with --sim: run N times faster than real time (default 1: through the bit-level HX711 model)")
+    p.add_argument(
+        "--speed",
+        type=_positive,
+        default=None,
+        help="with --sim: run N times faster than real time (default 1: through the bit-level HX711 model)",
+    )
     p.add_argument("--seconds", type=_positive, help="stop after this many seconds of sensor time")
     p.add_argument("--seed", type=_seed, default=None, help="with --sim: which simulated day (default 1)")
     p.add_argument("--hours", type=_hours, default=None, help="with --sim: length of the simulated day (default 8)")
@@ -253,7 +265,9 @@ def build_parser():
     # The sensor commands (hardware/calibration.md).
     config_help = "config file (default: ~/.config/smart-cushion/config.toml)"
     sim_help = "a simulated cushion on mock GPIO pins instead of the HX711s"
-    p = commands.add_parser("check", help="read the HX711s for a few seconds: answers, rate, noise, direction per channel")
+    p = commands.add_parser(
+        "check", help="read the HX711s for a few seconds: answers, rate, noise, direction per channel"
+    )
     p.add_argument("--config", help=config_help)
     p.add_argument("--sim", action="store_true", help=sim_help)
     p.add_argument("--seconds", type=_positive, default=3.0, help="how long to read (default 3)")
@@ -263,12 +277,17 @@ def build_parser():
     p.add_argument("--config", help=config_help)
     p.add_argument("--sim", action="store_true", help=sim_help)
     p.add_argument("--seconds", type=_positive, default=3.0, help="how long to average (default 3)")
-    p.add_argument("--force", action="store_true",
-                   help="tare even if the cushion reads much heavier than at the last tare (the setup changed)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="tare even if the cushion reads much heavier than at the last tare (the setup changed)",
+    )
     p.set_defaults(func=_cmd_tare)
 
     p = commands.add_parser("calibrate", help="guided calibration with a known weight on each corner in turn")
-    p.add_argument("--weight", type=_positive, required=True, metavar="KG", help="the weight's mass in kg (5-20 kg is best)")
+    p.add_argument(
+        "--weight", type=_positive, required=True, metavar="KG", help="the weight's mass in kg (5-20 kg is best)"
+    )
     p.add_argument("--config", help=config_help)
     p.add_argument("--sim", action="store_true", help=sim_help + " (the simulated rig places the weight)")
     p.add_argument("--yes", action="store_true", help="with --sim: do not wait for Enter at each step")
@@ -284,16 +303,24 @@ def build_parser():
     p.set_defaults(func=_cmd_record)
 
     p = commands.add_parser("dashboard", help="serve the web dashboard (127.0.0.1 unless a password is set)")
-    p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db; "
-                                "it must exist: `cushion run` creates it)")
+    p.add_argument(
+        "--db",
+        help="history database (default: ~/.local/share/smart-cushion/history.db; "
+        "it must exist: `cushion run` creates it)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 needs `cushion set-password`")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--config", help="config file the settings apply over (default: ~/.config/smart-cushion/config.toml)")
+    p.add_argument(
+        "--config", help="config file the settings apply over (default: ~/.config/smart-cushion/config.toml)"
+    )
     p.set_defaults(func=_cmd_dashboard)
 
     p = commands.add_parser("set-password", help="set the dashboard password (read from the terminal or stdin)")
-    p.add_argument("--db", help="history database (default: ~/.local/share/smart-cushion/history.db; "
-                                "a --db in a folder that does not exist is refused)")
+    p.add_argument(
+        "--db",
+        help="history database (default: ~/.local/share/smart-cushion/history.db; "
+        "a --db in a folder that does not exist is refused)",
+    )
     p.set_defaults(func=_cmd_set_password)
     return parser
 
@@ -304,7 +331,7 @@ def _version() -> str:
 
     try:
         return metadata.version("smart-cushion")
-    except metadata.PackageNotFoundError:     # run from a source tree that was never installed
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown (not installed)"
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from device.config import Config
 from device.cli.replay import format_summary, replay
+from device.config import Config
 from device.sim.sitter import DEMO_CALIBRATION, Simulation, random_day, write_recording
 
 DEMO_DIR = Path(".demo")
@@ -76,8 +76,10 @@ def live(port: int, days: int) -> int:
 
     if port_in_use(port):
         # Before the week of history is made, not after a minute of it.
-        print(f"demo: port {port} is in use (another demo, or another program); "
-              f"pick another: make demo PORT={port + 10}", file=sys.stderr)
+        print(
+            f"demo: port {port} is in use (another demo, or another program); pick another: make demo PORT={port + 10}",
+            file=sys.stderr,
+        )
         return 2
     DEMO_DIR.mkdir(exist_ok=True)
     db = DEMO_DIR / "history.db"
@@ -94,8 +96,10 @@ def live(port: int, days: int) -> int:
 
     cushion = [sys.executable, "-m", "device.cli"]
     seed = seated_seed()
-    daemon = subprocess.Popen(cushion + ["run", "--sim", "--config", str(config), "--db", str(db),
-                                         "--seed", str(seed), "--hours", str(LIVE_HOURS)])
+    daemon = subprocess.Popen(
+        cushion
+        + ["run", "--sim", "--config", str(config), "--db", str(db), "--seed", str(seed), "--hours", str(LIVE_HOURS)]
+    )
     dashboard = subprocess.Popen(cushion + ["dashboard", "--db", str(db), "--port", str(port)])
     print(f"\nThe simulated cushion is live. Open http://127.0.0.1:{port}/ (Ctrl-C stops the demo)\n", flush=True)
     try:
@@ -133,8 +137,10 @@ def replay_day(seed: int, hours: float, rate: int) -> int:
         started = time.perf_counter()
         report = replay(path, Config(calibration=DEMO_CALIBRATION))
         replayed = time.perf_counter() - started
-    print(f"Recorded {report['frames']:,} frames ({size_mb:.0f} MB) in {written:.1f} s; "
-          f"replayed in {replayed:.1f} s ({report['frames'] / replayed:,.0f} frames/s).\n")
+    print(
+        f"Recorded {report['frames']:,} frames ({size_mb:.0f} MB) in {written:.1f} s; "
+        f"replayed in {replayed:.1f} s ({report['frames'] / replayed:,.0f} frames/s).\n"
+    )
     print("What the cushion saw\n--------------------")
     print(format_summary(report))
     print("\nSessions (the day starts at 09:00)")
@@ -150,9 +156,12 @@ def replay_day(seed: int, hours: float, rate: int) -> int:
         counts[event["type"]] = counts.get(event["type"], 0) + 1
     print("\nWhat really happened in the simulation, and what was detected")
     for name, real, found in (
-        ("sessions", len(truth.sessions), len(report["sessions"])), ("leans", len(truth.leans), counts.get("lean", 0)),
-        ("twists", len(truth.twists), counts.get("twist", 0)), ("perches", len(truth.perches), counts.get("perch", 0)),
-        ("slumps", len(truth.slumps), counts.get("slump", 0)), ("fidgets", len(truth.fidgets), counts.get("fidget", 0)),
+        ("sessions", len(truth.sessions), len(report["sessions"])),
+        ("leans", len(truth.leans), counts.get("lean", 0)),
+        ("twists", len(truth.twists), counts.get("twist", 0)),
+        ("perches", len(truth.perches), counts.get("perch", 0)),
+        ("slumps", len(truth.slumps), counts.get("slump", 0)),
+        ("fidgets", len(truth.fidgets), counts.get("fidget", 0)),
         ("sensor faults", len(truth.faults), counts.get("fault", 0)),
     ):
         print(f"  {name:<14} {real:4d} real  {found:4d} detected")

@@ -12,11 +12,20 @@ from device.cli.sensor import _bench, _config, _drops, _sensor
 from device.config import CHANNELS
 from device.daemon.shutdown import stop_on_signals
 
-FLUSH_S = 0.5                 # `record` hands lines to the OS this often (always whole lines)
+FLUSH_S = 0.5  # `record` hands lines to the OS this often (always whole lines)
 
 
-def record(recording, config_path=None, *, sim: bool = False, seconds: float | None = None,
-           force: bool = False, bench=None, out=None, stop: threading.Event | None = None) -> int:
+def record(
+    recording,
+    config_path=None,
+    *,
+    sim: bool = False,
+    seconds: float | None = None,
+    force: bool = False,
+    bench=None,
+    out=None,
+    stop: threading.Event | None = None,
+) -> int:
     """`cushion record FILE`: raw frames from the sensor to a SPEC section 4
     recording, until ``seconds`` have passed, ``stop`` is set, or SIGINT or
     SIGTERM arrives; the file is complete (whole lines, flushed, closed) in
@@ -68,8 +77,11 @@ def record(recording, config_path=None, *, sim: bool = False, seconds: float | N
     finally:
         restore()
     frames = writer.frames
-    print(f"wrote {recording}: {frames} frames in {duration:.1f} s "
-          f"({frames / duration if duration > 0 else 0.0:.1f}/s); driver: {_drops(stats)}", file=out)
+    print(
+        f"wrote {recording}: {frames} frames in {duration:.1f} s "
+        f"({frames / duration if duration > 0 else 0.0:.1f}/s); driver: {_drops(stats)}",
+        file=out,
+    )
     gaps = [f"{name} {count}" for name, count in zip(CHANNELS, missing) if count]
     if gaps:
         print(f"frames without a reading: {', '.join(gaps)} (run `cushion check`)", file=out)

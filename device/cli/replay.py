@@ -9,8 +9,8 @@ import numpy as np
 
 from device.config import Config
 from device.core.pipeline import Pipeline
-from device.storage.recording import RecordingReader
 from device.core.report import build_report
+from device.storage.recording import RecordingReader
 
 
 def replay(path: str | Path, config: Config, warn: Callable[[str], object] | None = None) -> dict:
@@ -27,16 +27,14 @@ def replay(path: str | Path, config: Config, warn: Callable[[str], object] | Non
             period = float(np.median(np.diff(block.t[:1000])))
         events.extend(pipeline.feed_block(block.t, block.raw))
     events.extend(pipeline.finish())
-    if reader.info.rate_hz is not None:          # checked by the reader: 0.1 to 10000 frames/s
+    if reader.info.rate_hz is not None:  # checked by the reader: 0.1 to 10000 frames/s
         period = 1.0 / reader.info.rate_hz
     if pipeline.first_t is None:
         duration, end_t = 0.0, 0.0
     else:
-        end_t = pipeline.last_t
+        end_t = pipeline.last_t if pipeline.last_t is not None else pipeline.first_t
         duration = end_t - pipeline.first_t + (period or 0.0)
-    return build_report(
-        pipeline.frames, duration, pipeline.sessions, events, end_t, pipeline.session_tracker.breaks
-    )
+    return build_report(pipeline.frames, duration, pipeline.sessions, events, end_t, pipeline.session_tracker.breaks)
 
 
 def format_summary(report: dict) -> str:

@@ -33,6 +33,8 @@ from time import monotonic
 
 import numpy as np
 
+from device.config import CHANNELS, Calibration, Config, config_from_dict
+from device.config.toml_edit import update_calibration_toml
 from device.core.calibration import (
     CORNER_NAMES,
     Readings,
@@ -46,19 +48,17 @@ from device.core.calibration import (
     solve_counts_per_kg,
     zero_at,
 )
-from device.config import CHANNELS, Calibration, Config, config_from_dict
-from device.config.toml_edit import update_calibration_toml
-from device.storage.files import replaced_atomically
 from device.errors import CushionError
+from device.storage.files import replaced_atomically
 
-CHECK_S = 3.0                 # `check` reads this long
-TARE_S = 3.0                  # `tare` averages this long
-STEP_S = 2.0                  # each step of `calibrate` averages a steady window this long
-SETTLE_TIMEOUT_S = 30.0       # ... and gives up when none comes within this time
-MAX_TARE_LOAD_KG = 2.0        # an empty cushion this much heavier than at the last tare has something on it
+CHECK_S = 3.0  # `check` reads this long
+TARE_S = 3.0  # `tare` averages this long
+STEP_S = 2.0  # each step of `calibrate` averages a steady window this long
+SETTLE_TIMEOUT_S = 30.0  # ... and gives up when none comes within this time
+MAX_TARE_LOAD_KG = 2.0  # an empty cushion this much heavier than at the last tare has something on it
 MAX_CALIBRATION_DRIFT_KG = 0.5  # the empty readings before and after calibrating differ this much: refuse
-PRESS_KG = 1.0                # `check`: a corner loaded this much shows which way its cell counts
-NOISY_G = 100.0               # hardware/troubleshooting.md: above this, look for a wiring problem
+PRESS_KG = 1.0  # `check`: a corner loaded this much shows which way its cell counts
+NOISY_G = 100.0  # hardware/troubleshooting.md: above this, look for a wiring problem
 
 _DROP_REASONS = {
     "power_down": "clock pulse over 60 us, chips resynchronised",
@@ -76,7 +76,7 @@ _DROP_REASONS = {
 class Hardware:
     """The HX711s on the configured pins (the default, without --sim)."""
 
-    moves_weight = False      # a person puts the weight on
+    moves_weight = False  # a person puts the weight on
 
     def __init__(self):
         self.description = "HX711 x4"
@@ -87,8 +87,10 @@ class Hardware:
         array = open_hx711(config, warn=lambda text: print(f"cushion: warning: {text}", file=sys.stderr))
         sensor = config.sensor
         clocks = sensor.clock_pins or (sensor.clock_pin,)
-        self.description = (f"HX711 x4, clock GPIO{'/'.join(map(str, clocks))}, data GPIO"
-                            f"{'/'.join(map(str, sensor.data_pins))}, via {array.path}")
+        self.description = (
+            f"HX711 x4, clock GPIO{'/'.join(map(str, clocks))}, data GPIO"
+            f"{'/'.join(map(str, sensor.data_pins))}, via {array.path}"
+        )
         return array
 
     def put_weight(self, corner: str, kg: float) -> None:
@@ -155,8 +157,9 @@ def _check_writable(path: Path) -> None:
         raise CushionError(f"{path}: cannot read: {exc.strerror or exc}") from None
     writable = bool(mode & 0o222) if os.geteuid() == 0 else os.access(target, os.W_OK)
     if not writable:
-        raise CushionError(f"{path}: the file is read-only; nothing written (make it writable first, "
-                           f"e.g. chmod u+w {path})")
+        raise CushionError(
+            f"{path}: the file is read-only; nothing written (make it writable first, e.g. chmod u+w {path})"
+        )
 
 
 def _read(array, seconds: float, readings: Readings | None = None) -> tuple[Readings, float]:
@@ -206,7 +209,7 @@ def write_calibration(path: Path, *, offset=None, counts_per_kg=None, weight_kg:
     except (OSError, UnicodeDecodeError) as exc:
         raise CushionError(f"{path}: cannot read: {exc}") from None
     new = update_calibration_toml(text, offset=offset, counts_per_kg=counts_per_kg, when=_now(), weight_kg=weight_kg)
-    config_from_dict(tomllib.loads(new), str(path))      # what we write must load
+    config_from_dict(tomllib.loads(new), str(path))  # what we write must load
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with replaced_atomically(path) as temporary:
@@ -242,8 +245,11 @@ def check(config_path=None, *, sim: bool = False, seconds: float = CHECK_S, benc
             kg = load_kg(np.nanmedian(readings.raw, axis=0), calibration)
         corners = ", ".join(f"{name} {value:.2f}" for name, value in zip(CHANNELS, kg))
         print(f"load now: {corners} kg, total {np.nansum(kg):.2f} kg (median over the check)", file=out)
-    print(f"frames: {len(readings)} in {elapsed:.1f} s ({len(readings) / max(elapsed, 1e-9):.1f}/s), "
-          f"{_drops(stats)}; {stats.resyncs} resyncs, {stats.glitches} glitched readings rejected", file=out)
+    print(
+        f"frames: {len(readings)} in {elapsed:.1f} s ({len(readings) / max(elapsed, 1e-9):.1f}/s), "
+        f"{_drops(stats)}; {stats.resyncs} resyncs, {stats.glitches} glitched readings rejected",
+        file=out,
+    )
     bad = [h.name for h in health if not h.answers]
     if bad:
         print(f"not all channels answer: {', '.join(bad)} (hardware/troubleshooting.md)", file=out)
@@ -254,8 +260,10 @@ def check(config_path=None, *, sim: bool = False, seconds: float = CHECK_S, benc
 
 def _health_line(h, frames: int, seconds: float, rate_hz: int, calibrated: bool) -> str:
     if h.status == "silent":
-        return (f"NO ANSWER: no reading in {seconds:.1f} s (DOUT wire, HX711 power or SCK; "
-                "hardware/troubleshooting.md, \"A channel never answers\")")
+        return (
+            f"NO ANSWER: no reading in {seconds:.1f} s (DOUT wire, HX711 power or SCK; "
+            'hardware/troubleshooting.md, "A channel never answers")'
+        )
     parts = []
     if h.status == "ok":
         parts.append("answers")
@@ -267,8 +275,8 @@ def _health_line(h, frames: int, seconds: float, rate_hz: int, calibrated: bool)
         parts.append("FROZEN (the same value throughout; hardware/troubleshooting.md)")
     parts.append(f"{h.rate_hz:5.1f}/s")
     if h.rate_hz < 0.75 * rate_hz:
-        parts[-1] += f" SLOW (expected about {rate_hz}; hardware/troubleshooting.md, \"Slow reads\")"
-    noisy = " NOISY (hardware/troubleshooting.md, \"Noise\")" if h.noise_g > NOISY_G else ""
+        parts[-1] += f' SLOW (expected about {rate_hz}; hardware/troubleshooting.md, "Slow reads")'
+    noisy = ' NOISY (hardware/troubleshooting.md, "Noise")' if h.noise_g > NOISY_G else ""
     parts.append(f"noise {h.noise_g:4.0f} g{noisy}")
     parts.append(_direction(h, calibrated))
     return "  ".join(parts)
@@ -282,23 +290,30 @@ def _direction(h, calibrated: bool) -> str:
     if h.direction > 0:
         if h.sign > 0:
             return f"counts up under load (pressed {h.press_kg:.1f} kg)"
-        return ("counts UP under load but its counts_per_kg is negative: the cell was turned over or "
-                "rewired since calibration; calibrate again")
+        return (
+            "counts UP under load but its counts_per_kg is negative: the cell was turned over or "
+            "rewired since calibration; calibrate again"
+        )
     if h.sign < 0:
         return f"counts down under load, as its negative counts_per_kg says: fine (pressed {h.press_kg:.1f} kg)"
     if calibrated:
-        return ("counts DOWN under load but its counts_per_kg is positive: the cell was turned over or "
-                "rewired since calibration; calibrate again")
-    return ("counts DOWN under load (mounted upside down or A+/A- swapped): fine once calibrated, "
-            "its counts_per_kg comes out negative")
+        return (
+            "counts DOWN under load but its counts_per_kg is positive: the cell was turned over or "
+            "rewired since calibration; calibrate again"
+        )
+    return (
+        "counts DOWN under load (mounted upside down or A+/A- swapped): fine once calibrated, "
+        "its counts_per_kg comes out negative"
+    )
 
 
 # ---------------------------------------------------------------------------
 # cushion tare
 
 
-def tare(config_path=None, *, sim: bool = False, seconds: float = TARE_S, force: bool = False,
-         bench=None, out=None, err=None) -> int:
+def tare(
+    config_path=None, *, sim: bool = False, seconds: float = TARE_S, force: bool = False, bench=None, out=None, err=None
+) -> int:
     """`cushion tare`: average ``seconds`` of an empty, untouched cushion and
     write the means to `[calibration] offset`. Refuses (1, nothing written)
     while the readings are not steady, or when the cushion reads over
@@ -323,10 +338,12 @@ def tare(config_path=None, *, sim: bool = False, seconds: float = TARE_S, force:
         total = float(kg.sum())
         corners = ", ".join(f"{name} {value:+.2f}" for name, value in zip(CHANNELS, kg))
         if total > MAX_TARE_LOAD_KG and not force:
-            print(f"cushion tare: the cushion reads {total:.1f} kg more than at the last tare ({corners} kg); "
-                  "nothing written. Is something on it? Take it off and run it again. If the setup has "
-                  "changed (another cushion, something fixed to the board), run `cushion tare --force`.",
-                  file=err)
+            print(
+                f"cushion tare: the cushion reads {total:.1f} kg more than at the last tare ({corners} kg); "
+                "nothing written. Is something on it? Take it off and run it again. If the setup has "
+                "changed (another cushion, something fixed to the board), run `cushion tare --force`.",
+                file=err,
+            )
             return 1
         change = f" ({total:+.2f} kg against the last tare: {corners})"
     write_calibration(path, offset=means)
@@ -340,8 +357,18 @@ def tare(config_path=None, *, sim: bool = False, seconds: float = TARE_S, force:
 # cushion calibrate
 
 
-def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: bool = False,
-              seconds: float = STEP_S, bench=None, out=None, err=None, ask=input) -> int:
+def calibrate(
+    config_path=None,
+    *,
+    weight_kg: float,
+    sim: bool = False,
+    yes: bool = False,
+    seconds: float = STEP_S,
+    bench=None,
+    out=None,
+    err=None,
+    ask=input,
+) -> int:
     """`cushion calibrate --weight KG`: the guided procedure.
 
     An empty cushion first (the offsets), then the weight on each corner in
@@ -357,8 +384,10 @@ def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: boo
     path, config = _config(config_path, written=True)
     bench = _bench(bench, sim, scene_name="empty")
     if yes and not bench.moves_weight:
-        raise CushionError("calibrate: --yes needs --sim (the simulated rig moves the weight itself); "
-                           "with real hardware, press Enter once the weight is in place")
+        raise CushionError(
+            "calibrate: --yes needs --sim (the simulated rig moves the weight itself); "
+            "with real hardware, press Enter once the weight is in place"
+        )
     cpk_guess = config.calibration.counts_per_kg
 
     def step(number: int, text: str) -> None:
@@ -370,11 +399,13 @@ def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: boo
         try:
             ask("")
             if not sys.stdin.isatty():
-                print(file=out)          # the Enter a terminal would have echoed
+                print(file=out)  # the Enter a terminal would have echoed
         except EOFError:
             print(file=out)
-            raise CushionError("calibrate: standard input closed before the procedure ended; nothing written "
-                               "(with --sim, --yes runs it unattended)") from None
+            raise CushionError(
+                "calibrate: standard input closed before the procedure ended; nothing written "
+                "(with --sim, --yes runs it unattended)"
+            ) from None
 
     print(f"Calibrating with a weight of {weight_kg:g} kg: {bench.description}; config {path}", file=out)
     try:
@@ -386,8 +417,11 @@ def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: boo
             windows = []
             for j, corner in enumerate(CHANNELS):
                 while True:
-                    step(j + 2, f"put the weight on the {CORNER_NAMES[corner]} corner ({corner}), as close to "
-                                "its cell as it will sit. Let go and step back.")
+                    step(
+                        j + 2,
+                        f"put the weight on the {CORNER_NAMES[corner]} corner ({corner}), as close to "
+                        "its cell as it will sit. Let go and step back.",
+                    )
                     bench.put_weight(corner, weight_kg)
                     window = _steady(array, cpk_guess, seconds, out)
                     seen = float(np.sum(np.abs(window.means - empty.means) / np.abs(cpk_guess)))
@@ -402,9 +436,11 @@ def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: boo
         drift = again.means - empty.means
         drift_kg = float(np.sum(np.abs(drift) / np.abs(cpk_guess)))
         if drift_kg > MAX_CALIBRATION_DRIFT_KG:
-            raise Refused(f"the empty cushion reads {drift_kg:.2f} kg differently than at the start "
-                          f"(at most {MAX_CALIBRATION_DRIFT_KG:g} kg): is the weight still on it, or did "
-                          "something move? Start again")
+            raise Refused(
+                f"the empty cushion reads {drift_kg:.2f} kg differently than at the start "
+                f"(at most {MAX_CALIBRATION_DRIFT_KG:g} kg): is the weight still on it, or did "
+                "something move? Start again"
+            )
         print(f"  empty again: {_counts(again.means)} (drift {_counts(drift)})", file=out)
         deltas = np.array([w.means - zero_at(w.t_mid, empty, again) for w in windows])
         counts_per_kg = solve_counts_per_kg(deltas, weight_kg, noise=empty.noise)
@@ -415,15 +451,21 @@ def calibrate(config_path=None, *, weight_kg: float, sim: bool = False, yes: boo
     print(f"\ncounts_per_kg = [{', '.join(f'{v:.1f}' for v in counts_per_kg)}]", file=out)
     for name, value in zip(CHANNELS, counts_per_kg):
         if value < 0:
-            print(f"  {name} is negative: that cell counts down under load (mounted the other way up, or "
-                  "A+/A- swapped); the software handles it", file=out)
+            print(
+                f"  {name} is negative: that cell counts down under load (mounted the other way up, or "
+                "A+/A- swapped); the software handles it",
+                file=out,
+            )
     for corner, row in zip(CHANNELS, loads):
         print(f"  weight on {corner}: " + ", ".join(f"{n} {v:.2f}" for n, v in zip(CHANNELS, row)) + " kg", file=out)
     for warning in calibration_warnings(deltas, counts_per_kg, weight_kg):
         print(f"  check: {warning}", file=out)
     write_calibration(path, offset=again.means, counts_per_kg=counts_per_kg, weight_kg=weight_kg)
-    print(f"wrote [calibration] offset and counts_per_kg to {path} (calibrated {_now()}); "
-          "restart `cushion run` (sudo systemctl restart cushion) to use them", file=out)
+    print(
+        f"wrote [calibration] offset and counts_per_kg to {path} (calibrated {_now()}); "
+        "restart `cushion run` (sudo systemctl restart cushion) to use them",
+        file=out,
+    )
     return 0
 
 
@@ -441,8 +483,9 @@ def _steady(array, counts_per_kg, seconds: float, out):
             if verdict.stable:
                 return verdict
             if monotonic() - start > SETTLE_TIMEOUT_S:
-                raise Refused(f"the readings did not settle within {SETTLE_TIMEOUT_S:g} s ("
-                              + "; ".join(verdict.problems) + ")")
+                raise Refused(
+                    f"the readings did not settle within {SETTLE_TIMEOUT_S:g} s (" + "; ".join(verdict.problems) + ")"
+                )
             if not told and monotonic() - start > seconds + 3.0:
                 print("  waiting for the readings to settle ...", file=out, flush=True)
                 told = True

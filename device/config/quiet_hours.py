@@ -39,7 +39,7 @@ class QuietRange:
 
     @classmethod
     def parse(cls, text: str) -> QuietRange:
-        """"HH:MM-HH:MM" (spaces around the times allowed); QuietRangeError otherwise."""
+        """ "HH:MM-HH:MM" (spaces around the times allowed); QuietRangeError otherwise."""
         parts = text.strip().split("-")
         if len(parts) != 2:
             raise QuietRangeError(text, "form")
@@ -65,8 +65,14 @@ class QuietRange:
 
 def _seconds(text: str, part: str) -> int:
     hours, colon, minutes = part.partition(":")
-    if not colon or len(minutes) != 2 or not (1 <= len(hours) <= 2) or not (hours + minutes).isascii() \
-            or not hours.isdigit() or not minutes.isdigit():
+    if (
+        not colon
+        or len(minutes) != 2
+        or not (1 <= len(hours) <= 2)
+        or not (hours + minutes).isascii()
+        or not hours.isdigit()
+        or not minutes.isdigit()
+    ):
         raise QuietRangeError(text, "form")
     h, m = int(hours), int(minutes)
     if not (0 <= h <= 23 and 0 <= m <= 59):

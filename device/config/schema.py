@@ -23,8 +23,8 @@ from typing import Any
 from device.config.quiet_hours import QuietRange
 
 CHANNELS = ("fl", "fr", "bl", "br")
-RAW_MIN, RAW_MAX = -(1 << 23), (1 << 23) - 1   # an HX711's signed 24-bit counts (datasheet)
-GPIO_PINS = range(28)                           # BCM numbers of the 40-pin header's GPIO lines
+RAW_MIN, RAW_MAX = -(1 << 23), (1 << 23) - 1  # an HX711's signed 24-bit counts (datasheet)
+GPIO_PINS = range(28)  # BCM numbers of the 40-pin header's GPIO lines
 
 # Kinds of value: "float", "int", "bool", "choice" (a string of `choices`),
 # "floats4" / "ints4" (one per corner, fl fr bl br), "quiet_hours" (a list of
@@ -55,7 +55,7 @@ class Spec:
     note: str = ""
     magnitude: bool = False
     optional: bool = False
-    example: Any = None        # the template shows this for an optional key
+    example: Any = None  # the template shows this for an optional key
 
     def range_text(self) -> str:
         """The range in words, for the template and error messages ("from 1 to 240 min")."""
@@ -74,16 +74,30 @@ def _num(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def setting(default: Any, kind: str, *, unit: str = "", low: float | None = None, high: float | None = None,
-            label: str, help: str = "", choices: tuple[Any, ...] = (), note: str = "",
-            magnitude: bool = False, optional: bool = False, example: Any = None) -> Any:
+def setting(
+    default: Any,
+    kind: str,
+    *,
+    unit: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    label: str,
+    help: str = "",
+    choices: tuple[Any, ...] = (),
+    note: str = "",
+    magnitude: bool = False,
+    optional: bool = False,
+    example: Any = None,
+) -> Any:
     """A dataclass field with its Spec (see Spec for the arguments)."""
     spec = Spec(kind, unit, low, high, label, help, choices, note, magnitude, optional, example)
     return field(default=default, metadata={"spec": spec})
 
 
-def spec_of(section_class: type, key: str) -> Spec:
-    return section_class.__dataclass_fields__[key].metadata["spec"]
+def spec_of(section_class: type[Any], key: str) -> Spec:
+    (found,) = [f for f in dataclasses.fields(section_class) if f.name == key]
+    spec: Spec = found.metadata["spec"]
+    return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,23 +105,49 @@ class Calibration:
     """Counts to kilograms per corner: kg = (raw - offset) / counts_per_kg."""
 
     offset: tuple[float, float, float, float] = setting(
-        (0.0, 0.0, 0.0, 0.0), "floats4", unit="counts", low=RAW_MIN, high=RAW_MAX,
-        label="Zero of each corner", note="raw counts of each corner (fl, fr, bl, br) with nothing on it")
+        (0.0, 0.0, 0.0, 0.0),
+        "floats4",
+        unit="counts",
+        low=RAW_MIN,
+        high=RAW_MAX,
+        label="Zero of each corner",
+        note="raw counts of each corner (fl, fr, bl, br) with nothing on it",
+    )
     # A typical 50 kg cell on an HX711 at gain 128 gives ~21,000 counts/kg.
     counts_per_kg: tuple[float, float, float, float] = setting(
-        (21000.0, 21000.0, 21000.0, 21000.0), "floats4", unit="counts/kg", low=100.0, high=1_000_000.0,
-        magnitude=True, label="Counts a kilogram of each corner",
-        note="negative for a cell mounted upside down")
+        (21000.0, 21000.0, 21000.0, 21000.0),
+        "floats4",
+        unit="counts/kg",
+        low=100.0,
+        high=1_000_000.0,
+        magnitude=True,
+        label="Counts a kilogram of each corner",
+        note="negative for a cell mounted upside down",
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Geometry:
     """Corner spacing of the load cells, in millimetres."""
 
-    width_mm: float = setting(400.0, "float", unit="mm", low=100.0, high=2000.0,
-                              label="Corner spacing left to right", note="load cell spacing, left to right")
-    depth_mm: float = setting(400.0, "float", unit="mm", low=100.0, high=2000.0,
-                              label="Corner spacing back to front", note="load cell spacing, back to front")
+    width_mm: float = setting(
+        400.0,
+        "float",
+        unit="mm",
+        low=100.0,
+        high=2000.0,
+        label="Corner spacing left to right",
+        note="load cell spacing, left to right",
+    )
+    depth_mm: float = setting(
+        400.0,
+        "float",
+        unit="mm",
+        low=100.0,
+        high=2000.0,
+        label="Corner spacing back to front",
+        note="load cell spacing, back to front",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,96 +155,252 @@ class Detect:
     """Detection thresholds (SPEC section 3). Times in seconds, loads in kg."""
 
     seated_kg: float = setting(
-        15.0, "float", unit="kg", low=5.0, high=150.0, label="Seated from",
+        15.0,
+        "float",
+        unit="kg",
+        low=5.0,
+        high=150.0,
+        label="Seated from",
         help="A load this heavy, held for “Seated after”, is someone sitting (not a bag).",
-        note="seated at this total load ...")
+        note="seated at this total load ...",
+    )
     seated_hold_s: float = setting(
-        1.5, "float", unit="s", low=0.1, high=60.0, label="Seated after",
-        help="How long the load must stay above “Seated from”.", note="... held this long")
+        1.5,
+        "float",
+        unit="s",
+        low=0.1,
+        high=60.0,
+        label="Seated after",
+        help="How long the load must stay above “Seated from”.",
+        note="... held this long",
+    )
     away_kg: float = setting(
-        10.0, "float", unit="kg", low=1.0, high=150.0, label="Away below",
+        10.0,
+        "float",
+        unit="kg",
+        low=1.0,
+        high=150.0,
+        label="Away below",
         help="A load lighter than this, held for “Away after”, means you got up. No more than “Seated from”.",
-        note="away below this load ...")
+        note="away below this load ...",
+    )
     away_hold_s: float = setting(
-        1.5, "float", unit="s", low=0.1, high=60.0, label="Away after",
-        help="How long the load must stay below “Away below”.", note="... held this long")
+        1.5,
+        "float",
+        unit="s",
+        low=0.1,
+        high=60.0,
+        label="Away after",
+        help="How long the load must stay below “Away below”.",
+        note="... held this long",
+    )
     lean_start: float = setting(
-        0.20, "float", low=0.05, high=0.9, label="Lean starts at",
+        0.20,
+        "float",
+        low=0.05,
+        high=0.9,
+        label="Lean starts at",
         help="How uneven the weight is side to side, from 0 (even) to 1 (all on one side): 0.2 is a 60/40 split.",
-        note="sideways balance (0..1) where a lean or twist starts")
+        note="sideways balance (0..1) where a lean or twist starts",
+    )
     lean_end: float = setting(
-        0.14, "float", low=0.01, high=0.9, label="Lean ends below",
-        help="No more than “Lean starts at”; 0.14 is a 57/43 split.", note="... and below which it ends")
+        0.14,
+        "float",
+        low=0.01,
+        high=0.9,
+        label="Lean ends below",
+        help="No more than “Lean starts at”; 0.14 is a 57/43 split.",
+        note="... and below which it ends",
+    )
     lean_end_hold_s: float = setting(
-        2.0, "float", unit="s", low=0.1, high=60.0, label="Lean ends after",
-        help="How long the weight must stay more even for a lean to end.")
+        2.0,
+        "float",
+        unit="s",
+        low=0.1,
+        high=60.0,
+        label="Lean ends after",
+        help="How long the weight must stay more even for a lean to end.",
+    )
     lean_min_s: float = setting(
-        10.0, "float", unit="s", low=1.0, high=600.0, label="A lean lasts at least",
+        10.0,
+        "float",
+        unit="s",
+        low=1.0,
+        high=600.0,
+        label="A lean lasts at least",
         help="Shorter excursions are twists if they peak high enough.",
-        note="held this long it is a lean; shorter and peaking at twist_peak, a twist")
+        note="held this long it is a lean; shorter and peaking at twist_peak, a twist",
+    )
     twist_peak: float = setting(
-        0.30, "float", low=0.05, high=1.0, label="Twist peak",
+        0.30,
+        "float",
+        low=0.05,
+        high=1.0,
+        label="Twist peak",
         help="A shorter excursion reaching this far to one side is a twist (reaching for something). "
-             "From “Lean starts at” to 1.")
+        "From “Lean starts at” to 1.",
+    )
     fidget_mm: float = setting(
-        15.0, "float", unit="mm", low=1.0, high=200.0, label="Fidget distance",
+        15.0,
+        "float",
+        unit="mm",
+        low=1.0,
+        high=200.0,
+        label="Fidget distance",
         help="A fidget moves your centre of pressure at least this far ...",
-        note="a fidget: the centre of pressure moves this far ...")
+        note="a fidget: the centre of pressure moves this far ...",
+    )
     fidget_window_s: float = setting(
-        1.5, "float", unit="s", low=0.2, high=10.0, label="Fidget within", help="... within this time ...",
-        note="... within this time ...")
+        1.5,
+        "float",
+        unit="s",
+        low=0.2,
+        high=10.0,
+        label="Fidget within",
+        help="... within this time ...",
+        note="... within this time ...",
+    )
     fidget_speed_mm_s: float = setting(
-        40.0, "float", unit="mm/s", low=1.0, high=1000.0, label="Fidget speed", help="... at least this fast.",
-        note="... this fast")
+        40.0,
+        "float",
+        unit="mm/s",
+        low=1.0,
+        high=1000.0,
+        label="Fidget speed",
+        help="... at least this fast.",
+        note="... this fast",
+    )
     fidget_merge_s: float = setting(
-        1.0, "float", unit="s", low=0.1, high=60.0, label="Fidgets merge within",
-        help="Movements closer together than this are one fidget.")
+        1.0,
+        "float",
+        unit="s",
+        low=0.1,
+        high=60.0,
+        label="Fidgets merge within",
+        help="Movements closer together than this are one fidget.",
+    )
     fidget_guard_s: float = setting(
-        3.0, "float", unit="s", low=0.1, high=60.0, label="No fidgets near sitting down for",
+        3.0,
+        "float",
+        unit="s",
+        low=0.1,
+        high=60.0,
+        label="No fidgets near sitting down for",
         help="Movements this close to sitting down or standing up are not fidgets.",
-        note="no fidgets this close to sitting down or standing up")
+        note="no fidgets this close to sitting down or standing up",
+    )
     perch_sag: float = setting(
-        0.30, "float", low=0.05, high=0.95, label="Perch from",
+        0.30,
+        "float",
+        low=0.05,
+        high=0.95,
+        label="Perch from",
         help="How far forward the weight is, from 0 (centre) to 1: this far forward is perching on the front edge.",
-        note="forward balance (0..1) of perching on the front edge")
+        note="forward balance (0..1) of perching on the front edge",
+    )
     slump_sag: float = setting(
-        -0.30, "float", low=-0.95, high=-0.05, label="Slump from",
+        -0.30,
+        "float",
+        low=-0.95,
+        high=-0.05,
+        label="Slump from",
         help="How far back the weight is, from 0 (centre) to -1: this far back is slumping.",
-        note="... and of slumping back")
+        note="... and of slumping back",
+    )
     posture_min_s: float = setting(
-        30.0, "float", unit="s", low=1.0, high=3600.0, label="Perch or slump held for",
-        help="Shorter ones are not counted.")
+        30.0,
+        "float",
+        unit="s",
+        low=1.0,
+        high=3600.0,
+        label="Perch or slump held for",
+        help="Shorter ones are not counted.",
+    )
     posture_end_hold_s: float = setting(
-        2.0, "float", unit="s", low=0.1, high=60.0, label="Perch or slump ends after",
-        help="How long the weight must stay back in range.")
+        2.0,
+        "float",
+        unit="s",
+        low=0.1,
+        high=60.0,
+        label="Perch or slump ends after",
+        help="How long the weight must stay back in range.",
+    )
     fault_no_data_s: float = setting(
-        0.5, "float", unit="s", low=0.2, high=60.0, label="Fault when silent for",
+        0.5,
+        "float",
+        unit="s",
+        low=0.2,
+        high=60.0,
+        label="Fault when silent for",
         help="A load cell that sends nothing this long is a sensor fault.",
-        note="a channel silent this long is at fault")
+        note="a channel silent this long is at fault",
+    )
     fault_stuck_s: float = setting(
-        2.0, "float", unit="s", low=0.5, high=600.0, label="Fault when stuck for",
+        2.0,
+        "float",
+        unit="s",
+        low=0.5,
+        high=600.0,
+        label="Fault when stuck for",
         help="A load cell frozen this long while the others move is a sensor fault.",
-        note="... and one frozen this long while the others move")
+        note="... and one frozen this long while the others move",
+    )
     fault_session_s: float = setting(
-        30.0, "float", unit="s", low=1.0, high=3600.0, label="All sensors out ends the session after",
+        30.0,
+        "float",
+        unit="s",
+        low=1.0,
+        high=3600.0,
+        label="All sensors out ends the session after",
         help="With every load cell at fault this long, the sitting session is closed.",
-        note="all four at fault this long ends a session")
+        note="all four at fault this long ends a session",
+    )
     spike_kg: float = setting(
-        5.0, "float", unit="kg", low=0.5, high=100.0, label="Ignore single jumps of",
-        help="One reading this far from both neighbours is a glitch.")
+        5.0,
+        "float",
+        unit="kg",
+        low=0.5,
+        high=100.0,
+        label="Ignore single jumps of",
+        help="One reading this far from both neighbours is a glitch.",
+    )
     corner_max_kg: float = setting(
-        250.0, "float", unit="kg", low=10.0, high=1000.0, label="Highest believable corner load",
-        help="More than “Seated from”; a reading above it is a fault.")
+        250.0,
+        "float",
+        unit="kg",
+        low=10.0,
+        high=1000.0,
+        label="Highest believable corner load",
+        help="More than “Seated from”; a reading above it is a fault.",
+    )
     corner_min_kg: float = setting(
-        -50.0, "float", unit="kg", low=-1000.0, high=-0.1, label="Lowest believable corner load",
-        help="Below 0 (an empty corner reads a little below zero); a reading below it is a fault.")
+        -50.0,
+        "float",
+        unit="kg",
+        low=-1000.0,
+        high=-0.1,
+        label="Lowest believable corner load",
+        help="Below 0 (an empty corner reads a little below zero); a reading below it is a fault.",
+    )
     zero_track_tau_s: float = setting(
-        300.0, "float", unit="s", low=10.0, high=86400.0, label="Zero tracking speed",
+        300.0,
+        "float",
+        unit="s",
+        low=10.0,
+        high=86400.0,
+        label="Zero tracking speed",
         help="On an empty cushion the zero follows slow drift with this time constant (300 s is 5 minutes).",
-        note="how fast the zero follows drift on an empty cushion")
+        note="how fast the zero follows drift on an empty cushion",
+    )
     zero_track_max_kg: float = setting(
-        1.5, "float", unit="kg", low=0.0, high=10.0, label="Zero tracking range",
-        help="Only readings this close to zero are followed; 0 turns zero tracking off.")
+        1.5,
+        "float",
+        unit="kg",
+        low=0.0,
+        high=10.0,
+        label="Zero tracking range",
+        help="Only readings this close to zero are followed; 0 turns zero tracking off.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,29 +413,69 @@ class Breaks:
     """
 
     break_min_s: float = setting(
-        60.0, "float", unit="s", low=10.0, high=3600.0, label="A break is at least",
-        help="Shorter absences don't end the sitting session.", note="an absence this long is a break")
+        60.0,
+        "float",
+        unit="s",
+        low=10.0,
+        high=3600.0,
+        label="A break is at least",
+        help="Shorter absences don't end the sitting session.",
+        note="an absence this long is a break",
+    )
     break_after_min: float = setting(
-        45.0, "float", unit="min", low=1.0, high=480.0, label="Break due after",
+        45.0,
+        "float",
+        unit="min",
+        low=1.0,
+        high=480.0,
+        label="Break due after",
         help="Continuous sitting before the first break prompt. The guide: stand every 30-45 minutes.",
-        note="the buzzer asks for a break after this much sitting ...")
+        note="the buzzer asks for a break after this much sitting ...",
+    )
     overdue_after_min: float = setting(
-        60.0, "float", unit="min", low=2.0, high=600.0, label="Break overdue after",
+        60.0,
+        "float",
+        unit="min",
+        low=2.0,
+        high=600.0,
+        label="Break overdue after",
         help="The stronger reminder; later than “Break due after”. The guide names more than 60 minutes "
-             "without moving as a trigger.", note="... and more insistently after this much")
+        "without moving as a trigger.",
+        note="... and more insistently after this much",
+    )
     repeat_min: float = setting(
-        15.0, "float", unit="min", low=1.0, high=240.0, label="Repeat the overdue reminder every",
-        help="How often it comes back while you sit on.", note="... and again this often")
+        15.0,
+        "float",
+        unit="min",
+        low=1.0,
+        high=240.0,
+        label="Repeat the overdue reminder every",
+        help="How often it comes back while you sit on.",
+        note="... and again this often",
+    )
     still_min: float = setting(
-        20.0, "float", unit="min", low=1.0, high=240.0, label="Move nudge after sitting still for",
-        help="A soft chirp after this long without any movement.", note="a nudge to move after this long without moving")
+        20.0,
+        "float",
+        unit="min",
+        low=1.0,
+        high=240.0,
+        label="Move nudge after sitting still for",
+        help="A soft chirp after this long without any movement.",
+        note="a nudge to move after this long without moving",
+    )
     # Wall-clock stretches in which the buzzer is muted (may wrap midnight);
     # prompts are still recorded.
     quiet_hours: tuple[QuietRange, ...] = setting(
-        (), "quiet_hours", low=0, high=24, label="Quiet hours",
+        (),
+        "quiet_hours",
+        low=0,
+        high=24,
+        label="Quiet hours",
         help="Ranges like 22:00-07:00, separated by commas; the buzzer is silent then, prompts are still "
-             "recorded. Empty: none.", note='e.g. ["22:00-07:00"]: the buzzer stays silent then',
-        example=("22:00-07:00",))
+        "recorded. Empty: none.",
+        note='e.g. ["22:00-07:00"]: the buzzer stays silent then',
+        example=("22:00-07:00",),
+    )
 
     def __post_init__(self) -> None:
         if any(not isinstance(r, QuietRange) for r in self.quiet_hours):
@@ -251,41 +487,106 @@ class Breaks:
 class Sensor:
     """HX711 wiring (SPEC section 7). Pins are BCM numbers."""
 
-    clock_pin: int = setting(5, "int", unit="BCM GPIO", low=0, high=27, label="the load cells' clock line",
-                             note="PD_SCK, shared by the four HX711s")
+    clock_pin: int = setting(
+        5,
+        "int",
+        unit="BCM GPIO",
+        low=0,
+        high=27,
+        label="the load cells' clock line",
+        note="PD_SCK, shared by the four HX711s",
+    )
     data_pins: tuple[int, int, int, int] = setting(
-        (6, 13, 19, 26), "ints4", unit="BCM GPIO", low=0, high=27, label="a load cell's data line",
-        note="DOUT of fl, fr, bl, br")
-    rate_hz: int = setting(80, "int", unit="Hz", choices=(80, 10), label="the HX711s' rate",
-                           note="the boards' RATE setting: 80 or 10")
+        (6, 13, 19, 26),
+        "ints4",
+        unit="BCM GPIO",
+        low=0,
+        high=27,
+        label="a load cell's data line",
+        note="DOUT of fl, fr, bl, br",
+    )
+    rate_hz: int = setting(
+        80, "int", unit="Hz", choices=(80, 10), label="the HX711s' rate", note="the boards' RATE setting: 80 or 10"
+    )
     clock_pins: tuple[int, int, int, int] | None = setting(
-        None, "ints4", unit="BCM GPIO", low=0, high=27, label="a load cell's clock line", optional=True,
-        note="instead of clock_pin: one PD_SCK per chip", example=(5, 12, 16, 20))
+        None,
+        "ints4",
+        unit="BCM GPIO",
+        low=0,
+        high=27,
+        label="a load cell's clock line",
+        optional=True,
+        note="instead of clock_pin: one PD_SCK per chip",
+        example=(5, 12, 16, 20),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Alerts:
     """Buzzer, LED and button (BCM pins; -1 means not fitted)."""
 
-    buzzer: str = setting("active", "choice", choices=("active", "passive", "none"), label="Buzzer type",
-                          help="active: beeps by itself; passive: needs a tone; none: not fitted.",
-                          note='"active", "passive" (tones) or "none"')
-    buzzer_pin: int = setting(17, "int", unit="BCM GPIO", low=0, high=27, label="Buzzer pin",
-                              help="0 to 27. No buzzer fitted? Set the buzzer type to none.")
-    buzzer_enabled: bool = setting(True, "bool", label="Buzzer on",
-                                   help="Off: prompts are shown and recorded, never sounded.",
-                                   note="false: prompts are recorded and shown, never sounded")
-    led: str = setting("plain", "choice", choices=("plain", "pwm"), label="Light type",
-                       help="plain: on/off; pwm: dimmable.", note='"plain" or "pwm" (fades)')
+    buzzer: str = setting(
+        "active",
+        "choice",
+        choices=("active", "passive", "none"),
+        label="Buzzer type",
+        help="active: beeps by itself; passive: needs a tone; none: not fitted.",
+        note='"active", "passive" (tones) or "none"',
+    )
+    buzzer_pin: int = setting(
+        17,
+        "int",
+        unit="BCM GPIO",
+        low=0,
+        high=27,
+        label="Buzzer pin",
+        help="0 to 27. No buzzer fitted? Set the buzzer type to none.",
+    )
+    buzzer_enabled: bool = setting(
+        True,
+        "bool",
+        label="Buzzer on",
+        help="Off: prompts are shown and recorded, never sounded.",
+        note="false: prompts are recorded and shown, never sounded",
+    )
+    led: str = setting(
+        "plain",
+        "choice",
+        choices=("plain", "pwm"),
+        label="Light type",
+        help="plain: on/off; pwm: dimmable.",
+        note='"plain" or "pwm" (fades)',
+    )
     led_pin: int = setting(27, "int", unit="BCM GPIO", low=0, high=27, label="Light pin", help="0 to 27.")
-    button_pin: int = setting(22, "int", unit="BCM GPIO", low=-1, high=27, label="Button pin",
-                              help="0 to 27, or -1 if no button is fitted.",
-                              note="-1: no button; press to snooze, hold to mute for the day")
-    snooze_min: float = setting(10.0, "float", unit="min", low=1.0, high=720.0, label="Snooze length",
-                                help="A press of the button silences prompts this long.")
-    hold_s: float = setting(2.0, "float", unit="s", low=0.5, high=10.0, label="Hold to mute the day",
-                            help="Holding the button this long mutes the rest of the day.",
-                            note="a press this long is a hold")
+    button_pin: int = setting(
+        22,
+        "int",
+        unit="BCM GPIO",
+        low=-1,
+        high=27,
+        label="Button pin",
+        help="0 to 27, or -1 if no button is fitted.",
+        note="-1: no button; press to snooze, hold to mute for the day",
+    )
+    snooze_min: float = setting(
+        10.0,
+        "float",
+        unit="min",
+        low=1.0,
+        high=720.0,
+        label="Snooze length",
+        help="A press of the button silences prompts this long.",
+    )
+    hold_s: float = setting(
+        2.0,
+        "float",
+        unit="s",
+        low=0.5,
+        high=10.0,
+        label="Hold to mute the day",
+        help="Holding the button this long mutes the rest of the day.",
+        note="a press this long is a hold",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +634,7 @@ class Key:
 
 def keys(section: str | None = None) -> list[Key]:
     """Every key (of one section), in the config's order."""
-    found = []
+    found: list[Key] = []
     for name, cls in SECTIONS.items():
         if section is None or name == section:
             found.extend(Key(name, f.name, f.metadata["spec"], f.default) for f in dataclasses.fields(cls))
@@ -341,8 +642,7 @@ def keys(section: str | None = None) -> list[Key]:
 
 
 def key(section: str, name: str) -> Key:
-    cls = SECTIONS[section]
-    f = cls.__dataclass_fields__[name]
+    (f,) = [f for f in dataclasses.fields(SECTIONS[section]) if f.name == name]
     return Key(section, name, f.metadata["spec"], f.default)
 
 

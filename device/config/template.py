@@ -94,8 +94,7 @@ def render_reference() -> str:
             out.append(f"| `{k.name}` | {default} | {bounds} | {what} |")
         out.append("")
     out += [
-        "Rules between keys: " + "; ".join(
-            f"`{r.key}` {relation_text(r.relation)} `{r.other}`" for r in RULES) + ".",
+        "Rules between keys: " + "; ".join(f"`{r.key}` {relation_text(r.relation)} `{r.other}`" for r in RULES) + ".",
         "No GPIO pin may be used twice (`[sensor]` and `[alerts]` together).",
         "",
     ]

@@ -7,6 +7,11 @@ layout and other keys (tomlkit keeps them; tomllib can only read).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tomlkit.items import Array
 
 _STAMP_PARTS = re.compile(r"^(tared|calibrated) \d{4}-\d\d-\d\d\b")
 
@@ -25,16 +30,23 @@ def stamp_comment(existing: str, *, when: str, weight_kg: float | None = None) -
     return "# " + "; ".join(keep + notes)
 
 
-def _toml_array(values, integers: bool):
+def _toml_array(values: Sequence[float], integers: bool) -> Array:
+    """Offsets as whole counts, counts_per_kg to 0.1 count/kg."""
     import tomlkit
 
-    if integers:
-        return tomlkit.array([int(round(v)) for v in values])
-    return tomlkit.array([round(float(v), 1) for v in values])
+    array = tomlkit.array()
+    array.extend(int(round(v)) if integers else round(float(v), 1) for v in values)
+    return array
 
 
-def update_calibration_toml(text: str, *, offset=None, counts_per_kg=None,
-                            when: str | None = None, weight_kg: float | None = None) -> str:
+def update_calibration_toml(
+    text: str,
+    *,
+    offset: Sequence[float] | None = None,
+    counts_per_kg: Sequence[float] | None = None,
+    when: str | None = None,
+    weight_kg: float | None = None,
+) -> str:
     """``text`` (a config file) with `[calibration]` offset and/or
     counts_per_kg set; everything else stays as it was, comments included.
 
@@ -79,7 +91,7 @@ def update_calibration_toml(text: str, *, offset=None, counts_per_kg=None,
     missing = {key: item for key, item in values.items() if key not in table}
     for key, item in values.items():
         if key not in missing:
-            table[key] = item           # replaced where it stands, its comment kept
+            table[key] = item  # replaced where it stands, its comment kept
     if when:
         table.trivia.comment_ws = table.trivia.comment_ws or "  "
         table.trivia.comment = stamp_comment(table.trivia.comment or "", when=when, weight_kg=weight_kg)
@@ -116,9 +128,9 @@ def _insert_line_after(text: str, anchor: str | None, line: str) -> str:
     rendered = tomlkit.dumps(marked)
     at = rendered.index(_MARK)
     line_end = rendered.find("\n", at)
-    if line_end < 0:                    # the file's last line, without a newline
+    if line_end < 0:  # the file's last line, without a newline
         return text + "\n" + line + "\n"
-    head = rendered[rendered.rfind("\n", 0, at) + 1:at]
-    indent = head[:len(head) - len(head.lstrip())] if anchor is not None else ""
+    head = rendered[rendered.rfind("\n", 0, at) + 1 : at]
+    indent = head[: len(head) - len(head.lstrip())] if anchor is not None else ""
     cut = len(text) - (len(rendered) - (line_end + 1))
     return text[:cut] + indent + line + "\n" + text[cut:]

@@ -20,12 +20,28 @@ from typing import Any
 
 from device.config.quiet_hours import PROBLEMS, QuietRange, QuietRangeError
 from device.config.schema import (
-    EDITABLE_SECTIONS, GPIO_PINS, RULES, SECTIONS, Config, Key, Rule, Spec, key, keys,
+    EDITABLE_SECTIONS,
+    GPIO_PINS,
+    RULES,
+    SECTIONS,
+    Config,
+    Key,
+    Rule,
+    Spec,
+    key,
+    keys,
 )
 from device.errors import CushionError
 
-_EXPECTED = {"float": "a number", "int": "a whole number", "bool": "true or false", "choice": "a string",
-             "floats4": "a list", "ints4": "a list", "quiet_hours": "a list"}
+_EXPECTED = {
+    "float": "a number",
+    "int": "a whole number",
+    "bool": "true or false",
+    "choice": "a string",
+    "floats4": "a list",
+    "ints4": "a list",
+    "quiet_hours": "a list",
+}
 _ELEMENT = {"floats4": "float", "ints4": "int", "quiet_hours": "str"}
 
 
@@ -42,10 +58,22 @@ class ConfigError(CushionError):
     problem (a key of quiet_hours.PROBLEMS); for "type": expected.
     """
 
-    def __init__(self, source: str, section: str, key: str | None, rule: str, value: Any = None, *,
-                 index: int | None = None, spec: Spec | None = None, relation: Rule | None = None,
-                 other_value: Any = None, other: tuple[str, str, int | None] | None = None, problem: str = "",
-                 expected: str = ""):
+    def __init__(
+        self,
+        source: str,
+        section: str,
+        key: str | None,
+        rule: str,
+        value: Any = None,
+        *,
+        index: int | None = None,
+        spec: Spec | None = None,
+        relation: Rule | None = None,
+        other_value: Any = None,
+        other: tuple[str, str, int | None] | None = None,
+        problem: str = "",
+        expected: str = "",
+    ):
         self.source, self.section, self.key, self.rule, self.value = source, section, key, rule, value
         self.index, self.spec, self.relation, self.other_value = index, spec, relation, other_value
         self.other, self.problem, self.expected = other, problem, expected
@@ -53,7 +81,7 @@ class ConfigError(CushionError):
 
     @property
     def where(self) -> str:
-        """"[section] key[index]" as the file spells it."""
+        """ "[section] key[index]" as the file spells it."""
         index = f"[{self.index}]" if self.index is not None else ""
         return f"[{self.section}] {self.key}{index}"
 
@@ -71,8 +99,7 @@ class ConfigError(CushionError):
         if rule == "unknown_key":
             return f"{s}: unknown key [{self.section}] {self.key}"
         if rule == "not_setting":
-            return (f"{s}: {self.value}: not a setting (editable: {', '.join(EDITABLE_SECTIONS)} keys "
-                    "as section.key)")
+            return f"{s}: {self.value}: not a setting (editable: {', '.join(EDITABLE_SECTIONS)} keys as section.key)"
         where = f"{s}: {self.where}"
         if rule == "type":
             return f"{where}: expected {self.expected}, got {self.value!r}"
@@ -96,8 +123,10 @@ class ConfigError(CushionError):
             return f"{where}: {self.value!r}{':' if self.problem == 'clock' else ''} {PROBLEMS[self.problem]}"
         if rule == "relation":
             assert self.relation is not None
-            return (f"{where}: {relation_words(self.relation, self.section)} {self.relation.other} "
-                    f"({_shown(self.other_value)}), got {_shown(self.value)}")
+            return (
+                f"{where}: {relation_words(self.relation, self.section)} {self.relation.other} "
+                f"({_shown(self.other_value)}), got {_shown(self.value)}"
+            )
         if rule == "pin_shared":
             assert self.other is not None
             section, name, index = self.other
@@ -107,10 +136,14 @@ class ConfigError(CushionError):
 
 
 def relation_words(rule: Rule, section: str) -> str:
-    """"must be later than", "must not exceed", ...: the rule as the file's messages say it."""
+    """ "must be later than", "must not exceed", ...: the rule as the file's messages say it."""
     minutes = key(section, rule.key).spec.unit == "min"
-    return {">": "must be later than" if minutes else "must exceed", ">=": "must not be less than",
-            "<=": "must not exceed", "<": "must be less than"}[rule.relation]
+    return {
+        ">": "must be later than" if minutes else "must exceed",
+        ">=": "must not be less than",
+        "<=": "must not exceed",
+        "<": "must be less than",
+    }[rule.relation]
 
 
 def _shown(value: Any) -> str:
@@ -119,6 +152,7 @@ def _shown(value: Any) -> str:
 
 def _convert(source: str, k: Key, kind: str, value: Any, index: int | None = None) -> Any:
     """One value of `kind` ("float", "int", "bool", "str"), type-checked."""
+
     def fail(rule: str, expected: str = "") -> ConfigError:
         return ConfigError(source, k.section, k.name, rule, value, index=index, expected=expected)
 
@@ -181,8 +215,9 @@ def check_value(source: str, k: Key, raw: Any) -> Any:
             try:
                 value = QuietRange.parse(value)
             except QuietRangeError as exc:
-                raise ConfigError(source, k.section, k.name, "quiet_hours", item, index=i,
-                                  problem=exc.problem) from None
+                raise ConfigError(
+                    source, k.section, k.name, "quiet_hours", item, index=i, problem=exc.problem
+                ) from None
         else:
             _check_range(source, k, value, i)
         items.append(value)
@@ -215,8 +250,7 @@ def _check_rules(config: Config, source: str) -> None:
         values = getattr(config, rule.section)
         value, other_value = getattr(values, rule.key), getattr(values, rule.other)
         if not rule.holds(value, other_value):
-            raise ConfigError(source, rule.section, rule.key, "relation", value, relation=rule,
-                              other_value=other_value)
+            raise ConfigError(source, rule.section, rule.key, "relation", value, relation=rule, other_value=other_value)
 
 
 def _check_pins(config: Config, source: str) -> None:
@@ -235,7 +269,7 @@ def _check_pins(config: Config, source: str) -> None:
         pins.append(("alerts", "button_pin", None, alerts.button_pin))
     seen: dict[int, tuple[str, str, int | None]] = {}
     for section, name, index, pin in pins:
-        assert pin in GPIO_PINS      # the ranges checked that
+        assert pin in GPIO_PINS  # the ranges checked that
         if pin in seen:
             raise ConfigError(source, section, name, "pin_shared", pin, index=index, other=seen[pin])
         seen[pin] = (section, name, index)
@@ -267,8 +301,9 @@ def config_with_settings(config: Config, settings: dict[str, Any], source: str =
     return config_from_dict(data, source)
 
 
-def config_with_valid_settings(config: Config, settings: dict[str, Any],
-                               refused: Callable[[str, Any, ConfigError], object]) -> Config:
+def config_with_valid_settings(
+    config: Config, settings: dict[str, Any], refused: Callable[[str, Any, ConfigError], object]
+) -> Config:
     """The config with every setting that validates applied: one that does
     not (alone, or with those before it in key order) is left out, and
     refused(name, value, error) hears of it; the config's value stays for it."""

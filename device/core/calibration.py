@@ -24,13 +24,17 @@ for the usual cells (hardware/calibration.md, "Are the numbers plausible?").
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from device.config import CHANNELS, Calibration
 from device.config import RAW_MAX as RAIL_HIGH
 from device.config import RAW_MIN as RAIL_LOW
+
+Floats = NDArray[np.float64]
 
 CORNER_NAMES = {"fl": "front-left", "fr": "front-right", "bl": "back-left", "br": "back-right"}
 
@@ -53,7 +57,7 @@ class Readings:
         self._t: list[float] = []
         self._raw: list[tuple[float, ...]] = []
 
-    def add(self, t: float, raw) -> None:
+    def add(self, t: float, raw: Sequence[float | None]) -> None:
         """One frame: ``t`` in seconds, ``raw`` one value (or None) per channel."""
         self._t.append(float(t))
         self._raw.append(tuple(math.nan if v is None else float(v) for v in raw))
@@ -75,7 +79,7 @@ class Readings:
         """From the first frame to the last, s."""
         return self._t[-1] - self._t[0] if len(self._t) > 1 else 0.0
 
-    def last(self, seconds: float) -> "Readings":
+    def last(self, seconds: float) -> Readings:
         """The frames of the last ``seconds`` (a copy)."""
         out = Readings(self.channels)
         if not self._t:
@@ -87,7 +91,7 @@ class Readings:
         return out
 
     @classmethod
-    def from_arrays(cls, t, raw) -> "Readings":
+    def from_arrays(cls, t: ArrayLike, raw: ArrayLike) -> Readings:
         """Readings from arrays (NaN or None for no reading); for tests and tools."""
         raw = np.asarray(raw, dtype=np.float64)
         out = cls(raw.shape[1])
@@ -120,7 +124,8 @@ class StabilityLimits:
     ``max_wander_kg``: range of the means of ``block_s`` blocks (a person's
     breathing moves each corner by a tenth of a kilogram or more; a hand on
     the chair by far more; blocks of 0.1 s also catch a weight still
-    rocking after it was set down, which longer blocks would average out). ``max_trend_kg``: change of a straight-line fit
+    rocking after it was set down, which longer blocks would average out).
+    ``max_trend_kg``: change of a straight-line fit
     across the window (settling foam, creep). Both are raised to what the
     channel's own noise explains, so a noisy but still board is not refused
     forever. ``min_coverage``: share of frames with a reading.
@@ -158,7 +163,7 @@ class Assessment:
     duration_s: float
     problems: tuple[str, ...] = field(default=())
 
-    t_mid: float = math.nan       # mean frame time of the window, s
+    t_mid: float = math.nan  # mean frame time of the window, s
 
     @property
     def stable(self) -> bool:
@@ -177,26 +182,31 @@ def _block_means(values: np.ndarray, blocks: int) -> np.ndarray:
     return np.array([chunk.mean() for chunk in np.array_split(values, blocks) if len(chunk)])
 
 
-def assess(readings: Readings, counts_per_kg, limits: StabilityLimits = StabilityLimits(),
-           names: tuple[str, ...] = CHANNELS) -> Assessment:
+def assess(
+    readings: Readings,
+    counts_per_kg: ArrayLike,
+    limits: StabilityLimits = StabilityLimits(),
+    names: tuple[str, ...] = CHANNELS,
+) -> Assessment:
     """Judge whether ``readings`` are steady on every channel (see StabilityLimits)."""
     t, raw = readings.t, readings.raw
     frames = len(t)
     duration = readings.duration_s
     blocks = max(1, int(round(duration / limits.block_s)))
     channels, problems = [], []
+    scales = np.abs(np.asarray(counts_per_kg, dtype=np.float64))
     for i, name in enumerate(names):
-        scale = abs(float(counts_per_kg[i]))
+        scale = float(scales[i])
         column = raw[:, i]
         valid = ~np.isnan(column)
         values, times = column[valid], t[valid]
         n = len(values)
         problem = None
         if n < 2 or n < limits.min_coverage * frames:
-            problem = (f"{name} gave readings in only {n} of {frames} frames: it is not answering "
-                       "(run `cushion check`)")
-            channels.append(ChannelWindow(name, n, float(values.mean()) if n else math.nan,
-                                          0.0, 0.0, 0.0, 0.0, 0.0, 0.0, problem))
+            problem = f"{name} gave readings in only {n} of {frames} frames: it is not answering (run `cushion check`)"
+            channels.append(
+                ChannelWindow(name, n, float(values.mean()) if n else math.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, problem)
+            )
             problems.append(problem)
             continue
         mean = float(values.mean())
@@ -216,19 +226,26 @@ def assess(readings: Readings, counts_per_kg, limits: StabilityLimits = Stabilit
         wander_limit = max(limits.max_wander_kg, 6.0 * wander_noise / scale)
         trend_limit = max(limits.max_trend_kg, 4.0 * trend_noise / scale)
         if np.any(values >= RAIL_HIGH) or np.any(values <= RAIL_LOW):
-            problem = (f"{name} reads a rail value (the input is saturated or a cell lead is broken; "
-                       "see hardware/troubleshooting.md)")
+            problem = (
+                f"{name} reads a rail value (the input is saturated or a cell lead is broken; "
+                "see hardware/troubleshooting.md)"
+            )
         elif window.wander_kg > wander_limit:
-            problem = (f"{name} moves by {window.wander_kg * 1000:.0f} g in {span:.1f} s "
-                       f"(at most {wander_limit * 1000:.0f} g): someone on or touching the cushion or the "
-                       "chair, or still settling?")
+            problem = (
+                f"{name} moves by {window.wander_kg * 1000:.0f} g in {span:.1f} s "
+                f"(at most {wander_limit * 1000:.0f} g): someone on or touching the cushion or the "
+                "chair, or still settling?"
+            )
         elif abs(window.trend_kg) > trend_limit:
-            problem = (f"{name} drifts by {window.trend_kg * 1000:+.0f} g in {span:.1f} s "
-                       f"(at most {trend_limit * 1000:.0f} g): still settling or warming up?")
+            problem = (
+                f"{name} drifts by {window.trend_kg * 1000:+.0f} g in {span:.1f} s "
+                f"(at most {trend_limit * 1000:.0f} g): still settling or warming up?"
+            )
         if problem:
             problems.append(problem)
-            window = ChannelWindow(name, n, mean, noise, wander, trend, window.noise_kg,
-                                   window.wander_kg, window.trend_kg, problem)
+            window = ChannelWindow(
+                name, n, mean, noise, wander, trend, window.noise_kg, window.wander_kg, window.trend_kg, problem
+            )
         channels.append(window)
     return Assessment(tuple(channels), frames, duration, tuple(problems), float(t.mean()) if frames else math.nan)
 
@@ -239,10 +256,11 @@ def zero_at(t: float, before: Assessment, after: Assessment) -> np.ndarray:
     zero drifts a little while one calibrates, and this takes it out."""
     span = after.t_mid - before.t_mid
     share = (t - before.t_mid) / span if span > 0 else 0.0
-    return before.means + (after.means - before.means) * share
+    zero: Floats = before.means + (after.means - before.means) * share
+    return zero
 
 
-def load_kg(means, calibration: Calibration) -> np.ndarray:
+def load_kg(means: ArrayLike, calibration: Calibration) -> Floats:
     """Kilograms per corner of raw ``means`` under ``calibration``."""
     offset = np.array(calibration.offset, dtype=np.float64)
     cpk = np.array(calibration.counts_per_kg, dtype=np.float64)
@@ -275,13 +293,17 @@ class CalibrationLimits:
 
     max_condition: float = 20.0
     dead_fraction: float = 0.05
-    dead_noise: float = 20.0      # ... or below this many times its own noise
+    dead_noise: float = 20.0  # ... or below this many times its own noise
     same_placement: float = 0.10
 
 
-def solve_counts_per_kg(deltas, weight_kg: float, noise=None,
-                        limits: CalibrationLimits = CalibrationLimits(),
-                        names: tuple[str, ...] = CHANNELS) -> np.ndarray:
+def solve_counts_per_kg(
+    deltas: ArrayLike,
+    weight_kg: float,
+    noise: ArrayLike | None = None,
+    limits: CalibrationLimits = CalibrationLimits(),
+    names: tuple[str, ...] = CHANNELS,
+) -> np.ndarray:
     """counts_per_kg per channel from four placements of one weight.
 
     :param deltas: 4x4, row j = placement j (the weight on corner j, in
@@ -302,16 +324,18 @@ def solve_counts_per_kg(deltas, weight_kg: float, noise=None,
     if not np.all(np.isfinite(d)):
         raise Refused("a channel gave no readings during the calibration (run `cushion check`)")
     largest = np.abs(d).max(axis=0)
+    noise_counts = None if noise is None else np.asarray(noise, dtype=np.float64)
     for i, name in enumerate(names):
         others = np.median(np.delete(largest, i))
         floor = limits.dead_fraction * others
-        if noise is not None:
-            floor = max(floor, limits.dead_noise * float(noise[i]))
+        if noise_counts is not None:
+            floor = max(floor, limits.dead_noise * float(noise_counts[i]))
         if largest[i] <= floor:
             raise Refused(
                 f"{name} hardly responds to the weight (a change of at most {largest[i]:.0f} counts, "
                 f"against {others:.0f} on the other channels): is its cell connected, and does it carry "
-                "the board? Run `cushion check` and press that corner")
+                "the board? Run `cushion check` and press that corner"
+            )
     scaled = d / largest
     for j, name in enumerate(names):
         if np.abs(scaled[j]).max() < limits.dead_fraction * 2:
@@ -322,25 +346,28 @@ def solve_counts_per_kg(deltas, weight_kg: float, noise=None,
             if gap < limits.same_placement * max(np.linalg.norm(scaled[j]), np.linalg.norm(scaled[k])):
                 raise Refused(
                     f"the readings with the weight on {names[j]} and on {names[k]} are the same: "
-                    "move the weight to each corner in turn")
+                    "move the weight to each corner in turn"
+                )
     condition = float(np.linalg.cond(scaled))
     if not math.isfinite(condition) or condition > limits.max_condition:
         raise Refused(
             f"the four placements are too much alike (condition number {condition:.3g}, at most "
-            f"{limits.max_condition:g}): put the weight close to each corner, right above its cell")
+            f"{limits.max_condition:g}): put the weight close to each corner, right above its cell"
+        )
     inverse = np.linalg.solve(d, np.full(len(names), float(weight_kg)))
     if not np.all(np.isfinite(inverse)) or np.any(inverse == 0):
         raise Refused("the placements give no usable counts_per_kg (a channel does not respond)")
     return 1.0 / inverse
 
 
-def placement_loads(deltas, counts_per_kg) -> np.ndarray:
+def placement_loads(deltas: ArrayLike, counts_per_kg: ArrayLike) -> Floats:
     """kg per corner (columns) for each placement (rows) under ``counts_per_kg``."""
     return np.asarray(deltas, dtype=np.float64) / np.asarray(counts_per_kg, dtype=np.float64)
 
 
-def calibration_warnings(deltas, counts_per_kg, weight_kg: float,
-                         names: tuple[str, ...] = CHANNELS) -> list[str]:
+def calibration_warnings(
+    deltas: ArrayLike, counts_per_kg: ArrayLike, weight_kg: float, names: tuple[str, ...] = CHANNELS
+) -> list[str]:
     """Things worth a look in a calibration that was still solvable."""
     loads = placement_loads(deltas, counts_per_kg)
     warnings = []
@@ -349,17 +376,20 @@ def calibration_warnings(deltas, counts_per_kg, weight_kg: float,
         if heaviest != j:
             warnings.append(
                 f"with the weight on {name}, {names[heaviest]} carried most of it: are the DOUT wires (or "
-                f"cells) of {name} and {names[heaviest]} swapped? (hardware/wiring.md)")
+                f"cells) of {name} and {names[heaviest]} swapped? (hardware/wiring.md)"
+            )
         if loads[j].min() < -0.05 * weight_kg:
             low = names[int(np.argmin(loads[j]))]
             warnings.append(
                 f"with the weight on {name}, {low} was lifted ({loads[j].min():.2f} kg): keep the weight "
-                "inside the rectangle of the cells")
+                "inside the rectangle of the cells"
+            )
     sizes = np.abs(np.asarray(counts_per_kg, dtype=np.float64))
     if sizes.max() > 1.5 * sizes.min():
         warnings.append(
             f"the corners differ by a factor of {sizes.max() / sizes.min():.1f} (expect within 10-20 %): "
-            "look for a wiring fault or a cell touching its mount (hardware/calibration.md)")
+            "look for a wiring fault or a cell touching its mount (hardware/calibration.md)"
+        )
     return warnings
 
 
@@ -386,16 +416,22 @@ class ChannelHealth:
     noise_g: float
     direction: int | None
     press_kg: float
-    sign: int                     # of the config's counts_per_kg
+    sign: int  # of the config's counts_per_kg
 
     @property
     def answers(self) -> bool:
         return self.status == "ok"
 
 
-def channel_health(readings: Readings, seconds: float, calibration: Calibration, *,
-                   press_kg: float = 1.0, min_coverage: float = 0.9,
-                   names: tuple[str, ...] = CHANNELS) -> list[ChannelHealth]:
+def channel_health(
+    readings: Readings,
+    seconds: float,
+    calibration: Calibration,
+    *,
+    press_kg: float = 1.0,
+    min_coverage: float = 0.9,
+    names: tuple[str, ...] = CHANNELS,
+) -> list[ChannelHealth]:
     """Per channel: does it answer, how fast, how noisy, which way it counts.
 
     ``seconds`` is how long the reading took (the rate's denominator). A

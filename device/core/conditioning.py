@@ -42,12 +42,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from device.config import Calibration, Detect
-from device.config import RAW_MAX, RAW_MIN
+from device.config import RAW_MAX, RAW_MIN, Calibration, Detect
 from device.core.frames import MISSING
 
 BIN_S = 0.1
-SPIKE_RUN = 2        # longest run of readings that can be a spike
+SPIKE_RUN = 2  # longest run of readings that can be a spike
 # A frame exactly on a bin edge (80 Hz at t = k / 80, 10 Hz at t = 0.05 +
 # k / 10) goes to the later bin, whatever the rounding of t / bin_s.
 _EDGE = 1e-6
@@ -71,10 +70,10 @@ class Bins:
     n_missing: np.ndarray
     n_glitches: np.ndarray
     n_changed: np.ndarray
-    n_rejected: np.ndarray     # readings rejected (or standing out), glitch or not, repeats aside
-    n_frames: np.ndarray       # (B,) frames in the bin
-    silent_s: np.ndarray       # longest run without a usable reading so far (see the module doc), 0 if none
-    silent_from: np.ndarray    # first frame of that run (NaN: none in the bin)
+    n_rejected: np.ndarray  # readings rejected (or standing out), glitch or not, repeats aside
+    n_frames: np.ndarray  # (B,) frames in the bin
+    silent_s: np.ndarray  # longest run without a usable reading so far (see the module doc), 0 if none
+    silent_from: np.ndarray  # first frame of that run (NaN: none in the bin)
 
     def __len__(self) -> int:
         return len(self.t_last)
@@ -160,7 +159,10 @@ class FrameConditioner:
         return np.floor(t / self.bin_s + (0.5 + _EDGE)).astype(np.int64)
 
     def _plausible(self, raw: np.ndarray) -> np.ndarray:
-        return (raw != MISSING) & (raw > RAW_MIN) & (raw < RAW_MAX) & (raw >= self._raw_low) & (raw <= self._raw_high)
+        plausible: np.ndarray = (
+            (raw != MISSING) & (raw > RAW_MIN) & (raw < RAW_MAX) & (raw >= self._raw_low) & (raw <= self._raw_high)
+        )
+        return plausible
 
     def _spikes(self, x: np.ndarray, ok: np.ndarray, count: int) -> np.ndarray:
         """Which of frames K..K+count of x (K = SPIKE_RUN frames of context on
@@ -178,7 +180,7 @@ class FrameConditioner:
             return a[K + offset : K + offset + count]
 
         for run in range(1, K + 1):
-            for position in range(run):       # this frame's place in the run
+            for position in range(run):  # this frame's place in the run
                 before, after = -position - 1, run - position
                 cond = at(ok, before) & at(ok, after) & (np.abs(at(x, after) - at(x, before)) <= limit)
                 for member in range(-position, run - position):
@@ -187,12 +189,12 @@ class FrameConditioner:
                 spike |= cond
         return spike
 
-    def _close(self, t, raw, bin_index, closed, now_after) -> Bins:
+    def _close(self, t: np.ndarray, raw: np.ndarray, bin_index: np.ndarray, closed: int, now_after: float) -> Bins:
         """Aggregate frames [0, closed) into bins; the frames after them (if any) are the right context."""
         n = len(t)
         K = SPIKE_RUN
         right = raw[closed : closed + K]
-        if len(right) < K:        # end of the recording: nothing after the last frames
+        if len(right) < K:  # end of the recording: nothing after the last frames
             right = np.concatenate((right, np.full((K - len(right), 4), MISSING, dtype=np.int64)))
         x = np.concatenate((self._left_raw, raw[:closed], right))
         ok = np.concatenate((self._left_ok, self._plausible(x[K:])))
@@ -211,8 +213,14 @@ class FrameConditioner:
         # neighbours on the same side counts too (garbage that looks like a load).
         stand_out = 2 * self._spike_counts
         up, down = x_now - left, x_now - after
-        peak = (valid & left_ok & after_ok & (np.abs(up) > stand_out) & (np.abs(down) > stand_out)
-                & ((up > 0) == (down > 0)))
+        peak = (
+            valid
+            & left_ok
+            & after_ok
+            & (np.abs(up) > stand_out)
+            & (np.abs(down) > stand_out)
+            & ((up > 0) == (down > 0))
+        )
         rejected = (~x_ok & ~missing) | spike
         glitch = (rejected & left_ok) | peak
         # Changed from the reading before, unless that one was missing: a
@@ -261,17 +269,19 @@ class FrameConditioner:
         each of its frames, and that run's first frame (see the module doc)."""
         shape = (len(starts), 4)
         last_t, self._last_t = self._last_t, t[-1]
-        if ok.all():                        # nearly every block
+        if ok.all():  # nearly every block
             self._prev_ok[:] = True
             return np.zeros(shape), np.full(shape, np.nan)
         previous_t = np.concatenate(([t[0] if last_t is None else last_t], t[:-1]))
         column = t[:, None]
         first = ~ok & np.concatenate((self._prev_ok[None], ok[:-1]))
         run_first = np.maximum.accumulate(
-            np.concatenate((self._run_first[None], np.where(first, column, -np.inf))), axis=0)[1:]
+            np.concatenate((self._run_first[None], np.where(first, column, -np.inf))), axis=0
+        )[1:]
         counts_from = np.maximum(column - BIN_S, previous_t[:, None])
         run_from = np.maximum.accumulate(
-            np.concatenate((self._run_from[None], np.where(first, counts_from, -np.inf))), axis=0)[1:]
+            np.concatenate((self._run_from[None], np.where(first, counts_from, -np.inf))), axis=0
+        )[1:]
         silent_s = np.maximum.reduceat(np.where(ok, 0.0, column - run_from), starts, axis=0)
         silent_from = np.maximum.reduceat(np.where(ok, -np.inf, run_first), starts, axis=0)
         silent_from[np.isneginf(silent_from)] = np.nan

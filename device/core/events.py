@@ -100,3 +100,10 @@ class Session:
 
 
 Event = Sit | Stand | Lean | Twist | Fidget | Posture | Prompt | Fault
+
+
+def time_of(event: Event) -> float:
+    """When an event happened in the signal: its `t`, or the `start` of a span."""
+    if isinstance(event, Sit | Stand | Fidget | Prompt):
+        return event.t
+    return event.start

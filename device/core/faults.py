@@ -15,29 +15,29 @@ are rejected upstream and never make a fault on their own.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from device.config import CHANNELS, Detect
 from device.core.events import Fault
 
-_ERRATIC_SCORE = 3.0     # decaying count of rejected readings that makes a channel erratic
-_ERRATIC_CLEAR = 0.5     # ... and below which it has recovered
+_ERRATIC_SCORE = 3.0  # decaying count of rejected readings that makes a channel erratic
+_ERRATIC_CLEAR = 0.5  # ... and below which it has recovered
 _ERRATIC_TAU_S = 1.0
-_ERRATIC_SHARE = 0.3     # share of rejected readings (decaying mean) that makes a channel erratic
+_ERRATIC_SHARE = 0.3  # share of rejected readings (decaying mean) that makes a channel erratic
 _ERRATIC_SHARE_CLEAR = 0.1
-_RAIL_S = 0.25           # rails or impossible readings this long are a fault
-_EPSILON_S = 1e-6        # frame times are decimals: 0.5 s of silence may compute as 0.49999
+_RAIL_S = 0.25  # rails or impossible readings this long are a fault
+_EPSILON_S = 1e-6  # frame times are decimals: 0.5 s of silence may compute as 0.49999
 
 
 class _Channel:
-    __slots__ = ("const_since", "others_moved", "score", "score_since",
-                 "share", "start", "detected_at", "reason")
+    __slots__ = ("const_since", "others_moved", "score", "score_since", "share", "start", "detected_at", "reason")
 
     def __init__(self) -> None:
         self.const_since: float | None = None
         self.others_moved = False
         self.score = 0.0
         self.score_since = 0.0
-        self.share = 0.0          # decaying mean share of rejected readings
+        self.share = 0.0  # decaying mean share of rejected readings
         self.start: float | None = None  # a fault is running when set
         self.detected_at = 0.0
         self.reason = ""
@@ -52,7 +52,7 @@ class ChannelFaults:
         self.faulted = [False, False, False, False]
         self.count = 0  # channels at fault now
         self.idle = True  # nothing to watch: every channel healthy with no timer running
-        self._last_t = None
+        self._last_t: float | None = None
 
     def configure(self, detect: Detect) -> None:
         self._no_data_s = detect.fault_no_data_s
@@ -78,8 +78,20 @@ class ChannelFaults:
                     since = c.const_since
         return since
 
-    def update(self, t_first, t_last, now, n_valid, n_missing, n_glitches, n_changed, n_rejected, n_frames,
-               silent_s, silent_from):
+    def update(
+        self,
+        t_first: float,
+        t_last: float,
+        now: float,
+        n_valid: Sequence[int],
+        n_missing: Sequence[int],
+        n_glitches: Sequence[int],
+        n_changed: Sequence[int],
+        n_rejected: Sequence[int],
+        n_frames: int,
+        silent_s: Sequence[float],
+        silent_from: Sequence[float],
+    ) -> tuple[list[tuple[int, float]], list[Fault]]:
         """Feed one bin; returns (started, ended): new fault (channel index, start) pairs and finished Faults."""
         started: list[tuple[int, float]] = []
         ended: list[Fault] = []
@@ -126,7 +138,7 @@ class ChannelFaults:
                     started.append((i, start))
             else:
                 if c.reason == "stuck":
-                    healthy = moved[i]          # a changed reading is a valid one
+                    healthy = moved[i]  # a changed reading is a valid one
                 elif c.reason == "erratic":
                     healthy = valid and c.score < _ERRATIC_CLEAR and c.share < _ERRATIC_SHARE_CLEAR
                 else:
@@ -137,8 +149,7 @@ class ChannelFaults:
                 if healthy:
                     ended.append(Fault(CHANNELS[i], c.start, t_first, c.detected_at, c.reason))
                     c.start = None
-            if (c.start is not None or not valid or c.const_since is not None
-                    or c.score or c.share):
+            if c.start is not None or not valid or c.const_since is not None or c.score or c.share:
                 idle = False
         self.faulted = [c.start is not None for c in self.channels]
         self.count = sum(self.faulted)

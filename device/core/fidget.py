@@ -18,22 +18,37 @@ so both are excluded), and movements overlapping a channel fault.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from device.config import Detect
 from device.core.events import Fidget
 
-_GAP_S = 0.5         # a data gap longer than this breaks speed estimation
-_LEAD_S = 0.25       # measure displacement from where the CoP was this long before the speed crossing
+_GAP_S = 0.5  # a data gap longer than this breaks speed estimation
+_LEAD_S = 0.25  # measure displacement from where the CoP was this long before the speed crossing
 _TRANSITION_SLACK_S = 0.5
-_SPEED_BINS = 2      # speed = distance over this many bins / their time
+_SPEED_BINS = 2  # speed = distance over this many bins / their time
 
 
 class FidgetDetector:
     __slots__ = (
-        "_speed", "_size", "_window", "_merge", "_guard",
-        "_prev_t", "_prev_x", "_prev_y", "_trail",
-        "_moving", "_reported", "_move_t", "_start_x", "_start_y", "_max_disp", "_last_fast",
-        "pending", "not_before",
+        "_speed",
+        "_size",
+        "_window",
+        "_merge",
+        "_guard",
+        "_prev_t",
+        "_prev_x",
+        "_prev_y",
+        "_trail",
+        "_moving",
+        "_reported",
+        "_move_t",
+        "_start_x",
+        "_start_y",
+        "_max_disp",
+        "_last_fast",
+        "pending",
+        "not_before",
     )
 
     def __init__(self, detect: Detect):
@@ -70,7 +85,7 @@ class FidgetDetector:
         if self._moving and self._move_t >= t:
             self._moving = False
 
-    def update(self, t: float, x: float, y: float, now: float, transitions: list[float]) -> Fidget | None:
+    def update(self, t: float, x: float, y: float, now: float, transitions: Sequence[float]) -> Fidget | None:
         """Feed the smoothed centre of pressure (mm) at t; returns a confirmed fidget."""
         prev_t = self._prev_t
         trail = self._trail
@@ -86,7 +101,7 @@ class FidgetDetector:
             return self._confirm(t, now, transitions) if self.pending else None
         return self._step(t, x, y, dt, now, transitions)
 
-    def _step(self, t, x, y, dt, now, transitions) -> Fidget | None:
+    def _step(self, t: float, x: float, y: float, dt: float, now: float, transitions: Sequence[float]) -> Fidget | None:
         trail = self._trail
         # Speed over the last _SPEED_BINS bins (0.2 s): one bin's difference
         # at 10 Hz carries +-2.5 mm/s of noise and sway, enough to lift a slow
@@ -131,7 +146,7 @@ class FidgetDetector:
         if self._max_disp >= self._size and self._move_t >= self.not_before:
             self.pending.append((self._move_t, self._max_disp, end))
 
-    def _confirm(self, t: float, now: float, transitions: list[float]) -> Fidget | None:
+    def _confirm(self, t: float, now: float, transitions: Sequence[float]) -> Fidget | None:
         move_t, size, end = self.pending[0]
         if t - move_t < self._guard:
             return None

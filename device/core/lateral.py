@@ -31,16 +31,25 @@ class LateralDetector:
     """
 
     __slots__ = (
-        "_start_at", "_end_below", "_end_hold", "_lean_min", "_twist_peak",
-        "start", "side", "peak", "_below_since", "lean_detected_at",
-        "transitions", "ended",
+        "_start_at",
+        "_end_below",
+        "_end_hold",
+        "_lean_min",
+        "_twist_peak",
+        "start",
+        "side",
+        "peak",
+        "_below_since",
+        "lean_detected_at",
+        "transitions",
+        "ended",
     )
 
     def __init__(self, detect: Detect):
         self.configure(detect)
         self.start: float | None = None
-        self.side = 1.0          # +1 right, -1 left: where the running excursion started
-        self.peak = 0.0          # its furthest |lat| on that side
+        self.side = 1.0  # +1 right, -1 left: where the running excursion started
+        self.peak = 0.0  # its furthest |lat| on that side
         self._below_since: float | None = None
         self.lean_detected_at: float | None = None
         # Times the excursion state changed (starts, and returns below lean_end),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from device.core.events import Event
+from device.core.events import Event, Fidget, Lean, Prompt, Twist
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +58,27 @@ def merge_minutes(rows: Iterable[Minute]) -> list[Minute]:
             merged[row.minute] = row
             continue
         seated = old.seated_s + row.seated_s
-
-        def mean(a: float | None, b: float | None) -> float | None:
-            if b is None:
-                return a
-            if a is None or seated == 0:
-                return b
-            return (a * old.seated_s + b * row.seated_s) / seated
-
         merged[row.minute] = Minute(
-            row.minute, seated_s=min(MINUTE_S, seated), lat_mean=mean(old.lat_mean, row.lat_mean),
-            sag_mean=mean(old.sag_mean, row.sag_mean), fidgets=old.fidgets + row.fidgets,
+            row.minute,
+            seated_s=min(MINUTE_S, seated),
+            lat_mean=_weighted(old.lat_mean, old.seated_s, row.lat_mean, row.seated_s),
+            sag_mean=_weighted(old.sag_mean, old.seated_s, row.sag_mean, row.seated_s),
+            fidgets=old.fidgets + row.fidgets,
             lean_left_s=min(MINUTE_S, old.lean_left_s + row.lean_left_s),
             lean_right_s=min(MINUTE_S, old.lean_right_s + row.lean_right_s),
-            twists=old.twists + row.twists, prompts=old.prompts + row.prompts)
+            twists=old.twists + row.twists,
+            prompts=old.prompts + row.prompts,
+        )
     return list(merged.values())
+
+
+def _weighted(a: float | None, a_s: float, b: float | None, b_s: float) -> float | None:
+    """The mean of two means over a_s and b_s seconds (None: no mean on that side)."""
+    if b is None:
+        return a
+    if a is None or a_s + b_s == 0:
+        return b
+    return (a * a_s + b * b_s) / (a_s + b_s)
 
 
 class MinuteAccumulator:
@@ -80,16 +86,24 @@ class MinuteAccumulator:
 
     def __init__(self, wall_of: Callable[[float], datetime]):
         self.wall_of = wall_of
-        self._rows: dict[str, dict] = {}
+        self._rows: dict[str, dict[str, float]] = {}
         self._unsaved: list[Minute] = []
 
-    def _row(self, t: float) -> dict:
+    def _row(self, t: float) -> dict[str, float]:
         key = minute_key(self.wall_of(t))
         row = self._rows.get(key)
         if row is None:
-            row = self._rows[key] = {"seated_s": 0.0, "lat_s": 0.0, "sag_s": 0.0, "balance_s": 0.0,
-                                     "fidgets": 0, "lean_left_s": 0.0, "lean_right_s": 0.0,
-                                     "twists": 0, "prompts": 0}
+            row = self._rows[key] = {
+                "seated_s": 0.0,
+                "lat_s": 0.0,
+                "sag_s": 0.0,
+                "balance_s": 0.0,
+                "fidgets": 0,
+                "lean_left_s": 0.0,
+                "lean_right_s": 0.0,
+                "twists": 0,
+                "prompts": 0,
+            }
         return row
 
     def add_time(self, t_end: float, seconds: float, seated: bool, lat: float | None, sag: float | None) -> None:
@@ -104,14 +118,13 @@ class MinuteAccumulator:
             row["balance_s"] += seconds
 
     def add_event(self, event: Event) -> None:
-        kind = event.type
-        if kind == "fidget":
+        if isinstance(event, Fidget):
             self._row(event.t)["fidgets"] += 1
-        elif kind == "twist":
+        elif isinstance(event, Twist):
             self._row(event.start)["twists"] += 1
-        elif kind == "prompt":
+        elif isinstance(event, Prompt):
             self._row(event.t)["prompts"] += 1
-        elif kind == "lean":
+        elif isinstance(event, Lean):
             self._spread(event.start, event.end, "lean_left_s" if event.side == "left" else "lean_right_s")
 
     def _spread(self, start: float, end: float, column: str) -> None:
@@ -133,12 +146,18 @@ class MinuteAccumulator:
         rows, self._unsaved = self._unsaved, []
         for key, r in self._rows.items():
             balance = r["balance_s"]
-            rows.append(Minute(
-                minute=key, seated_s=round(r["seated_s"], 3),
-                lat_mean=r["lat_s"] / balance if balance else None,
-                sag_mean=r["sag_s"] / balance if balance else None,
-                fidgets=r["fidgets"], lean_left_s=round(r["lean_left_s"], 3),
-                lean_right_s=round(r["lean_right_s"], 3), twists=r["twists"], prompts=r["prompts"],
-            ))
+            rows.append(
+                Minute(
+                    minute=key,
+                    seated_s=round(r["seated_s"], 3),
+                    lat_mean=r["lat_s"] / balance if balance else None,
+                    sag_mean=r["sag_s"] / balance if balance else None,
+                    fidgets=int(r["fidgets"]),
+                    lean_left_s=round(r["lean_left_s"], 3),
+                    lean_right_s=round(r["lean_right_s"], 3),
+                    twists=int(r["twists"]),
+                    prompts=int(r["prompts"]),
+                )
+            )
         self._rows = {}
         return rows

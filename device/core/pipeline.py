@@ -31,23 +31,23 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from device.core.conditioning import BIN_S, Bins, FrameConditioner
 from device.config import Config
-from device.core.events import Event, Prompt, Session, Stand
+from device.core.conditioning import BIN_S, Bins, FrameConditioner
+from device.core.events import Event, Prompt, Session, Sit, Stand
 from device.core.faults import ChannelFaults
 from device.core.fidget import FidgetDetector
+from device.core.frames import MISSING
 from device.core.lateral import LateralDetector
 from device.core.posture import PostureDetector
 from device.core.presence import Presence
 from device.core.prompts import PromptScheduler
-from device.core.frames import MISSING
 from device.core.sessions import SessionTracker
 
 # lat and sag are smoothed with a time constant of ~0.11 s: weight 0.6 for a
 # new bin 0.1 s after the last, by the bins' mean frame times (so uneven bins
 # of an off-nominal sensor rate or dropped frames weigh what they span).
 _SMOOTH_TAU_S = -BIN_S / math.log(1.0 - 0.6)
-_GAP_S = 0.5     # a gap in the data longer than this restarts the smoothing
+_GAP_S = 0.5  # a gap in the data longer than this restarts the smoothing
 _SETTLE_S = 0.3  # after a fault ends, its last bin mixes bad and good readings: wait this long
 # A fault is known from its start, but garbage that still looks like a load
 # (a loose DOUT line) can move the balance a few readings before the fault
@@ -80,7 +80,7 @@ class Pipeline:
         self.last_t: float | None = None
         # Live state, updated every bin.
         self.total_kg = 0.0
-        self.lat: float | None = None   # smoothed, only while usable
+        self.lat: float | None = None  # smoothed, only while usable
         self.sag: float | None = None
         self._zero = [0.0, 0.0, 0.0, 0.0]
         self._held = [0.0, 0.0, 0.0, 0.0]
@@ -90,7 +90,7 @@ class Pipeline:
         self._healthy_share = 1.0
         self._all_fault_since: float | None = None
         self._settled_at = -math.inf
-        self._after_outage = False   # a session ended for lack of data; the person not yet seen away
+        self._after_outage = False  # a session ended for lack of data; the person not yet seen away
 
     def reconfigure(self, config: Config) -> None:
         """Take new thresholds and timings at run time, keeping every state (a session goes on).
@@ -178,10 +178,14 @@ class Pipeline:
             & (bins.n_changed > 0).all(axis=1)
         ).tolist()
         columns = zip(
-            bins.t_first.tolist(), bins.t_last.tolist(), bins.t_mean.tolist(), bins.now.tolist(), bins.kg.tolist(),
+            bins.t_first.tolist(),
+            bins.t_last.tolist(),
+            bins.t_mean.tolist(),
+            bins.now.tolist(),
+            bins.kg.tolist(),
             clean,
         )
-        counts = None   # the per-channel counts as lists, made only if a bin needs the fault monitor
+        counts = None  # the per-channel counts as lists, made only if a bin needs the fault monitor
         faults = self.faults
         presence = self.presence
         held = self._held
@@ -204,9 +208,16 @@ class Pipeline:
                 held[3] = c3 = k3 - zero[3]
             else:
                 if counts is None:
-                    counts = (bins.n_valid.tolist(), bins.n_missing.tolist(), bins.n_glitches.tolist(),
-                              bins.n_changed.tolist(), bins.n_rejected.tolist(), bins.n_frames.tolist(),
-                              bins.silent_s.tolist(), bins.silent_from.tolist())
+                    counts = (
+                        bins.n_valid.tolist(),
+                        bins.n_missing.tolist(),
+                        bins.n_glitches.tolist(),
+                        bins.n_changed.tolist(),
+                        bins.n_rejected.tolist(),
+                        bins.n_frames.tolist(),
+                        bins.silent_s.tolist(),
+                        bins.silent_from.tolist(),
+                    )
                 started, ended = faults.update(t_first, t, now, *(column[index] for column in counts))
                 if started:
                     self._fault_started(started)
@@ -232,7 +243,7 @@ class Pipeline:
                 frozen = None if faults.idle or presence.seated else faults.frozen_since()
                 change = presence.update(t_first, t, total, now, frozen)
                 if change is not None:
-                    if change.type == "sit":
+                    if isinstance(change, Sit):
                         if self._after_outage:
                             # Seated when the data came back: nobody was seen
                             # sitting down, so no sit event; a session starts.
@@ -270,6 +281,7 @@ class Pipeline:
                     self.fidget.restart()
                 elif gap > 0.0:
                     weight = 1.0 - math.exp(-gap / _SMOOTH_TAU_S)
+                    assert self.lat is not None and self.sag is not None  # usable a moment ago
                     lat = self.lat + weight * (lat - self.lat)
                     sag = self.sag + weight * (sag - self.sag)
                 self._usable_last = t_mean
@@ -282,8 +294,17 @@ class Pipeline:
                     tracker.prompts.append(kind)
         return events
 
-    def _detect_posture(self, t: float, t_mean: float, lat: float, sag: float,
-                        bin_lat: float, bin_sag: float, now: float, events: list[Event]) -> None:
+    def _detect_posture(
+        self,
+        t: float,
+        t_mean: float,
+        lat: float,
+        sag: float,
+        bin_lat: float,
+        bin_sag: float,
+        now: float,
+        events: list[Event],
+    ) -> None:
         """lat and sag smoothed (for the thresholds of excursions and postures);
         bin_lat and bin_sag as the 0.1 s bin gave them (for the fidget's speed,
         which smoothing would blunt: a brief 20 mm shift peaking at 49 mm/s
@@ -297,10 +318,10 @@ class Pipeline:
         excursion = lateral.update(t, lat, now)
         if excursion is not None:
             events.append(excursion)
-        if lateral.ended is not None:       # a lean, a twist or a smaller shift: a movement
+        if lateral.ended is not None:  # a lean, a twist or a smaller shift: a movement
             prompts.movement(lateral.ended[0])
             prompts.movement(lateral.ended[1])
-        elif not lean_known and lateral.lean_detected_at is not None:
+        elif not lean_known and lateral.lean_detected_at is not None and lateral.start is not None:
             prompts.movement(lateral.start)
         posture = posture_detector.update(t, sag, now)
         if posture is not None:
@@ -309,8 +330,9 @@ class Pipeline:
             prompts.movement(posture.end)
         elif not posture_known and posture_detector.kind is not None and posture_detector.detected_at is not None:
             prompts.movement(posture_detector.start)
-        fidget = self.fidget.update(t_mean, bin_lat * self._half_width, bin_sag * self._half_depth, now,
-                                    self.lateral.transitions)
+        fidget = self.fidget.update(
+            t_mean, bin_lat * self._half_width, bin_sag * self._half_depth, now, self.lateral.transitions
+        )
         if fidget is not None:
             events.append(fidget)
             prompts.movement(fidget.t)

@@ -47,8 +47,9 @@ class Presence:
         """Seated, but the load has dropped below away_kg and the hold is running."""
         return self.seated and self._crossed_at is not None
 
-    def update(self, t_first: float, t: float, total_kg: float, now: float,
-               frozen_since: float | None = None) -> Sit | Stand | None:
+    def update(
+        self, t_first: float, t: float, total_kg: float, now: float, frozen_since: float | None = None
+    ) -> Sit | Stand | None:
         """Feed the seated load T (kg) of a bin spanning t_first..t; returns a Sit or Stand once confirmed.
 
         frozen_since: when a channel began repeating one value (see above), if one is."""
@@ -67,7 +68,8 @@ class Presence:
                 if self._crossed_at is None:
                     self._crossed_at = t_first
                 if t - self._crossed_at >= self._seated_hold and not (
-                        frozen_since is not None and frozen_since <= self._crossed_at + _FROZEN_SLACK_S):
+                    frozen_since is not None and frozen_since <= self._crossed_at + _FROZEN_SLACK_S
+                ):
                     self.seated = True
                     crossed, self._crossed_at = self._crossed_at, None
                     return Sit(crossed, now)

@@ -37,15 +37,22 @@ class PromptScheduler:
     """
 
     __slots__ = (
-        "_break_after", "_overdue_after", "_repeat", "_still",
-        "_session_start", "_break_due_given", "_last_overdue", "_next_overdue", "_still_since",
+        "_break_after",
+        "_overdue_after",
+        "_repeat",
+        "_still",
+        "_session_start",
+        "_break_due_given",
+        "_last_overdue",
+        "_next_overdue",
+        "_still_since",
         "break_due_active",
     )
 
     def __init__(self, breaks: Breaks):
         self._session_start: float | None = None
         self._break_due_given = False
-        self._last_overdue: float | None = None   # when the last break_overdue of the session was given
+        self._last_overdue: float | None = None  # when the last break_overdue of the session was given
         self._next_overdue = math.inf
         self._still_since = 0.0
         self.break_due_active = False  # a break prompt was given and the break not yet taken
@@ -71,7 +78,7 @@ class PromptScheduler:
             self._next_overdue = first
             return
         steps = math.floor((last - first) / self._repeat) + 1
-        while first + steps * self._repeat <= last:      # float rounding at an exact slot
+        while first + steps * self._repeat <= last:  # float rounding at an exact slot
             steps += 1
         self._next_overdue = first + steps * self._repeat
 

@@ -68,7 +68,7 @@ class SnoozeState:
 
     def __init__(self) -> None:
         self.snoozed_until: datetime | None = None  # wall time the snooze ends
-        self.muted_on: date | None = None           # local date silenced until its end
+        self.muted_on: date | None = None  # local date silenced until its end
 
     def snooze(self, now: datetime, minutes: float) -> datetime:
         """Silence the buzzer for `minutes` from `now`; returns when it ends.
@@ -107,8 +107,9 @@ class SnoozeState:
         # Compared by local date, so DST changes and aware/naive times agree.
         return self.muted_on is not None and now.date() <= self.muted_on
 
-    def silenced_by(self, now: datetime, quiet_hours: QuietHours | Iterable[str] = (),
-                    buzzer_enabled: bool = True) -> str | None:
+    def silenced_by(
+        self, now: datetime, quiet_hours: QuietHours | Iterable[str] = (), buzzer_enabled: bool = True
+    ) -> str | None:
         """Why the buzzer must stay silent at `now`, or None if it may sound.
 
         The reasons, first match wins: "disabled" (config), "muted" (rest of
@@ -126,8 +127,9 @@ class SnoozeState:
             return "quiet hours"
         return None
 
-    def buzzer_allowed(self, now: datetime, quiet_hours: QuietHours | Iterable[str] = (),
-                       buzzer_enabled: bool = True) -> bool:
+    def buzzer_allowed(
+        self, now: datetime, quiet_hours: QuietHours | Iterable[str] = (), buzzer_enabled: bool = True
+    ) -> bool:
         """May a prompt sound at wall time `now`? (See :meth:`silenced_by`.)"""
         return self.silenced_by(now, quiet_hours, buzzer_enabled) is None
 
@@ -163,8 +165,7 @@ class PromptGate:
         breaks = breaks if breaks is not None else Breaks()
         slack = breaks.break_min_s
         self._min_gap: dict[str, float] = {}
-        for kind, period in (("break_overdue", breaks.repeat_min * 60.0),
-                             ("move", breaks.still_min * 60.0)):
+        for kind, period in (("break_overdue", breaks.repeat_min * 60.0), ("move", breaks.still_min * 60.0)):
             self._min_gap[kind] = max(period - slack, period / 2) - 1e-6
         self._last: dict[str, float] = {}
         self._break_due_given = False

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from typing import Any
 
-from device.core.events import Event, Session
+from device.core.events import Event, Lean, Session
 
 _ROUND = 3
 
@@ -14,9 +15,9 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, _ROUND)
 
 
-def event_to_dict(event: Event) -> dict:
+def event_to_dict(event: Event) -> dict[str, Any]:
     """One event as the SPEC's JSON object: "type" first, times rounded to the millisecond."""
-    data = {"type": event.type}
+    data: dict[str, Any] = {"type": event.type}
     for f in dataclasses.fields(event):
         if f.name == "type":
             continue
@@ -27,20 +28,20 @@ def event_to_dict(event: Event) -> dict:
     return data
 
 
-def session_to_dict(session: Session) -> dict:
+def session_to_dict(session: Session) -> dict[str, Any]:
     return {"start": _r(session.start), "end": _r(session.end), "prompts": list(session.prompts)}
 
 
 def build_report(
     frames: int, duration_s: float, sessions: list[Session], events: Iterable[Event], end_t: float, breaks: int
-) -> dict:
+) -> dict[str, Any]:
     """The replay report: events in order of detected_at, sessions, and the summary."""
     ordered = sorted(events, key=lambda e: e.detected_at)
     seated = sum(((s.end if s.end is not None else end_t) - s.start for s in sessions), 0.0)
     lean_s = {"left": 0.0, "right": 0.0}
     counts = {"fidget": 0, "twist": 0, "prompt": 0}
     for event in ordered:
-        if event.type == "lean":
+        if isinstance(event, Lean):
             lean_s[event.side] += event.end - event.start
         elif event.type in counts:
             counts[event.type] += 1

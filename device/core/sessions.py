@@ -17,7 +17,7 @@ class SessionTracker:
     __slots__ = ("start", "away_since", "prompts", "breaks", "_break_min_s")
 
     def __init__(self, breaks: Breaks):
-        self.start: float | None = None      # start of the open session
+        self.start: float | None = None  # start of the open session
         self.away_since: float | None = None  # stand time of a running absence
         self.prompts: list[str] = []
         self.breaks = 0
@@ -50,8 +50,11 @@ class SessionTracker:
         up, the absence may yet be a short one (it is measured from stand to
         sit, crossing to crossing): the decision waits for the hold.
         """
-        if returning_at is not None and self.away_since is not None \
-                and returning_at - self.away_since < self._break_min_s:
+        if (
+            returning_at is not None
+            and self.away_since is not None
+            and returning_at - self.away_since < self._break_min_s
+        ):
             return None
         if self.away_since is not None and self.start is not None and t - self.away_since >= self._break_min_s:
             session = Session(self.start, self.away_since, tuple(self.prompts))

@@ -56,8 +56,9 @@ class AlertDevices:
             alerts.apply(wanted)
             return wanted, False
         if self._open is None:
-            return self._refused(CushionError("the daemon was started without a way to open other pins"),
-                                 wanted, alerts.config), False
+            return self._refused(
+                CushionError("the daemon was started without a way to open other pins"), wanted, alerts.config
+            ), False
         previous = alerts.config
         alerts.close()
         self.alerts = None
@@ -70,8 +71,11 @@ class AlertDevices:
         try:
             self.alerts = self._open(previous)
         except CushionError as again:
-            log.error("cannot take the previous buzzer, light and button back either: %s; "
-                      "prompts are recorded and shown on the dashboard only", again)
+            log.error(
+                "cannot take the previous buzzer, light and button back either: %s; "
+                "prompts are recorded and shown on the dashboard only",
+                again,
+            )
         return effective, True
 
     def close(self) -> None:
@@ -81,14 +85,16 @@ class AlertDevices:
     def _refused(self, exc: CushionError, wanted: AlertsConfig, kept: AlertsConfig) -> AlertsConfig:
         """Say why `wanted` could not be had; the [alerts] in effect: `wanted`
         with the devices and pins of `kept`."""
-        self.problem = (f"the buzzer, light and button settings could not be applied: {exc}; "
-                        f"the cushion keeps {pins_in_words(kept)}")
+        self.problem = (
+            f"the buzzer, light and button settings could not be applied: {exc}; "
+            f"the cushion keeps {pins_in_words(kept)}"
+        )
         log.error("%s", self.problem)
         return dataclasses.replace(wanted, **{name: getattr(kept, name) for name in PIN_SETTINGS})
 
 
 def pins_in_words(alerts: AlertsConfig) -> str:
-    """"an active buzzer on GPIO17, a plain LED on GPIO27, a button on GPIO22"."""
+    """ "an active buzzer on GPIO17, a plain LED on GPIO27, a button on GPIO22"."""
     parts = []
     if alerts.buzzer != "none":
         parts.append(f"an {alerts.buzzer} buzzer on GPIO{alerts.buzzer_pin}")

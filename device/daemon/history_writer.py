@@ -42,10 +42,10 @@ from device.storage.store import Snooze, Store, StoreError
 
 log = logging.getLogger("cushion")
 
-BUSY_TIMEOUT_S = 0.05          # the loop waits this long at most for another process's lock
-FINAL_BUSY_TIMEOUT_S = 3.0     # the last batch at shutdown may wait longer (systemd allows 15 s)
-RETRY_S = 5.0                  # after a failed write, retry (reopening the database) this often
-ERROR_LOG_S = 60.0             # a lasting disk problem is logged this often
+BUSY_TIMEOUT_S = 0.05  # the loop waits this long at most for another process's lock
+FINAL_BUSY_TIMEOUT_S = 3.0  # the last batch at shutdown may wait longer (systemd allows 15 s)
+RETRY_S = 5.0  # after a failed write, retry (reopening the database) this often
+ERROR_LOG_S = 60.0  # a lasting disk problem is logged this often
 # Kept in memory across failed writes; beyond this the oldest go (logged).
 MAX_PENDING_EVENTS = 50_000
 MAX_PENDING_MINUTES = 7 * 24 * 60
@@ -73,10 +73,17 @@ class HistoryWriter:
     to count batches, live writes and failed writes (the daemon's own).
     """
 
-    def __init__(self, store: Store | None, *, open_store: Callable[[], Store] | None = None,
-                 device_info: Mapping[str, Any] | None = None, retry_s: float = RETRY_S,
-                 on_reopened: Callable[[Store], bool] | None = None,
-                 on_new_file: Callable[[], object] | None = None, counters: WriteCounters | None = None):
+    def __init__(
+        self,
+        store: Store | None,
+        *,
+        open_store: Callable[[], Store] | None = None,
+        device_info: Mapping[str, Any] | None = None,
+        retry_s: float = RETRY_S,
+        on_reopened: Callable[[Store], bool] | None = None,
+        on_new_file: Callable[[], object] | None = None,
+        counters: WriteCounters | None = None,
+    ):
         self.store = store
         self.retry_s = retry_s
         self.counters = counters if counters is not None else WriteCounters()
@@ -85,7 +92,7 @@ class HistoryWriter:
         self._on_new_file = on_new_file
         self._device_info_given = dict(device_info) if device_info else None
         self._device_info = self._device_info_given
-        self.trouble: StoreError | None = None   # the last write error, until a batch goes in again
+        self.trouble: StoreError | None = None  # the last write error, until a batch goes in again
         self._trouble_since: datetime | None = None
         self._next_retry = 0.0
         self._disk_error_logged_at = -1e9
@@ -119,15 +126,17 @@ class HistoryWriter:
         return bool(self._events or self._sessions or self._snoozes or self._minutes)
 
     def pending_summary(self) -> str:
-        return (f"{len(self._events)} events, {len(self._sessions)} sessions, "
-                f"{len(self._minutes)} minute rows and {len(self._snoozes)} button presses")
+        return (
+            f"{len(self._events)} events, {len(self._sessions)} sessions, "
+            f"{len(self._minutes)} minute rows and {len(self._snoozes)} button presses"
+        )
 
     # ---- writing --------------------------------------------------------------
 
     def write_live(self, values: Callable[[], dict], wall: datetime) -> None:
         """Replace the live row (values() makes it, only if it will be written)."""
         if self.trouble is not None or self.store is None:
-            return          # the batch's retries find out when the database is back
+            return  # the batch's retries find out when the database is back
         if self.replaced():
             return
         try:
@@ -156,9 +165,16 @@ class HistoryWriter:
             if final:
                 store.set_busy_timeout(FINAL_BUSY_TIMEOUT_S)
             self._write_device_info()
-            store.write_batch(now_t, now_wall, events=self._events, sessions=list(self._sessions.values()),
-                              minutes=list(self._minutes.values()), snoozes=self._snoozes,
-                              live=live() if self.trouble is not None else None, durable=True)
+            store.write_batch(
+                now_t,
+                now_wall,
+                events=self._events,
+                sessions=list(self._sessions.values()),
+                minutes=list(self._minutes.values()),
+                snoozes=self._snoozes,
+                live=live() if self.trouble is not None else None,
+                durable=True,
+            )
         except StoreError as exc:
             self.write_failed(exc)
             self.counters.failed_writes += 1
@@ -179,8 +195,11 @@ class HistoryWriter:
         store = self.store
         if store is None or not store.replaced():
             return False
-        log.error("the history database %s was deleted or replaced while the daemon ran: what it held is gone; "
-                  "carrying on in a new file at that path", store.path)
+        log.error(
+            "the history database %s was deleted or replaced while the daemon ran: what it held is gone; "
+            "carrying on in a new file at that path",
+            store.path,
+        )
         try:
             store.start_afresh()
         except StoreError as exc:
@@ -210,8 +229,12 @@ class HistoryWriter:
     def disk_error(self, exc: Exception) -> None:
         """Log a disk problem, at once and then once a minute at most."""
         if time.monotonic() - self._disk_error_logged_at >= ERROR_LOG_S:
-            log.error("history not saved (sampling and prompting go on; %s kept in memory, retrying every %g s): %s",
-                      self.pending_summary(), self.retry_s, exc)
+            log.error(
+                "history not saved (sampling and prompting go on; %s kept in memory, retrying every %g s): %s",
+                self.pending_summary(),
+                self.retry_s,
+                exc,
+            )
             self._disk_error_logged_at = time.monotonic()
 
     def _write_device_info(self) -> None:
@@ -249,12 +272,12 @@ class HistoryWriter:
             del self._events[:n]
             dropped.append(f"{n} events")
         if len(self._minutes) > MAX_PENDING_MINUTES:
-            keys = sorted(self._minutes)[:len(self._minutes) - MAX_PENDING_MINUTES]
+            keys = sorted(self._minutes)[: len(self._minutes) - MAX_PENDING_MINUTES]
             for key in keys:
                 del self._minutes[key]
             dropped.append(f"{len(keys)} minute rows")
         if len(self._sessions) > MAX_PENDING_SESSIONS:
-            starts = sorted(self._sessions)[:len(self._sessions) - MAX_PENDING_SESSIONS]
+            starts = sorted(self._sessions)[: len(self._sessions) - MAX_PENDING_SESSIONS]
             for start in starts:
                 del self._sessions[start]
             dropped.append(f"{len(starts)} sessions")
@@ -263,5 +286,7 @@ class HistoryWriter:
             del self._snoozes[:n]
             dropped.append(f"{n} button presses")
         if dropped:
-            log.error("dropped the oldest unsaved history (%s): more than the memory keeps while the disk is "
-                      "unavailable", ", ".join(dropped))
+            log.error(
+                "dropped the oldest unsaved history (%s): more than the memory keeps while the disk is unavailable",
+                ", ".join(dropped),
+            )

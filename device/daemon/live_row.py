@@ -15,17 +15,17 @@ from typing import Any
 from device.core.pipeline import Pipeline
 from device.core.quiet import SnoozeState
 
-LOSS_WINDOW_S = 600.0          # dropped frames are judged over this much of the recent past
-RATE_WINDOW_S = 5.0            # the sample rate is measured over this much
-FIDGET_WINDOW_S = 600.0        # fidgets per 10 minutes
+LOSS_WINDOW_S = 600.0  # dropped frames are judged over this much of the recent past
+RATE_WINDOW_S = 5.0  # the sample rate is measured over this much
+FIDGET_WINDOW_S = 600.0  # fidgets per 10 minutes
 
 
 class LiveRow:
     """Windows of recent frames, losses and fidgets, and the row made from them."""
 
     def __init__(self) -> None:
-        self._rates: deque[tuple[float, int]] = deque()          # (last frame time of a block, its frames)
-        self._losses: deque[tuple[float, int, int]] = deque()    # (frame time, frames read, frames lost)
+        self._rates: deque[tuple[float, int]] = deque()  # (last frame time of a block, its frames)
+        self._losses: deque[tuple[float, int, int]] = deque()  # (frame time, frames read, frames lost)
         self._fidgets: deque[float] = deque()
 
     def frames_read(self, t_last: float, frames: int) -> None:
@@ -35,8 +35,9 @@ class LiveRow:
     def fidget(self, t: float) -> None:
         self._fidgets.append(t)
 
-    def values(self, t: float, pipeline: Pipeline, snooze: SnoozeState, wall: datetime,
-               frames_total: int, dropped_total: int) -> dict[str, Any]:
+    def values(
+        self, t: float, pipeline: Pipeline, snooze: SnoozeState, wall: datetime, frames_total: int, dropped_total: int
+    ) -> dict[str, Any]:
         """The row at frame time t (wall: the same moment on the wall clock)."""
         p = pipeline
         tracker = p.session_tracker
@@ -53,8 +54,9 @@ class LiveRow:
             losses.append((t, frames_total, dropped_total))
         while len(losses) > 1 and losses[0][0] < t - LOSS_WINDOW_S:
             losses.popleft()
-        muted = snooze.muted_until if snooze.is_muted(wall) else (
-            snooze.snoozed_until if snooze.is_snoozed(wall) else None)
+        muted = (
+            snooze.muted_until if snooze.is_muted(wall) else (snooze.snoozed_until if snooze.is_snoozed(wall) else None)
+        )
         half_w, half_d = p.config.geometry.width_mm / 2, p.config.geometry.depth_mm / 2
         return {
             "seated": p.presence.seated,

@@ -30,10 +30,10 @@ import numpy as np
 
 from device.config import Alerts as AlertsConfig
 from device.config import Config, config_with_valid_settings
-from device.core.events import Event, Session
+from device.core.events import Event, Fault, Fidget, Prompt, Session, Sit, Stand
+from device.core.minutes import MinuteAccumulator
 from device.core.pipeline import Pipeline
 from device.core.quiet import PromptGate, QuietHours, SnoozeState
-from device.core.minutes import MinuteAccumulator
 from device.daemon import systemd
 from device.daemon.alert_devices import AlertDevices
 from device.daemon.history_writer import BUSY_TIMEOUT_S, RETRY_S, HistoryWriter, WriteCounters
@@ -44,8 +44,8 @@ __all__ = ["BUSY_TIMEOUT_S", "Daemon", "DaemonCounters"]
 
 log = logging.getLogger("cushion")
 
-STALL_S = 1.0                  # frames stopping this long is the daemon stopped or starved: logged
-WALL_STEP_S = 2.0              # the wall clock moving this much against the frame clock is logged
+STALL_S = 1.0  # frames stopping this long is the daemon stopped or starved: logged
+WALL_STEP_S = 2.0  # the wall clock moving this much against the frame clock is logged
 
 
 @dataclass(slots=True)
@@ -54,7 +54,7 @@ class DaemonCounters(WriteCounters):
 
     steps: int = 0
     frames: int = 0
-    missed_frames: int = 0      # frames the sensor would have given while the daemon was stopped or starved
+    missed_frames: int = 0  # frames the sensor would have given while the daemon was stopped or starved
 
 
 class Daemon:
@@ -76,10 +76,21 @@ class Daemon:
     retry_s: how often a failed write is tried again.
     """
 
-    def __init__(self, file_config: Config, store: Store | None, source, alerts=None, *,
-                 flush_s: float = 5.0, live_s: float = 1.0, settings_poll_s: float = 1.0,
-                 open_store: Callable[[], Store] | None = None, device_info: Mapping[str, Any] | None = None,
-                 retry_s: float = RETRY_S, open_alerts: Callable[[AlertsConfig], Any] | None = None):
+    def __init__(
+        self,
+        file_config: Config,
+        store: Store | None,
+        source,
+        alerts=None,
+        *,
+        flush_s: float = 5.0,
+        live_s: float = 1.0,
+        settings_poll_s: float = 1.0,
+        open_store: Callable[[], Store] | None = None,
+        device_info: Mapping[str, Any] | None = None,
+        retry_s: float = RETRY_S,
+        open_alerts: Callable[[AlertsConfig], Any] | None = None,
+    ):
         self.file_config = file_config
         self.source = source
         self.devices = AlertDevices(alerts, open_alerts)
@@ -87,10 +98,16 @@ class Daemon:
         self.live_s = live_s
         self.settings_poll_s = settings_poll_s
         self.counters = DaemonCounters()
-        self.lost: str | None = None     # set by finish() when the last history could not be saved
-        self.history = HistoryWriter(store, open_store=open_store, device_info=device_info, retry_s=retry_s,
-                                     on_reopened=self._reopened, on_new_file=self._new_history_file,
-                                     counters=self.counters)
+        self.lost: str | None = None  # set by finish() when the last history could not be saved
+        self.history = HistoryWriter(
+            store,
+            open_store=open_store,
+            device_info=device_info,
+            retry_s=retry_s,
+            on_reopened=self._reopened,
+            on_new_file=self._new_history_file,
+            counters=self.counters,
+        )
         self._settings_version = self._read_settings_version()
         self.config = self._merged_config() or self.file_config
         self.pipeline = Pipeline(self.config)
@@ -105,7 +122,7 @@ class Daemon:
         self._last_t: float | None = None
         self._next_settings_poll = 0.0
         self.live = LiveRow()
-        self._led = {"away": None, "break_due": None, "fault": None}
+        self._led: dict[str, bool | None] = {"away": None, "break_due": None, "fault": None}
         self._last_prompt_kind = "any"
         self._resumed = False
         self._recovered = False
@@ -151,16 +168,26 @@ class Daemon:
         if self.store is None:
             return None
         try:
-            settings = self.store.settings(on_invalid=lambda key, problem: log.error(
-                "ignoring the setting %s stored by the dashboard: %s; the config file's value applies", key, problem))
+            settings = self.store.settings(
+                on_invalid=lambda key, problem: log.error(
+                    "ignoring the setting %s stored by the dashboard: %s; the config file's value applies", key, problem
+                )
+            )
         except StoreError as exc:
             self.history.disk_error(exc)
             return None
         if not settings:
             return self.file_config
-        return config_with_valid_settings(self.file_config, settings, lambda key, value, exc: log.error(
-            "ignoring the setting %s = %s stored by the dashboard: %s; the config file's value applies",
-            key, _short_json(value), exc))
+        return config_with_valid_settings(
+            self.file_config,
+            settings,
+            lambda key, value, exc: log.error(
+                "ignoring the setting %s = %s stored by the dashboard: %s; the config file's value applies",
+                key,
+                _short_json(value),
+                exc,
+            ),
+        )
 
     def recover(self, first_t: float) -> None:
         """Deal with sessions an earlier run left open (crash, power cut, restart).
@@ -191,18 +218,24 @@ class Daemon:
                 start = _parse_wall(newest["start_wall"])
                 gap = (now_wall - heartbeat).total_seconds()
                 if gap < 0:
-                    log.warning("the clock reads %s, earlier than the last heartbeat %s of the session started %s "
-                                "(no real-time clock, and NTP has not set the time yet?): not carrying it on",
-                                now_wall.isoformat(timespec="seconds"), newest["last_heartbeat_wall"],
-                                newest["start_wall"])
+                    log.warning(
+                        "the clock reads %s, earlier than the last heartbeat %s of the session started %s "
+                        "(no real-time clock, and NTP has not set the time yet?): not carrying it on",
+                        now_wall.isoformat(timespec="seconds"),
+                        newest["last_heartbeat_wall"],
+                        newest["start_wall"],
+                    )
                 elif gap < self.config.breaks.break_min_s:
                     start_t = first_t - (now_wall - start).total_seconds()
                     away_t = first_t - gap
                     self.store.continue_session(newest["id"], start_t)
                     self.pipeline.resume_session(start_t, tuple(newest["prompts"] or ()), away_t)
                     self._resumed = True
-                    log.info("resuming the session started %s (last heartbeat %s)", newest["start_wall"],
-                             newest["last_heartbeat_wall"])
+                    log.info(
+                        "resuming the session started %s (last heartbeat %s)",
+                        newest["start_wall"],
+                        newest["last_heartbeat_wall"],
+                    )
             closed = self.store.close_left_open()
         except StoreError as exc:
             self.history.write_failed(exc)
@@ -259,6 +292,7 @@ class Daemon:
                 self._on_event(event)
             self._collect_sessions()
             self._update_alerts()
+            assert self._last_live_t is not None and self._last_flush_t is not None
             if t - self._last_live_t >= self.live_s:
                 self._write_live(t)
             if t - self._last_flush_t >= self.flush_s:
@@ -279,9 +313,12 @@ class Daemon:
             gap = float(gaps[index])
             missed = max(0, round(gap / self._frame_period) - 1)
             self.counters.missed_frames += missed
-            log.warning("no frames for %.1f s from %s (the daemon was stopped or starved of CPU): "
-                        "about %d frames missed", gap, self.source.wall_of(float(times[index])).strftime("%H:%M:%S"),
-                        missed)
+            log.warning(
+                "no frames for %.1f s from %s (the daemon was stopped or starved of CPU): about %d frames missed",
+                gap,
+                self.source.wall_of(float(times[index])).strftime("%H:%M:%S"),
+                missed,
+            )
 
     def finish(self) -> None:
         """Flush everything (the pipeline's open spans included) before exit.
@@ -310,17 +347,20 @@ class Daemon:
     def _on_event(self, event: Event) -> None:
         self.history.add_event(event)
         self.minutes.add_event(event)
-        kind = event.type
-        if kind == "fidget":
+        if isinstance(event, Fidget):
             self.live.fidget(event.t)
-        elif kind == "prompt":
+        elif isinstance(event, Prompt):
             self._prompt(event.kind, event.t)
-        elif kind in ("sit", "stand"):
-            log.info("%s at %s", kind, self.source.wall_of(event.t).strftime("%H:%M:%S"))
-        elif kind == "fault":
-            log.warning("fault on %s (%s) from %s to %s", event.channel, event.reason,
-                        self.source.wall_of(event.start).strftime("%H:%M:%S"),
-                        self.source.wall_of(event.end).strftime("%H:%M:%S") if event.end is not None else "now")
+        elif isinstance(event, Sit | Stand):
+            log.info("%s at %s", event.type, self.source.wall_of(event.t).strftime("%H:%M:%S"))
+        elif isinstance(event, Fault):
+            log.warning(
+                "fault on %s (%s) from %s to %s",
+                event.channel,
+                event.reason,
+                self.source.wall_of(event.start).strftime("%H:%M:%S"),
+                self.source.wall_of(event.end).strftime("%H:%M:%S") if event.end is not None else "now",
+            )
 
     def _prompt(self, kind: str, t: float) -> None:
         wall = self.source.wall_of(t)
@@ -340,8 +380,12 @@ class Daemon:
             self.history.add_session(session)
             if session.end is not None and not (final and session is sessions[-1]):
                 self.gate.new_session()
-                log.info("session %s - %s ended (%d prompts)", self.source.wall_of(session.start).strftime("%H:%M"),
-                         self.source.wall_of(session.end).strftime("%H:%M"), len(session.prompts))
+                log.info(
+                    "session %s - %s ended (%d prompts)",
+                    self.source.wall_of(session.start).strftime("%H:%M"),
+                    self.source.wall_of(session.end).strftime("%H:%M"),
+                    len(session.prompts),
+                )
         tracker = self.pipeline.session_tracker
         if tracker.start is not None and not final:
             self.history.add_session(Session(tracker.start, None, tuple(tracker.prompts)))
@@ -349,7 +393,7 @@ class Daemon:
     def _update_alerts(self) -> None:
         if self.alerts is None:
             return
-        state = {
+        state: dict[str, bool | None] = {
             "away": not self.pipeline.presence.seated,
             "break_due": self.pipeline.prompts.break_due_active and self.pipeline.session_tracker.open,
             "fault": self.pipeline.faults.count > 0,
@@ -412,19 +456,28 @@ class Daemon:
         effective, replaced = self.devices.apply(config.alerts)
         self.config = dataclasses.replace(config, alerts=effective)
         if replaced:
-            self._led = {"away": None, "break_due": None, "fault": None}    # show the state on the new devices
+            self._led = {"away": None, "break_due": None, "fault": None}  # show the state on the new devices
             self._update_alerts()
         self._report_settings_problem()
-        log.info("settings changed: now in effect" if self.devices.problem is None
-                 else "settings changed: in effect but for the buzzer, light and button")
+        log.info(
+            "settings changed: now in effect"
+            if self.devices.problem is None
+            else "settings changed: in effect but for the buzzer, light and button"
+        )
 
     def _report_settings_problem(self) -> None:
         """device_info "settings_problem": what the last settings version could not apply (None: all of it)."""
         if self.store is None:
             return
-        problem = None if self.devices.problem is None else {
-            "version": self._settings_version, "problem": self.devices.problem,
-            "wall": datetime.now().astimezone().isoformat(timespec="seconds")}
+        problem = (
+            None
+            if self.devices.problem is None
+            else {
+                "version": self._settings_version,
+                "problem": self.devices.problem,
+                "wall": datetime.now().astimezone().isoformat(timespec="seconds"),
+            }
+        )
         try:
             self.store.set_device_info({"settings_problem": problem})
         except StoreError as exc:
@@ -434,8 +487,11 @@ class Daemon:
 
     def live_status(self, t: float) -> dict:
         """The live row at frame time t (device.daemon.live_row)."""
-        dropped = (int(getattr(self.source, "dropped", 0)) + int(getattr(self.source, "missing", 0))
-                   + self.counters.missed_frames)
+        dropped = (
+            int(getattr(self.source, "dropped", 0))
+            + int(getattr(self.source, "missing", 0))
+            + self.counters.missed_frames
+        )
         return self.live.values(t, self.pipeline, self.snooze, self.source.wall_of(t), self.counters.frames, dropped)
 
     def _check_wall_clock(self, t: float) -> None:
@@ -449,8 +505,12 @@ class Daemon:
             return
         step = (wall - anchor[1]).total_seconds() - (t - anchor[0])
         if abs(step) >= WALL_STEP_S:
-            log.warning("the wall clock stepped %s by %.0f s (now %s); stored times follow it",
-                        "back" if step < 0 else "forward", abs(step), wall.isoformat(timespec="seconds"))
+            log.warning(
+                "the wall clock stepped %s by %.0f s (now %s); stored times follow it",
+                "back" if step < 0 else "forward",
+                abs(step),
+                wall.isoformat(timespec="seconds"),
+            )
 
     def _write_live(self, t: float) -> None:
         self._last_live_t = t
@@ -476,7 +536,7 @@ class Daemon:
         return True
 
     def _new_history_file(self) -> None:
-        self._settings_version = None           # that file's settings are gone too: re-read
+        self._settings_version = None  # that file's settings are gone too: re-read
 
 
 def _short_json(value: Any, limit: int = 60) -> str:
@@ -487,4 +547,3 @@ def _short_json(value: Any, limit: int = 60) -> str:
 def _parse_wall(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.astimezone()
-

@@ -37,6 +37,7 @@ from device.hardware.gpio import open_gpio, open_hx711
 
 log = logging.getLogger("cushion")
 
+
 class SitterSignal:
     """The simulated sitter as four HX711 analogue inputs (one computation per instant)."""
 
@@ -51,6 +52,7 @@ class SitterSignal:
                 self._t = t
                 self._counts = self.sim.counts_at(min(max(t, 0.0), self.sim.duration_s))
             return int(self._counts[index])
+
         return source
 
 
@@ -74,8 +76,9 @@ def open_source(config: Config, sim: bool, speed: float, seed: int, hours: float
         return SensorSource(open_hx711(config))
     from device.sim.sitter import Simulation, random_day
 
-    simulation = Simulation(random_day(seed, hours=hours), calibration=config.calibration,
-                            rate_hz=config.sensor.rate_hz, seed=seed)
+    simulation = Simulation(
+        random_day(seed, hours=hours), calibration=config.calibration, rate_hz=config.sensor.rate_hz, seed=seed
+    )
     if speed != 1:
         return SimulatedSource(simulation, speed=speed, start_wall=start_wall)
     from gpiozero.pins.mock import MockFactory
@@ -95,9 +98,18 @@ def open_source(config: Config, sim: bool, speed: float, seed: int, hours: float
     return SensorSource(array, on_close=factory.reset)
 
 
-def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, speed: float = 1.0,
-        seconds: float | None = None, seed: int = 1, hours: float = 8.0, alerts_on: bool = True,
-        start_wall: datetime | None = None) -> int:
+def run(
+    config_path: Path | None,
+    db_path: Path | None,
+    *,
+    sim: bool = False,
+    speed: float = 1.0,
+    seconds: float | None = None,
+    seed: int = 1,
+    hours: float = 8.0,
+    alerts_on: bool = True,
+    start_wall: datetime | None = None,
+) -> int:
     """`cushion run`: returns the exit status (module docstring)."""
     from device.daemon.loop import BUSY_TIMEOUT_S, Daemon
     from device.storage.store import Store
@@ -114,26 +126,45 @@ def run(config_path: Path | None, db_path: Path | None, *, sim: bool = False, sp
         source = open_source(config, sim, speed, seed, hours, start_wall)
         daemon_holder: list = []
         info = {
-            "source": "simulated sitter" + (" through the HX711 model" if sim and speed == 1 else "") if sim else "HX711",
+            "source": "simulated sitter" + (" through the HX711 model" if sim and speed == 1 else "")
+            if sim
+            else "HX711",
             "rate_hz": config.sensor.rate_hz,
-            "calibration": {"offset": list(config.calibration.offset),
-                            "counts_per_kg": list(config.calibration.counts_per_kg)},
+            "calibration": {
+                "offset": list(config.calibration.offset),
+                "counts_per_kg": list(config.calibration.counts_per_kg),
+            },
             "config_path": str(config_path),
             "started_wall": datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        daemon = Daemon(config, None, source, None, device_info=info,
-                        open_store=lambda: Store.open(db_path, busy_timeout_s=BUSY_TIMEOUT_S),
-                        open_alerts=(lambda alerts_config: _open_alerts(alerts_config, daemon_holder))
-                        if alerts_on else None)
+        daemon = Daemon(
+            config,
+            None,
+            source,
+            None,
+            device_info=info,
+            open_store=lambda: Store.open(db_path, busy_timeout_s=BUSY_TIMEOUT_S),
+            open_alerts=(lambda alerts_config: _open_alerts(alerts_config, daemon_holder)) if alerts_on else None,
+        )
         daemon_holder.append(daemon)
-        log.info("running: config %s, history %s, %s", config_path, db_path,
-                 "simulated" if sim else f"HX711 at {config.sensor.rate_hz} Hz")
+        log.info(
+            "running: config %s, history %s, %s",
+            config_path,
+            db_path,
+            "simulated" if sim else f"HX711 at {config.sensor.rate_hz} Hz",
+        )
         started = time.monotonic()
         daemon.run(stop, max_seconds=seconds)
         elapsed = max(time.monotonic() - started, 1e-9)
-        log.info("stopped: %d frames in %.1f s (%.1f frames/s), %d dropped, %d history batches, %d live writes",
-                 daemon.counters.frames, elapsed, daemon.counters.frames / elapsed,
-                 int(getattr(source, "dropped", 0)), daemon.counters.batches, daemon.counters.live_writes)
+        log.info(
+            "stopped: %d frames in %.1f s (%.1f frames/s), %d dropped, %d history batches, %d live writes",
+            daemon.counters.frames,
+            elapsed,
+            daemon.counters.frames / elapsed,
+            int(getattr(source, "dropped", 0)),
+            daemon.counters.batches,
+            daemon.counters.live_writes,
+        )
         return 1 if daemon.lost else 0
     finally:
         try:
@@ -151,10 +182,15 @@ def _open_alerts(a: AlertsConfig, daemon_holder: list):
     """The buzzer, LED and button of [alerts] `a`, their button wired to the daemon."""
     from device.hardware.alerts import Alerts
 
-    return open_gpio(f"[alerts] buzzer_pin={a.buzzer_pin} led_pin={a.led_pin} button_pin={a.button_pin}: "
-                     "cannot open the buzzer, LED and button",
-                     lambda: Alerts(a, on_snooze=lambda: daemon_holder and daemon_holder[0].on_snooze(),
-                                    on_mute=lambda: daemon_holder and daemon_holder[0].on_mute()))
+    return open_gpio(
+        f"[alerts] buzzer_pin={a.buzzer_pin} led_pin={a.led_pin} button_pin={a.button_pin}: "
+        "cannot open the buzzer, LED and button",
+        lambda: Alerts(
+            a,
+            on_snooze=lambda: daemon_holder and daemon_holder[0].on_snooze(),
+            on_mute=lambda: daemon_holder and daemon_holder[0].on_mute(),
+        ),
+    )
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -20,4 +20,5 @@ def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     def restore() -> None:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+
     return restore

@@ -73,9 +73,15 @@ class SimulatedSource:
     `speed=0` releases frames as fast as they can be made.
     """
 
-    def __init__(self, sim, speed: float = 1.0, start_wall: datetime | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 batch_s: float = 0.1):
+    def __init__(
+        self,
+        sim,
+        speed: float = 1.0,
+        start_wall: datetime | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        batch_s: float = 0.1,
+    ):
         self.sim = sim
         self.speed = speed
         self.start_wall = start_wall or datetime.now().astimezone()

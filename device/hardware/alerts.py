@@ -57,13 +57,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
-from typing import Callable
 
 from gpiozero import LED, PWMLED, Button, Buzzer, Device, TonalBuzzer
 from gpiozero.exc import (
-    BadPinFactory, GPIOPinInUse, GPIOZeroError, PinInvalidPin, PinPWMError,
+    BadPinFactory,
+    GPIOPinInUse,
+    GPIOZeroError,
+    PinInvalidPin,
+    PinPWMError,
 )
 from gpiozero.tones import Tone
 
@@ -114,8 +118,9 @@ FAULT_BLINK_S = (0.5, 1.5)  # (on, off) seconds: slow, and dark most of the time
 TONE_MID = "A5"
 TONE_OCTAVES = 1
 
-_GPIO_GROUP_HINT = ("put the user in the gpio group (sudo usermod -aG gpio $USER, "
-                    "then log in again); see hardware/troubleshooting.md")
+_GPIO_GROUP_HINT = (
+    "put the user in the gpio group (sudo usermod -aG gpio $USER, then log in again); see hardware/troubleshooting.md"
+)
 
 
 class Alerts:
@@ -137,10 +142,15 @@ class Alerts:
     call :meth:`close`; calls after closing are ignored.
     """
 
-    def __init__(self, alerts: AlertsConfig | None = None, *, pin_factory=None,
-                 on_snooze: Callable[[], object] | None = None,
-                 on_mute: Callable[[], object] | None = None,
-                 fault_blink: tuple[float, float] = FAULT_BLINK_S):
+    def __init__(
+        self,
+        alerts: AlertsConfig | None = None,
+        *,
+        pin_factory=None,
+        on_snooze: Callable[[], object] | None = None,
+        on_mute: Callable[[], object] | None = None,
+        fault_blink: tuple[float, float] = FAULT_BLINK_S,
+    ):
         self.config = alerts if alerts is not None else AlertsConfig()
         self.on_snooze = on_snooze
         self.on_mute = on_mute
@@ -165,22 +175,34 @@ class Alerts:
         try:
             if cfg.buzzer != "none" and cfg.buzzer_pin >= 0:
                 if cfg.buzzer == "passive":
-                    self.buzzer = _open("buzzer_pin", cfg.buzzer_pin, lambda: TonalBuzzer(
-                        cfg.buzzer_pin, mid_tone=Tone(TONE_MID), octaves=TONE_OCTAVES,
-                        pin_factory=pin_factory), pwm_fix='set [alerts] buzzer = "active"')
+                    self.buzzer = _open(
+                        "buzzer_pin",
+                        cfg.buzzer_pin,
+                        lambda: TonalBuzzer(
+                            cfg.buzzer_pin, mid_tone=Tone(TONE_MID), octaves=TONE_OCTAVES, pin_factory=pin_factory
+                        ),
+                        pwm_fix='set [alerts] buzzer = "active"',
+                    )
                 else:
-                    self.buzzer = _open("buzzer_pin", cfg.buzzer_pin, lambda: Buzzer(
-                        cfg.buzzer_pin, pin_factory=pin_factory))
+                    self.buzzer = _open(
+                        "buzzer_pin", cfg.buzzer_pin, lambda: Buzzer(cfg.buzzer_pin, pin_factory=pin_factory)
+                    )
             if cfg.led_pin >= 0:
                 if cfg.led == "pwm":
-                    self.led = _open("led_pin", cfg.led_pin, lambda: PWMLED(
-                        cfg.led_pin, pin_factory=pin_factory), pwm_fix='set [alerts] led = "plain"')
+                    self.led = _open(
+                        "led_pin",
+                        cfg.led_pin,
+                        lambda: PWMLED(cfg.led_pin, pin_factory=pin_factory),
+                        pwm_fix='set [alerts] led = "plain"',
+                    )
                 else:
-                    self.led = _open("led_pin", cfg.led_pin, lambda: LED(
-                        cfg.led_pin, pin_factory=pin_factory))
+                    self.led = _open("led_pin", cfg.led_pin, lambda: LED(cfg.led_pin, pin_factory=pin_factory))
             if cfg.button_pin >= 0:
-                self.button = _open("button_pin", cfg.button_pin, lambda: Button(
-                    cfg.button_pin, pull_up=True, hold_time=cfg.hold_s, pin_factory=pin_factory))
+                self.button = _open(
+                    "button_pin",
+                    cfg.button_pin,
+                    lambda: Button(cfg.button_pin, pull_up=True, hold_time=cfg.hold_s, pin_factory=pin_factory),
+                )
                 self.button.when_pressed = self._pressed
                 self.button.when_released = self._released
                 self.button.when_held = self._button_held
@@ -351,8 +373,7 @@ class Alerts:
             led.off()
         elif isinstance(led, PWMLED):
             on_s, off_s = self._fault_blink
-            led.blink(on_time=0, off_time=max(off_s - on_s, 0.0),
-                      fade_in_time=on_s, fade_out_time=on_s)
+            led.blink(on_time=0, off_time=max(off_s - on_s, 0.0), fade_in_time=on_s, fade_out_time=on_s)
         else:
             on_s, off_s = self._fault_blink
             led.blink(on_time=on_s, off_time=off_s)
@@ -365,10 +386,13 @@ class Alerts:
         if isinstance(self.buzzer, TonalBuzzer):
             self._player_stop = threading.Event()
             self._player = threading.Thread(
-                target=self._play_tones, args=(self.buzzer, pattern, self._player_stop),
-                name=f"cushion-{kind}", daemon=True)
+                target=self._play_tones,
+                args=(self.buzzer, pattern, self._player_stop),
+                name=f"cushion-{kind}",
+                daemon=True,
+            )
             self._player.start()
-        else:
+        elif self.buzzer is not None:
             self.buzzer.beep(on_time=pattern.on_s, off_time=pattern.off_s, n=pattern.beeps)
 
     @staticmethod
@@ -450,13 +474,17 @@ def _message(key: str, pin: int, exc: Exception, pwm_fix: str) -> str:
     where = f"[alerts] {key} = {pin}"
     detail = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, BadPinFactory):
-        return (f"{where}: no GPIO access for GPIO{pin} ({detail}): on a Raspberry Pi install "
-                f"lgpio (pip install 'smart-cushion[pi]') and {_GPIO_GROUP_HINT}")
+        return (
+            f"{where}: no GPIO access for GPIO{pin} ({detail}): on a Raspberry Pi install "
+            f"lgpio (pip install 'smart-cushion[pi]') and {_GPIO_GROUP_HINT}"
+        )
     if isinstance(exc, GPIOPinInUse):
         return f"{where}: GPIO{pin} is already in use ({detail}): choose a free pin"
     if isinstance(exc, PinInvalidPin):
         return f"{where}: GPIO{pin} does not exist on this board ({detail}): use a BCM pin number"
     if isinstance(exc, PinPWMError):
-        return (f"{where}: this pin factory cannot drive GPIO{pin} with PWM ({detail}): "
-                f"{pwm_fix or 'choose a PWM-free option'}, or use the lgpio pin factory")
+        return (
+            f"{where}: this pin factory cannot drive GPIO{pin} with PWM ({detail}): "
+            f"{pwm_fix or 'choose a PWM-free option'}, or use the lgpio pin factory"
+        )
     return f"{where}: cannot open GPIO{pin} ({detail}): {_GPIO_GROUP_HINT}"

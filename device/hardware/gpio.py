@@ -40,11 +40,15 @@ def open_gpio(what: str, opener: Callable[[], T], warn: Callable[[str], object] 
         except BadPinFactory:
             # No pin factory loads: this is not a Raspberry Pi (or its GPIO
             # library is missing). The fallbacks' reasons would only confuse.
-            raise CushionError("no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
-                               "is not installed); add --sim to try a simulated cushion") from None
+            raise CushionError(
+                "no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
+                "is not installed); add --sim to try a simulated cushion"
+            ) from None
         except PermissionError as exc:
-            error = (f"{what}: no permission to use the GPIO ({exc.strerror or exc}); "
-                     "add the user to the gpio group: sudo usermod -aG gpio $USER")
+            error = (
+                f"{what}: no permission to use the GPIO ({exc.strerror or exc}); "
+                "add the user to the gpio group: sudo usermod -aG gpio $USER"
+            )
         except Exception as exc:  # gpiozero's BadPinFactory, PinInvalidPin, GPIOPinInUse, ValueError...
             error = f"{what}: {' '.join(str(exc).split()) or 'gpiozero gave no reason'}"
     fallbacks = [w for w in caught if issubclass(w.category, PinFactoryFallback)]
@@ -69,5 +73,4 @@ def open_hx711(config: Config, pin_factory=None, warn: Callable[[str], object] |
     sensor = config.sensor
     clocks = list(sensor.clock_pins) if sensor.clock_pins else sensor.clock_pin
     where = f"[sensor] clock_pin{'s' if sensor.clock_pins else ''}={clocks} data_pins={list(sensor.data_pins)}"
-    return open_gpio(f"{where}: cannot open the HX711 pins",
-                     lambda: HX711Array(sensor, pin_factory=pin_factory), warn)
+    return open_gpio(f"{where}: cannot open the HX711 pins", lambda: HX711Array(sensor, pin_factory=pin_factory), warn)

@@ -24,8 +24,8 @@ from device.sim.scenario import (
 class _DayPlanner:
     """Scripts a plausible office day: sessions, short absences, breaks, movements, a bag, faults."""
 
-    _END_MARGIN_S = 10.0   # nothing starts this close to the end of the recording
-    _GAP_MIN_S = 2.5       # movements at least this far apart (fidgets need 1.5 s)
+    _END_MARGIN_S = 10.0  # nothing starts this close to the end of the recording
+    _GAP_MIN_S = 2.5  # movements at least this far apart (fidgets need 1.5 s)
     _ACTIONS = ("fidget", "lean", "twist", "posture", "drift", "absence")
     _WEIGHTS = (0.63, 0.09, 0.09, 0.08, 0.08, 0.03)
 
@@ -44,7 +44,9 @@ class _DayPlanner:
             breath_kg=rng.uniform(0.15, 0.3),
             sway_mm=rng.uniform(1.5, 3.0),
         )
-        self.sc = Scenario(person, geometry, seated=bool(rng.random() < 0.4), name=f"random_day(seed={seed}, hours={hours:g})")
+        self.sc = Scenario(
+            person, geometry, seated=bool(rng.random() < 0.4), name=f"random_day(seed={seed}, hours={hours:g})"
+        )
         self.x_max = REST_LAT * geometry.width_mm / 2
         self.y_max = REST_SAG * geometry.depth_mm / 2
 

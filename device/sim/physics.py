@@ -184,11 +184,11 @@ class Trajectory:
             loads = loads + np.stack([track.evaluate(t) for track in self.object_tracks], axis=-1)
         return loads
 
-    def corners_at(self, t: float) -> tuple[float, float, float, float]:
+    def corners_at(self, t: float) -> tuple[float, ...]:
         """Scripted corner loads at one time t (s), before the foam lag; plain Python."""
         lat = self.x.value_at(t) * (2.0 / self.geometry.width_mm)
         sag = self.y.value_at(t) * (2.0 / self.geometry.depth_mm)
-        loads = _corner_tuple(self.load.value_at(t), lat, sag)
+        loads: tuple[float, ...] = _corner_tuple(self.load.value_at(t), lat, sag)
         if self._has_object:
             loads = tuple(load + track.value_at(t) for load, track in zip(loads, self.object_tracks))
         return loads
@@ -198,7 +198,7 @@ class Trajectory:
         index = bisect.bisect_right(self._moving_list, t) - 1
         return index >= 0 and t <= self._moving_ends[index]
 
-    def lagged_corners_at(self, t: float) -> tuple[float, float, float, float]:
+    def lagged_corners_at(self, t: float) -> tuple[float, ...]:
         """Corner loads after the foam lag at one time t (s); cheap while nothing moves."""
         if self.moving_at(t):
             fl, fr, bl, br = self.lagged_corners(np.array([t]))[0].tolist()
@@ -238,7 +238,9 @@ class Trajectory:
         return total, ((fr + br) - (fl + bl)) / total, ((fl + fr) - (bl + br)) / total
 
 
-def _merge_spans(spans: list[tuple[float, float]], before: float = 0.0, after: float = 0.0) -> tuple[list[float], list[float]]:
+def _merge_spans(
+    spans: list[tuple[float, float]], before: float = 0.0, after: float = 0.0
+) -> tuple[list[float], list[float]]:
     """Union of [start - before, end + after] over sorted spans, as (starts, ends)."""
     starts: list[float] = []
     ends: list[float] = []
@@ -343,5 +345,3 @@ class _ZeroDrift:
     def at_one(self, t: float) -> list[float]:
         """Zero offset of the four channels at one time t, kg."""
         return self._series.at_one(t)
-
-

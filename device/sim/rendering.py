@@ -80,7 +80,9 @@ class Simulation:
         if rate_hz not in (10, 80):
             raise ValueError(f"rate_hz must be 80 or 10, got {rate_hz}")
         if geometry is not None and geometry != scenario.geometry:
-            raise ValueError(f"geometry {geometry} differs from the scenario's {scenario.geometry}: pass it to Scenario()")
+            raise ValueError(
+                f"geometry {geometry} differs from the scenario's {scenario.geometry}: pass it to Scenario()"
+            )
         self.trajectory = scenario.trajectory()
         self.calibration = calibration
         self.rate_hz = rate_hz
@@ -155,7 +157,7 @@ class Simulation:
         moved = corner_loads(total + d_load, lat + dx * (2.0 / geometry.width_mm), sag + dy * (2.0 / geometry.depth_mm))
         return lagged + (moved - corner_loads(total, lat, sag)) + self._drift.at(t)
 
-    def analog_kg_at(self, t: float) -> tuple[float, float, float, float]:
+    def analog_kg_at(self, t: float) -> tuple[float, ...]:
         """Corner kg the cells feel at one time t (s): as rendered, without noise and artefacts."""
         return self._analog_from_lagged(t, self.trajectory.lagged_corners_at(t))
 
@@ -179,14 +181,16 @@ class Simulation:
         self._live_lag = (t, lagged, scripted)
         return lagged
 
-    def _analog_from_lagged(self, t: float, lagged: tuple[float, ...]) -> tuple[float, float, float, float]:
+    def _analog_from_lagged(self, t: float, lagged: tuple[float, ...]) -> tuple[float, ...]:
         traj, geometry = self.trajectory, self.trajectory.geometry
         fl, fr, bl, br = lagged
         total = fl + fr + bl + br
         lat = ((fr + br) - (fl + bl)) / total if total >= 1e-6 else 0.0
         sag = ((fl + fr) - (bl + br)) / total if total >= 1e-6 else 0.0
         d_load, dx, dy = self._motion.offsets_at(t, traj.load.value_at(t) / traj.person.seated_kg)
-        moved = _corner_tuple(total + d_load, lat + dx * (2.0 / geometry.width_mm), sag + dy * (2.0 / geometry.depth_mm))
+        moved = _corner_tuple(
+            total + d_load, lat + dx * (2.0 / geometry.width_mm), sag + dy * (2.0 / geometry.depth_mm)
+        )
         still = _corner_tuple(total, lat, sag)
         drift = self._drift.at_one(t)
         return tuple(lagged[c] + moved[c] - still[c] + drift[c] for c in range(4))
@@ -260,6 +264,7 @@ class _Renderer:
         counts = sim._offset + (kg + noise * sim.noise_kg) * sim._counts_per_kg
         raw = np.clip(np.rint(counts), RAW_MIN, RAW_MAX).astype(np.int64)
         # Time stamps: the reader notices a conversion a little late, never by a whole frame.
+        delay: np.ndarray | float
         if sim.jitter_s > 0:
             delay = np.minimum(sim._rng("jitter", index).exponential(sim.jitter_s, n), 0.45 / sim.rate_hz)
         else:
@@ -323,5 +328,3 @@ def write_recording(sim: Simulation, path: str | Path, metadata: dict[str, str] 
         for block in sim.blocks():
             writer.write_block(block.t, block.raw)
         return writer.frames
-
-

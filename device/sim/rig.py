@@ -39,7 +39,7 @@ from device.sim.sitter import (
     random_day,
 )
 
-SCENE_S = 4 * 3600.0          # length of the simulated cushion's script; it holds still after
+SCENE_S = 4 * 3600.0  # length of the simulated cushion's script; it holds still after
 SCENES = ("empty", "sitter", "bag", "day")
 
 # The corner's signs in (x right, y forward).
@@ -56,8 +56,11 @@ def scene(name: str, seed: int = 1, geometry: Geometry | None = None) -> Scenari
     if name == "sitter":
         return Scenario(Person(mass_kg=72), geometry, seated=True, name="seated person").hold(SCENE_S)
     if name == "bag":
-        return (Scenario(geometry=geometry, name="bag on the cushion")
-                .place_object(4.0, 30.0, -20.0, duration_s=0.01).away(SCENE_S))
+        return (
+            Scenario(geometry=geometry, name="bag on the cushion")
+            .place_object(4.0, 30.0, -20.0, duration_s=0.01)
+            .away(SCENE_S)
+        )
     if name == "day":
         return random_day(seed, hours=SCENE_S / 3600, geometry=geometry)
     raise ValueError(f"scene must be one of {SCENES}, got {name!r}")
@@ -74,8 +77,8 @@ class _Load:
     start: float
     end: float = math.inf
     ramp_s: float = 0.3
-    wobble: float = 0.05          # relative amplitude of the landing wobble ...
-    wobble_tau_s: float = 0.15    # ... decaying with this time constant
+    wobble: float = 0.05  # relative amplitude of the landing wobble ...
+    wobble_tau_s: float = 0.15  # ... decaying with this time constant
 
     def kg_at(self, t: float) -> float:
         if t <= self.start or t >= self.end + self.ramp_s:
@@ -121,12 +124,22 @@ class SimulatedCushion:
 
     moves_weight = True
 
-    def __init__(self, scene_name: str | Scenario = "empty", *, truth: Calibration = DEMO_CALIBRATION,
-                 seed: int = 1, noise_kg: float = 0.01, drift_kg_per_h: float = 0.3,
-                 inset_mm: tuple[float, float] = (30.0, 60.0),
-                 presses_s: float | None = None, press_kg: float = 6.0,
-                 unplugged: tuple[str, ...] = (), skipped: tuple[str, ...] = (),
-                 geometry: Geometry | None = None, lead_s: float = 5.0):
+    def __init__(
+        self,
+        scene_name: str | Scenario = "empty",
+        *,
+        truth: Calibration = DEMO_CALIBRATION,
+        seed: int = 1,
+        noise_kg: float = 0.01,
+        drift_kg_per_h: float = 0.3,
+        inset_mm: tuple[float, float] = (30.0, 60.0),
+        presses_s: float | None = None,
+        press_kg: float = 6.0,
+        unplugged: tuple[str, ...] = (),
+        skipped: tuple[str, ...] = (),
+        geometry: Geometry | None = None,
+        lead_s: float = 5.0,
+    ):
         self.scene = scene_name
         self.truth = truth
         self.seed = seed
@@ -142,7 +155,7 @@ class SimulatedCushion:
         self.chips: list = []
         self.factory = None
         self.simulation: Simulation | None = None
-        self.placements: list[tuple[str, float, float]] = []   # (corner asked for, lat, sag) of each weight
+        self.placements: list[tuple[str, float, float]] = []  # (corner asked for, lat, sag) of each weight
         self._loads: list[_Load] = []
         self._weight: _Load | None = None
         self._rng = random.Random(seed)
@@ -167,12 +180,23 @@ class SimulatedCushion:
 
         geometry = self.geometry or config.geometry
         script = scene(self.scene, self.seed, geometry) if isinstance(self.scene, str) else self.scene
-        self.simulation = Simulation(script, calibration=self.truth, rate_hz=config.sensor.rate_hz,
-                                     seed=self.seed, noise_kg=self.noise_kg, drift_kg_per_h=self.drift_kg_per_h)
+        self.simulation = Simulation(
+            script,
+            calibration=self.truth,
+            rate_hz=config.sensor.rate_hz,
+            seed=self.seed,
+            noise_kg=self.noise_kg,
+            drift_kg_per_h=self.drift_kg_per_h,
+        )
         self.factory = MockFactory()
         self._epoch = perf_counter()
-        self.chips = attach_array(self.factory, config.sensor, [self._source(i) for i in range(len(CHANNELS))],
-                                  epoch=self._epoch, seed=self.seed)
+        self.chips = attach_array(
+            self.factory,
+            config.sensor,
+            [self._source(i) for i in range(len(CHANNELS))],
+            epoch=self._epoch,
+            seed=self.seed,
+        )
         for name in self.unplugged:
             self.chips[CHANNELS.index(name)].unplugged = True
         return open_hx711(config, self.factory)
@@ -240,18 +264,25 @@ class SimulatedCushion:
         """What an ideal tare would find at ``t`` (default now): the true
         offsets plus the zero drift so far, for an empty scene."""
         t = self.now() if t is None else t
-        kg = self.simulation.analog_kg_at(self._scene_t(t))
+        kg = self._scene.analog_kg_at(self._scene_t(t))
         return tuple(self.truth.offset[i] + kg[i] * self.truth.counts_per_kg[i] for i in range(len(CHANNELS)))
 
     def counts_at(self, t: float) -> tuple[float, ...]:
         """Raw counts of the four chips' inputs at ``t`` (s since opening)."""
-        base = self.simulation.counts_at(self._scene_t(t))
+        base = self._scene.counts_at(self._scene_t(t))
         extra = self.corner_kg(t)
         cpk = self.truth.counts_per_kg
         return tuple(base[i] + extra[i] * cpk[i] for i in range(len(CHANNELS)))
 
     def _scene_t(self, t: float) -> float:
-        return min(max(t + self.lead_s, 0.0), self.simulation.duration_s)
+        return min(max(t + self.lead_s, 0.0), self._scene.duration_s)
+
+    @property
+    def _scene(self) -> Simulation:
+        """The simulation of the scene set up by open() (an error before it)."""
+        if self.simulation is None:
+            raise RuntimeError("the simulated rig is not open")
+        return self.simulation
 
     def _source(self, index: int):
         def source(t: float) -> float:
@@ -261,4 +292,5 @@ class SimulatedCushion:
                 self._cached_t = t
                 self._cached = self.counts_at(t)
             return self._cached[index]
+
         return source

@@ -20,13 +20,13 @@ FAULT_KINDS = ("unplugged", "stuck", "rail", "rail_low", "all_ones")
 
 # Design margins, so that no scripted movement sits near a detection boundary
 # of SPEC section 3 (noise and filtering must not flip what the truth says).
-REST_LAT = 0.10          # resting CoP |lat| stays below this: well under lean_end 0.14
-REST_SAG = 0.22          # resting CoP |sag| stays below this: well under perch 0.30
-FIDGET_MIN_MM = 25.0     # a fidget moves at least this far (detector: 15 mm) ...
-FIDGET_MAX_S = 0.8       # ... within this time (peak speed >= 49 mm/s; detector: 40 mm/s)
-DRIFT_MAX_MM_S = 5.0     # a drift's peak speed stays below this: never a fidget
-SLOW_MAX_MM_S = 25.0     # lean and slow posture transitions peak below this: not fidgets
-SIT_FORWARD_MM = 20.0    # the CoP is this much forward while sitting down / standing up
+REST_LAT = 0.10  # resting CoP |lat| stays below this: well under lean_end 0.14
+REST_SAG = 0.22  # resting CoP |sag| stays below this: well under perch 0.30
+FIDGET_MIN_MM = 25.0  # a fidget moves at least this far (detector: 15 mm) ...
+FIDGET_MAX_S = 0.8  # ... within this time (peak speed >= 49 mm/s; detector: 40 mm/s)
+DRIFT_MAX_MM_S = 5.0  # a drift's peak speed stays below this: never a fidget
+SLOW_MAX_MM_S = 25.0  # lean and slow posture transitions peak below this: not fidgets
+SIT_FORWARD_MM = 20.0  # the CoP is this much forward while sitting down / standing up
 
 
 # ---------------------------------------------------------------------------
@@ -103,7 +103,13 @@ class Track:
     def _compiled(self) -> tuple[np.ndarray, ...]:
         if self._arrays is None:
             rows = np.array(self._rows, dtype=np.float64).reshape(-1, 4)
-            self._arrays = (rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy(), rows[:, 3].copy(), rows[:, 0] + rows[:, 1])
+            self._arrays = (
+                rows[:, 0].copy(),
+                rows[:, 1].copy(),
+                rows[:, 2].copy(),
+                rows[:, 3].copy(),
+                rows[:, 0] + rows[:, 1],
+            )
         return self._arrays
 
     def value_at(self, t: float) -> float:
@@ -255,20 +261,20 @@ class Scenario:
 
     # -- verbs ---------------------------------------------------------------
 
-    def hold(self, seconds: float) -> "Scenario":
+    def hold(self, seconds: float) -> Scenario:
         """Stay as you are (seated or away) for `seconds`."""
         if seconds > 0:
             self.quiet.append((self._now, self._now + seconds))
         self._advance(seconds)
         return self
 
-    def away(self, seconds: float) -> "Scenario":
+    def away(self, seconds: float) -> Scenario:
         """Nobody on the cushion for `seconds` (a bag may lie on it)."""
         if self.seated:
             raise ValueError("away() needs the person away (call stand_up() first)")
         return self.hold(seconds)
 
-    def sit_down(self, duration_s: float = 1.0, x_mm: float | None = None, y_mm: float | None = None) -> "Scenario":
+    def sit_down(self, duration_s: float = 1.0, x_mm: float | None = None, y_mm: float | None = None) -> Scenario:
         """Sit down: the load ramps up over `duration_s` (0.6-1.5 s) with the CoP a bit forward.
 
         The person settles at (x_mm, y_mm), by default their neutral position;
@@ -293,7 +299,7 @@ class Scenario:
         self._advance(1.5 * duration_s)
         return self
 
-    def stand_up(self, duration_s: float = 1.0) -> "Scenario":
+    def stand_up(self, duration_s: float = 1.0) -> Scenario:
         """Stand up: the CoP moves forward, then the load ramps down over `duration_s`."""
         self._need_seated("stand_up")
         t0 = self._now
@@ -303,7 +309,7 @@ class Scenario:
         self._advance(1.3 * duration_s)
         return self
 
-    def lean(self, side: str, lat: float = 0.30, seconds: float = 30.0, transition_s: float | None = None) -> "Scenario":
+    def lean(self, side: str, lat: float = 0.30, seconds: float = 30.0, transition_s: float | None = None) -> Scenario:
         """Lean to `side` ("left"/"right") until |lat| = `lat`, hold `seconds`, come back.
 
         The excursion lasts about seconds + transition_s. By default the
@@ -324,7 +330,7 @@ class Scenario:
         self._advance(2 * transition_s + seconds)
         return self
 
-    def twist(self, side: str, peak: float = 0.40, seconds: float = 3.0) -> "Scenario":
+    def twist(self, side: str, peak: float = 0.40, seconds: float = 3.0) -> Scenario:
         """Twist or reach to `side`: out to |lat| = `peak` and back within `seconds` (0.5-7 s).
 
         Out and back take min(1 s, seconds / 3) each, with a pause at the peak
@@ -344,7 +350,7 @@ class Scenario:
         self._advance(seconds)
         return self
 
-    def fidget(self, dx_mm: float, dy_mm: float, duration_s: float = 0.5) -> "Scenario":
+    def fidget(self, dx_mm: float, dy_mm: float, duration_s: float = 0.5) -> Scenario:
         """A quick shift of the CoP by (dx_mm, dy_mm) over `duration_s` that stays.
 
         Must move at least 25 mm within 0.2-0.8 s, and end in the resting region.
@@ -362,7 +368,7 @@ class Scenario:
         self._advance(duration_s)
         return self
 
-    def drift(self, dx_mm: float, dy_mm: float, seconds: float) -> "Scenario":
+    def drift(self, dx_mm: float, dy_mm: float, seconds: float) -> Scenario:
         """A slow shift of the CoP by (dx_mm, dy_mm) over `seconds`; peak speed below 5 mm/s."""
         self._need_seated("drift")
         size = math.hypot(dx_mm, dy_mm)
@@ -377,7 +383,7 @@ class Scenario:
         self._advance(seconds)
         return self
 
-    def perch(self, seconds: float, sag: float = 0.40, transition_s: float = 0.6) -> "Scenario":
+    def perch(self, seconds: float, sag: float = 0.40, transition_s: float = 0.6) -> Scenario:
         """Sit forward on the edge (sag = +|sag|) for `seconds`, then back to rest.
 
         Quick transitions (<= 0.8 s, >= 25 mm) are fidgets; slow ones (peak
@@ -386,11 +392,11 @@ class Scenario:
         """
         return self._posture("perch", +1.0, seconds, sag, transition_s)
 
-    def slump(self, seconds: float, sag: float = -0.40, transition_s: float = 0.6) -> "Scenario":
+    def slump(self, seconds: float, sag: float = -0.40, transition_s: float = 0.6) -> Scenario:
         """Slump back (sag = -|sag|) for `seconds`, then back to rest. See perch()."""
         return self._posture("slump", -1.0, seconds, sag, transition_s)
 
-    def _posture(self, kind: str, sign: float, seconds: float, sag: float, transition_s: float) -> "Scenario":
+    def _posture(self, kind: str, sign: float, seconds: float, sag: float, transition_s: float) -> Scenario:
         self._need_seated(kind)
         if not 0 < abs(sag) < 0.9:
             raise ValueError(f"{kind}(): sag must be within 0..0.9, got {sag}")
@@ -410,7 +416,7 @@ class Scenario:
         self._advance(2 * transition_s + seconds)
         return self
 
-    def place_object(self, kg: float, x_mm: float = 0.0, y_mm: float = 0.0, duration_s: float = 0.3) -> "Scenario":
+    def place_object(self, kg: float, x_mm: float = 0.0, y_mm: float = 0.0, duration_s: float = 0.3) -> Scenario:
         """Put a bag or laptop of `kg` (2-6 kg) on the empty cushion, centred at (x_mm, y_mm)."""
         if self.seated:
             raise ValueError("place_object(): only on the empty cushion")
@@ -425,7 +431,7 @@ class Scenario:
         self._advance(duration_s)
         return self
 
-    def remove_object(self, duration_s: float = 0.3) -> "Scenario":
+    def remove_object(self, duration_s: float = 0.3) -> Scenario:
         """Take the object off the cushion."""
         if self.object_kg is None:
             raise ValueError("remove_object(): there is no object on the cushion")
@@ -435,7 +441,7 @@ class Scenario:
         self._advance(duration_s)
         return self
 
-    def fault(self, channel: str | int, kind: str, seconds: float, at: float | None = None) -> "Scenario":
+    def fault(self, channel: str | int, kind: str, seconds: float, at: float | None = None) -> Scenario:
         """Break `channel` (name or index) for `seconds` from `at` (default: now); time does not advance.
 
         kind: "unplugged" (no reading), "stuck" (repeats its last value),
@@ -452,11 +458,11 @@ class Scenario:
 
     # -- results -------------------------------------------------------------
 
-    def trajectory(self) -> "Trajectory":
+    def trajectory(self) -> Trajectory:
         """A frozen copy of the script as a noise-free signal."""
         return Trajectory(self)
 
-    def truth(self, detect: Detect | None = None, breaks: Breaks | None = None) -> "Truth":
+    def truth(self, detect: Detect | None = None, breaks: Breaks | None = None) -> Truth:
         """The events this script contains (see `ground_truth`)."""
         return ground_truth(self.trajectory(), detect, breaks)
 
@@ -465,5 +471,3 @@ def _side_sign(side: str) -> float:
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     return -1.0 if side == "left" else 1.0
-
-

@@ -41,7 +41,25 @@ from device.sim.scenario import (
 from device.sim.truth import Truth, ground_truth
 
 __all__ = [
-    "DEMO_CALIBRATION", "DRIFT_MAX_MM_S", "FAULT_KINDS", "FIDGET_MAX_S", "FIDGET_MIN_MM", "REST_LAT", "REST_SAG",
-    "SIT_FORWARD_MM", "SLOW_MAX_MM_S", "Move", "Person", "Scenario", "Simulation", "Track", "Trajectory", "Truth",
-    "balance", "corner_loads", "ground_truth", "random_day", "write_recording",
+    "DEMO_CALIBRATION",
+    "DRIFT_MAX_MM_S",
+    "FAULT_KINDS",
+    "FIDGET_MAX_S",
+    "FIDGET_MIN_MM",
+    "REST_LAT",
+    "REST_SAG",
+    "SIT_FORWARD_MM",
+    "SLOW_MAX_MM_S",
+    "Move",
+    "Person",
+    "Scenario",
+    "Simulation",
+    "Track",
+    "Trajectory",
+    "Truth",
+    "balance",
+    "corner_loads",
+    "ground_truth",
+    "random_day",
+    "write_recording",
 ]

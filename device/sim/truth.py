@@ -34,8 +34,16 @@ class Truth:
 
     def events(self) -> list:
         """Every event (not the sessions), in order of t/start."""
-        everything = [*self.sits, *self.stands, *self.leans, *self.twists,
-                      *self.perches, *self.slumps, *self.fidgets, *self.faults]
+        everything = [
+            *self.sits,
+            *self.stands,
+            *self.leans,
+            *self.twists,
+            *self.perches,
+            *self.slumps,
+            *self.fidgets,
+            *self.faults,
+        ]
         return sorted(everything, key=lambda event: event.detected_at)  # == t / start for the truth
 
 
@@ -54,7 +62,7 @@ def _runs(t: np.ndarray, v: np.ndarray, threshold: float, above: bool) -> list[t
             return float(t[i])
         return float(t[i - 1] + (threshold - v[i - 1]) * (t[i] - t[i - 1]) / dv)
 
-    edges = [crossing(i) for i in flips]
+    edges = [crossing(int(i)) for i in flips]
     if inside[0]:
         edges.insert(0, float(t[0]))
     if inside[-1]:
@@ -127,11 +135,11 @@ class _TruthFinder:
         # By the SPEC a silent or railed channel is a fault after fault_no_data_s,
         # a frozen one (stuck, all ones) after fault_stuck_s: shorter ones are not faults.
         shortest = {"stuck": self.detect.fault_stuck_s, "all_ones": self.detect.fault_stuck_s}
+        scripted = [(f, self.end if f.end is None else min(f.end, self.end)) for f in self.trajectory.faults]
         truth.faults = [
-            Fault(f.channel, f.start, min(f.end, self.end), detected_at=f.start, reason=f.reason)
-            for f in self.trajectory.faults
-            if f.start < self.end
-            and min(f.end, self.end) - f.start >= shortest.get(f.reason, self.detect.fault_no_data_s)
+            Fault(f.channel, f.start, end, detected_at=f.start, reason=f.reason)
+            for f, end in scripted
+            if f.start < self.end and end - f.start >= shortest.get(f.reason, self.detect.fault_no_data_s)
         ]
         return truth
 
@@ -198,8 +206,9 @@ class _TruthFinder:
         for start, _ in starts:
             if start < cursor:
                 continue
-            low = next(((c, e) for c, e in lows if c > start and (e - c >= d.lean_end_hold_s or (closed and e >= b))),
-                       None)
+            low = next(
+                ((c, e) for c, e in lows if c > start and (e - c >= d.lean_end_hold_s or (closed and e >= b))), None
+            )
             if low is None:
                 if not closed:
                     break  # still going when the recording ends: not (yet) an event
@@ -285,5 +294,3 @@ def ground_truth(trajectory: Trajectory, detect: Detect | None = None, breaks: B
     - faults: every injected span, end clipped to the recording.
     """
     return _TruthFinder(trajectory, detect or Detect(), breaks or Breaks()).find()
-
-

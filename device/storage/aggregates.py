@@ -50,8 +50,6 @@ ORDER BY julianday(wall), id
 """
 
 
-
-
 class Aggregates(Connection):
     """Totals and spans over many days, for the Trends and Day pages."""
 

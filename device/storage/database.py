@@ -59,7 +59,7 @@ class Connection:
         # This run's sessions: start on the frame clock -> (row id, end or None,
         # prompts carried over from a continued session). Ordered by start.
         self._sessions: dict[float, tuple[int, float | None, tuple[str, ...]]] = {}
-        self._identity: tuple[int, int] | None = None   # (device, inode) of the file opened read-write
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened read-write
         self.db, self.read_only = self._connect()
 
     @property
@@ -81,8 +81,9 @@ class Connection:
             db = self._open_read_write()
             if self._mode is False and not os.access(self.path, os.W_OK):
                 db.close()
-                raise StoreError(f"{self.path}: cannot open the history database for writing: "
-                                 "the file or the disk is read-only")
+                raise StoreError(
+                    f"{self.path}: cannot open the history database for writing: the file or the disk is read-only"
+                )
             return db, False
         except StoreError as exc:
             if self._mode is False or not _cannot_write(exc) or not self.path.is_file():
@@ -144,9 +145,11 @@ class Connection:
             try:
                 self._refuse_newer(found)
                 if found < SCHEMA_VERSION:
-                    raise StoreError(f"{self.path}: the history database has schema version {found} and needs "
-                                     f"an upgrade to version {SCHEMA_VERSION}, which a read-only file cannot have; "
-                                     "run `cushion run` once where it can write the file")
+                    raise StoreError(
+                        f"{self.path}: the history database has schema version {found} and needs "
+                        f"an upgrade to version {SCHEMA_VERSION}, which a read-only file cannot have; "
+                        "run `cushion run` once where it can write the file"
+                    )
             except BaseException:
                 conn.close()
                 raise
@@ -212,15 +215,15 @@ class Connection:
         """The file's PRAGMA user_version: how many MIGRATIONS it has had."""
         return _schema_version(self.db.conn)
 
-    def _pages(self, table: str, where: str, args: Sequence[Any], time_column: str,
-               page_size: int) -> Iterator[dict]:
+    def _pages(self, table: str, where: str, args: Sequence[Any], time_column: str, page_size: int) -> Iterator[dict]:
         """Rows of `table` in order of julianday(time_column), id, one query per page: each page
         starts after the last row of the one before (keyset), so none is skipped or repeated."""
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size!r}")
         order = f"julianday({time_column}), id"
-        after = (f" AND (julianday({time_column}) > julianday(?) "
-                 f"OR (julianday({time_column}) = julianday(?) AND id > ?))")
+        after = (
+            f" AND (julianday({time_column}) > julianday(?) OR (julianday({time_column}) = julianday(?) AND id > ?))"
+        )
         last: tuple[str, int] | None = None
         while True:
             page_where, page_args = where, list(args)
@@ -228,7 +231,7 @@ class Connection:
                 page_where += after
                 page_args += [last[0], last[0], last[1]]
             with self._errors("read the history database"):
-                rows = list(self.db[table].rows_where(page_where, page_args, order_by=order, limit=page_size))
+                rows = list(self.db.table(table).rows_where(page_where, page_args, order_by=order, limit=page_size))
             if rows:
                 last = (rows[-1][time_column], rows[-1]["id"])
             for row in rows:
@@ -244,13 +247,13 @@ class Connection:
     def _migrate(self, db: Database) -> None:
         with self._transaction("create or upgrade the history database's tables", db=db):
             # Re-read inside the write lock: another process may have upgraded it meanwhile.
-            for migration in MIGRATIONS[_schema_version(db.conn):]:
+            for migration in MIGRATIONS[_schema_version(db.conn) :]:
                 migration(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _select(self, table: str, where: str | None, args: Sequence[Any], order_by: str | None) -> list[dict]:
         with self._errors("read the history database"):
-            rows = list(self.db[table].rows_where(where, args, order_by=order_by))
+            rows = list(self.db.table(table).rows_where(where, args, order_by=order_by))
         for row in rows:
             for key in _JSON_COLUMNS.get(table, ()):
                 if row.get(key) is not None:
@@ -296,7 +299,6 @@ class Connection:
             raise StoreError(f"{self.path}: cannot {action}: {cause}") from exc
 
 
-
 def _identity(path: Path) -> tuple[int, int] | None:
     """(device, inode) of the file at `path`, None if there is none."""
     try:
@@ -313,8 +315,9 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 def _cannot_write(exc: StoreError) -> bool:
     """The error says the file, its folder or the disk cannot be written (so reading may work)."""
     name = getattr(exc.__cause__, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_FULL",
-                            "SQLITE_IOERR", "SQLITE_BUSY"))
+    return name.startswith(
+        ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY")
+    )
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -338,5 +341,3 @@ def _as_datetime(value: datetime | str | None) -> datetime:
 
 def _label(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")
-
-

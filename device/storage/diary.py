@@ -42,21 +42,33 @@ class Diary(Connection):
         flags = list(red_flags)
         if not all(isinstance(flag, str) and flag for flag in flags):
             raise ValueError(f"red_flags must be keys (non-empty strings), got {flags!r}")
-        row = {"wall": _label(_as_datetime(wall)), "logged_wall": _label(_as_datetime(logged_wall)),
-               "region": region, "side": side, "severity": severity, "note": str(note),
-               "red_flags": json.dumps(flags)}
+        row = {
+            "wall": _label(_as_datetime(wall)),
+            "logged_wall": _label(_as_datetime(logged_wall)),
+            "region": region,
+            "side": side,
+            "severity": severity,
+            "note": str(note),
+            "red_flags": json.dumps(flags),
+        }
         with self._transaction("write to the diary"):
-            return self.db["diary"].insert(row).last_pk
+            entry_id = self.db.table("diary").insert(row).last_pk
+        assert isinstance(entry_id, int)
+        return entry_id
 
     def diary_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
         """Diary entries whose time is in [a, b), oldest first (red_flags decoded)."""
-        return self._select("diary", "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",
-                            [_label(_as_datetime(a)), _label(_as_datetime(b))], "julianday(wall), id")
+        return self._select(
+            "diary",
+            "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",
+            [_label(_as_datetime(a)), _label(_as_datetime(b))],
+            "julianday(wall), id",
+        )
 
     def diary_latest(self, limit: int = 50) -> list[dict]:
         """The `limit` most recent diary entries, newest first."""
         with self._errors("read the history database"):
-            rows = list(self.db["diary"].rows_where(order_by="julianday(wall) DESC, id DESC", limit=int(limit)))
+            rows = list(self.db.table("diary").rows_where(order_by="julianday(wall) DESC, id DESC", limit=int(limit)))
         for row in rows:
             row["red_flags"] = json.loads(row["red_flags"])
         return rows
@@ -71,4 +83,3 @@ class Diary(Connection):
         with self._transaction("delete from the diary"):
             cursor = self.db.execute("DELETE FROM diary WHERE id = ?", [entry_id])
             return cursor.rowcount > 0
-

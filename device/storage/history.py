@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from device.core.events import Event, Fault, Session
+from device.core.events import Event, Fault, Session, time_of
 from device.core.minutes import Minute, minute_key
 from device.core.report import event_to_dict
 from device.storage.database import Connection, _as_datetime, _label
@@ -88,29 +88,39 @@ class History(Connection):
                 written = {self._write_session(s, wall_at, now_label) for s in sessions}
                 for sid, end, _ in self._sessions.values():
                     if end is None and sid not in written:
-                        self.db["sessions"].update(sid, {"last_heartbeat_wall": now_label})
+                        self.db.table("sessions").update(sid, {"last_heartbeat_wall": now_label})
                 rows = []
                 faults = []
                 for event, data in event_rows:
-                    t = getattr(event, "t", None)
-                    t = event.start if t is None else t
-                    rows.append({"type": event.type, "wall": wall_at(t),
-                                 "detected_wall": wall_at(event.detected_at),
-                                 "session_id": self._session_at(t), "data": json.dumps(data)})
+                    t = time_of(event)
+                    rows.append(
+                        {
+                            "type": event.type,
+                            "wall": wall_at(t),
+                            "detected_wall": wall_at(event.detected_at),
+                            "session_id": self._session_at(t),
+                            "data": json.dumps(data),
+                        }
+                    )
                     if isinstance(event, Fault):
-                        faults.append({"channel": event.channel, "start_wall": wall_at(event.start),
-                                       "end_wall": None if event.end is None else wall_at(event.end),
-                                       "reason": event.reason})
+                        faults.append(
+                            {
+                                "channel": event.channel,
+                                "start_wall": wall_at(event.start),
+                                "end_wall": None if event.end is None else wall_at(event.end),
+                                "reason": event.reason,
+                            }
+                        )
                 if rows:
-                    self.db["events"].insert_all(rows)
+                    self.db.table("events").insert_all(rows)
                 if faults:
-                    self.db["faults"].insert_all(faults)
+                    self.db.table("faults").insert_all(faults)
                 for row in minute_rows:
                     self.db.execute(_ADD_MINUTE, row)
                 if snooze_rows:
-                    self.db["snoozes"].insert_all(snooze_rows)
+                    self.db.table("snoozes").insert_all(snooze_rows)
                 if live_row is not None:
-                    self.db["live"].insert(live_row, replace=True)
+                    self.db.table("live").insert(live_row, replace=True)
         except BaseException:
             self._sessions = before
             raise
@@ -123,7 +133,7 @@ class History(Connection):
         """
         row = _live_row(values, _label(_as_datetime(wall)))
         with self._transaction("write the live state"):
-            self.db["live"].insert(row, replace=True)
+            self.db.table("live").insert(row, replace=True)
 
     def end_run(self) -> None:
         """This run (one daemon's sessions) is over: what it left open counts
@@ -146,7 +156,7 @@ class History(Connection):
 
         end_t is estimated on that run's frame clock from the wall times.
         """
-        closed = []
+        closed: list[dict[str, Any]] = []
         rows = self.left_open()
         if not rows:
             return closed
@@ -154,7 +164,7 @@ class History(Connection):
             for row in rows:
                 end = _as_datetime(row["last_heartbeat_wall"])
                 end_t = row["start_t"] + (end - _as_datetime(row["start_wall"])).total_seconds()
-                self.db["sessions"].update(row["id"], {"end_wall": row["last_heartbeat_wall"], "end_t": end_t})
+                self.db.table("sessions").update(row["id"], {"end_wall": row["last_heartbeat_wall"], "end_t": end_t})
                 closed.append(dict(row, end_wall=row["last_heartbeat_wall"], end_t=end_t))
         return closed
 
@@ -182,7 +192,9 @@ class History(Connection):
             "sessions",
             "julianday(start_wall) < julianday(?) "
             "AND julianday(COALESCE(end_wall, last_heartbeat_wall)) >= julianday(?)",
-            [_label(_as_datetime(b)), _label(_as_datetime(a))], "julianday(start_wall), id")
+            [_label(_as_datetime(b)), _label(_as_datetime(a))],
+            "julianday(start_wall), id",
+        )
 
     def events_between(self, a: datetime | str, b: datetime | str, types: Sequence[str] | None = None) -> list[dict]:
         """Events whose time (t, or start) is in [a, b), optionally only these types, in time order."""
@@ -204,10 +216,14 @@ class History(Connection):
             "sessions",
             "julianday(start_wall) < julianday(?) "
             "AND julianday(COALESCE(end_wall, last_heartbeat_wall)) >= julianday(?)",
-            [_label(_as_datetime(b)), _label(_as_datetime(a))], "start_wall", page_size)
+            [_label(_as_datetime(b)), _label(_as_datetime(a))],
+            "start_wall",
+            page_size,
+        )
 
-    def iter_events_between(self, a: datetime | str, b: datetime | str, types: Sequence[str] | None = None,
-                            page_size: int = 1000) -> Iterator[dict]:
+    def iter_events_between(
+        self, a: datetime | str, b: datetime | str, types: Sequence[str] | None = None, page_size: int = 1000
+    ) -> Iterator[dict]:
         """The rows of `events_between`, one at a time, read `page_size` at a time (see iter_sessions_between)."""
         where = "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)"
         args: list[Any] = [_label(_as_datetime(a)), _label(_as_datetime(b))]
@@ -222,15 +238,21 @@ class History(Connection):
 
     def snoozes_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
         """Button presses in [a, b), in order."""
-        return self._select("snoozes", "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",
-                            [_label(_as_datetime(a)), _label(_as_datetime(b))], "julianday(wall), id")
+        return self._select(
+            "snoozes",
+            "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",
+            [_label(_as_datetime(a)), _label(_as_datetime(b))],
+            "julianday(wall), id",
+        )
 
     def faults_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
         """Channel faults that overlap [a, b) (end_wall NULL: still running when last seen)."""
         return self._select(
             "faults",
             "julianday(start_wall) < julianday(?) AND (end_wall IS NULL OR julianday(end_wall) >= julianday(?))",
-            [_label(_as_datetime(b)), _label(_as_datetime(a))], "julianday(start_wall), id")
+            [_label(_as_datetime(b)), _label(_as_datetime(a))],
+            "julianday(start_wall), id",
+        )
 
     def live(self) -> dict | None:
         """The live row (seated and break_due as bools), or None before the daemon wrote one."""
@@ -248,19 +270,33 @@ class History(Connection):
         end_wall = None if session.end is None else wall_at(session.end)
         known = self._sessions.get(session.start)
         if known is None:
-            sid = self.db["sessions"].insert({
-                "start_wall": wall_at(session.start), "start_t": session.start,
-                "end_wall": end_wall, "end_t": session.end, "prompts": json.dumps(list(session.prompts)),
-                "last_heartbeat_wall": now_label,
-            }).last_pk
+            sid = (
+                self.db.table("sessions")
+                .insert(
+                    {
+                        "start_wall": wall_at(session.start),
+                        "start_t": session.start,
+                        "end_wall": end_wall,
+                        "end_t": session.end,
+                        "prompts": json.dumps(list(session.prompts)),
+                        "last_heartbeat_wall": now_label,
+                    }
+                )
+                .last_pk
+            )
+            assert isinstance(sid, int)
             carried: tuple[str, ...] = ()
         else:
             sid, _, carried = known
-            self.db["sessions"].update(sid, {
-                "end_wall": end_wall, "end_t": session.end,
-                "prompts": json.dumps(list(carried + tuple(session.prompts))),
-                "last_heartbeat_wall": now_label,
-            })
+            self.db.table("sessions").update(
+                sid,
+                {
+                    "end_wall": end_wall,
+                    "end_t": session.end,
+                    "prompts": json.dumps(list(carried + tuple(session.prompts))),
+                    "last_heartbeat_wall": now_label,
+                },
+            )
         self._sessions[session.start] = (sid, session.end, carried)
         if len(self._sessions) > 1 and next(reversed(self._sessions)) != session.start:
             self._sessions = dict(sorted(self._sessions.items()))
@@ -298,15 +334,19 @@ ON CONFLICT (minute) DO UPDATE SET
 
 def _minute_row(minute: Minute) -> dict[str, Any]:
     if not _MINUTE.match(minute.minute):
-        raise ValueError(f"minute must be local \"YYYY-MM-DDTHH:MM\", got {minute.minute!r}")
+        raise ValueError(f'minute must be local "YYYY-MM-DDTHH:MM", got {minute.minute!r}')
     return {name: getattr(minute, name) for name in Minute.__slots__}
 
 
 def _snooze_row(snooze: Snooze) -> dict[str, Any]:
     if snooze.action not in SNOOZE_ACTIONS:
         raise ValueError(f"snooze action must be one of {SNOOZE_ACTIONS}, got {snooze.action!r}")
-    return {"wall": _label(_as_datetime(snooze.wall)), "kind": snooze.kind,
-            "until_wall": _label(_as_datetime(snooze.until_wall)), "action": snooze.action}
+    return {
+        "wall": _label(_as_datetime(snooze.wall)),
+        "kind": snooze.kind,
+        "until_wall": _label(_as_datetime(snooze.until_wall)),
+        "action": snooze.action,
+    }
 
 
 def _live_row(values: Mapping[str, Any], updated_wall: str) -> dict[str, Any]:

@@ -55,8 +55,8 @@ from device.core.frames import MISSING, FrameBlock
 from device.errors import CushionError
 
 HEADER = "t,fl,fr,bl,br"
-MAX_LINE_BYTES = 1024          # a frame line is under 100 bytes
-T_LIMIT_S = 1e10               # |t| beyond this is no clock (float64 still resolves 2 us there)
+MAX_LINE_BYTES = 1024  # a frame line is under 100 bytes
+T_LIMIT_S = 1e10  # |t| beyond this is no clock (float64 still resolves 2 us there)
 RATE_HZ_RANGE = (0.1, 10000.0)
 
 _CHUNK_BYTES = 1 << 18  # 256 KB: keeps replay's peak memory flat (~40 MB) at full speed
@@ -64,8 +64,10 @@ _BOM = b"\xef\xbb\xbf"
 _QUOTE_CHARS = 40
 _COUNT = re.compile(r"-?[0-9]+", re.ASCII)
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
-_CR_ERROR = ("a carriage return inside the line: the file has old Mac (CR-only) or mixed line "
-             "endings; save it with LF or CRLF line endings")
+_CR_ERROR = (
+    "a carriage return inside the line: the file has old Mac (CR-only) or mixed line "
+    "endings; save it with LF or CRLF line endings"
+)
 
 # The bytes of a clean block: digits, minus, point, comma, LF.
 _FAST_BYTES = np.zeros(256, dtype=bool)
@@ -124,17 +126,17 @@ class RecordingReader:
         pending = b""
         started = False
         blank_line_at = 0  # a blank line is fine only if nothing follows it
-        tail = b""         # the file's last line when it has no line ending
+        tail = b""  # the file's last line when it has no line ending
         while True:
             chunk = handle.read(_CHUNK_BYTES)
-            data = pending + chunk if pending else chunk   # pending is under MAX_LINE_BYTES
+            data = pending + chunk if pending else chunk  # pending is under MAX_LINE_BYTES
             if not started:
                 if len(data) < len(_BOM) and chunk:
                     pending = data
                     continue
                 started = True
                 if data.startswith(_BOM):
-                    data = data[len(_BOM):]
+                    data = data[len(_BOM) :]
             if not chunk:
                 if not data:
                     break
@@ -176,7 +178,7 @@ class RecordingReader:
         if tail:
             if len(tail) > MAX_LINE_BYTES:
                 raise self._long_line(line_no + 1, tail)
-            if not header_seen:             # a header (or comment) without a line ending
+            if not header_seen:  # a header (or comment) without a line ending
                 _, line_no, header_seen = self._read_preamble(tail, line_no)
             elif tail.strip() and not tail.startswith(b"#"):
                 # A frame line the recorder was killed in: its last number may be short.
@@ -190,14 +192,17 @@ class RecordingReader:
         self.cut_line = line_no
         if self._warn is not None:
             shown = _quote(tail.decode("utf-8", "replace").rstrip("\r"))
-            self._warn(f"{self.path} line {line_no}: the file ends inside this line (no line ending: the "
-                       f"recorder was stopped while writing it?); left out: {shown}")
+            self._warn(
+                f"{self.path} line {line_no}: the file ends inside this line (no line ending: the "
+                f"recorder was stopped while writing it?); left out: {shown}"
+            )
 
     def _long_line(self, line_no: int, start: bytes) -> CushionError:
         if b"\r" in start[:MAX_LINE_BYTES]:
             return self._error(line_no, _CR_ERROR)
-        return self._error(line_no, f"longer than {MAX_LINE_BYTES} bytes (a frame line is under 100): "
-                                    "is this a recording?")
+        return self._error(
+            line_no, f"longer than {MAX_LINE_BYTES} bytes (a frame line is under 100): is this a recording?"
+        )
 
     def _line(self, raw_line: bytes, line_no: int) -> str:
         """One line's text without its line ending, checked for length, CR and UTF-8."""
@@ -239,8 +244,9 @@ class RecordingReader:
         low, high = RATE_HZ_RANGE
         rate = float(text) if _DECIMAL.fullmatch(text) else math.nan
         if not low <= rate <= high:
-            raise self._error(line_no, f"rate_hz must be a number of frames per second from {low:g} "
-                                       f"to {high:g}, got {_quote(text)}")
+            raise self._error(
+                line_no, f"rate_hz must be a number of frames per second from {low:g} to {high:g}, got {_quote(text)}"
+            )
         return rate
 
     def _parse_body(self, body: bytes, line_no: int, last_t: float) -> tuple[FrameBlock, int, float, int]:
@@ -273,7 +279,7 @@ class RecordingReader:
         # parser reads exactly as the line-by-line reader does ("1-2", "-",
         # "." and "1.2.3" stop it; a value count short of 5 a line says so).
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)   # numpy < 2: a short read warns
+            warnings.simplefilter("ignore", DeprecationWarning)  # numpy < 2: a short read warns
             try:
                 values = np.fromstring(body.replace(b"\n", b","), dtype=np.float64, sep=",")
             except ValueError:
@@ -314,7 +320,9 @@ class RecordingReader:
                 raise self._error(line_no, f"t goes backwards ({t} after {last_t})")
             last_t = t
             times.append(t)
-            rows.append([self._parse_count(text, name, line_no) for text, name in zip(fields[1:], ("fl", "fr", "bl", "br"))])
+            rows.append(
+                [self._parse_count(text, name, line_no) for text, name in zip(fields[1:], ("fl", "fr", "bl", "br"))]
+            )
         block = FrameBlock(np.array(times, dtype=np.float64), np.array(rows, dtype=np.int64).reshape(-1, 4))
         return block, line_no, last_t, blank_line_at
 
@@ -325,16 +333,18 @@ class RecordingReader:
             raise self._error(line_no, f"t is not a number (a decimal such as 12.5): {_quote(text)}")
         t = float(text)
         if not abs(t) <= T_LIMIT_S:
-            raise self._error(line_no, f"t = {_quote(text)} is not a plausible time in seconds "
-                                       f"(at most {T_LIMIT_S:g} from zero)")
+            raise self._error(
+                line_no, f"t = {_quote(text)} is not a plausible time in seconds (at most {T_LIMIT_S:g} from zero)"
+            )
         return t
 
     def _parse_count(self, text: str, name: str, line_no: int) -> int:
         if not text:
             return MISSING
         if not _COUNT.fullmatch(text):
-            raise self._error(line_no, f"{name} is not a whole number (ASCII digits, a leading minus at most): "
-                                       f"{_quote(text)}")
+            raise self._error(
+                line_no, f"{name} is not a whole number (ASCII digits, a leading minus at most): {_quote(text)}"
+            )
         value = int(text)
         if not RAW_MIN <= value <= RAW_MAX:
             shown = text if len(text) <= 12 else _quote(text)
@@ -388,8 +398,8 @@ class RecordingWriter:
 
     def __init__(self, path: str | Path, metadata: dict[str, str] | None = None, *, overwrite: bool = True):
         self.path = Path(path)
-        self.frames = 0           # frames handed in
-        self.frames_written = 0   # ... of which the OS has them
+        self.frames = 0  # frames handed in
+        self.frames_written = 0  # ... of which the OS has them
         self._parts: list[str] = [f"# {key}: {value}\n" for key, value in (metadata or {}).items()]
         self._parts.append(HEADER + "\n")
         self._chars = 0
@@ -463,7 +473,7 @@ class RecordingWriter:
     def _fail(self, exc: OSError) -> None:
         self._failed = True
         with contextlib.suppress(OSError):
-            os.ftruncate(self._file.fileno(), self._size)       # back to the last whole line
+            os.ftruncate(self._file.fileno(), self._size)  # back to the last whole line
         self._file.close()
         kept = ""
         if self._created and self._size == 0:
@@ -474,7 +484,7 @@ class RecordingWriter:
         reason = exc.strerror or str(exc)
         raise WriteError(f"{self.path}: cannot write: {reason}{kept}", reason) from None
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

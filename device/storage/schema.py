@@ -33,7 +33,7 @@ class Snooze:
 
 
 SNOOZE_ACTIONS = ("snooze", "mute_day")
-DIARY_REGIONS = ("lower", "middle", "upper")   # where in the back, bottom to top
+DIARY_REGIONS = ("lower", "middle", "upper")  # where in the back, bottom to top
 DIARY_SIDES = ("left", "centre", "right")
 
 # The live row: column -> what it holds. Missing keys are stored as NULL.
@@ -59,46 +59,84 @@ LIVE_COLUMNS = {
 }
 
 
-
-
 def _v1_tables(db: Database) -> None:
     """The tables, and indexes on the wall times the `*_between` queries compare."""
-    db["sessions"].create(
-        {"id": int, "start_wall": str, "end_wall": str, "start_t": float, "end_t": float,
-         "prompts": str, "last_heartbeat_wall": str},
-        pk="id", not_null={"start_wall", "start_t", "prompts", "last_heartbeat_wall"},
+    db.table("sessions").create(
+        {
+            "id": int,
+            "start_wall": str,
+            "end_wall": str,
+            "start_t": float,
+            "end_t": float,
+            "prompts": str,
+            "last_heartbeat_wall": str,
+        },
+        pk="id",
+        not_null={"start_wall", "start_t", "prompts", "last_heartbeat_wall"},
     )
-    db["events"].create(
+    db.table("events").create(
         {"id": int, "type": str, "wall": str, "detected_wall": str, "data": str},
-        pk="id", not_null={"type", "wall", "detected_wall", "data"},
+        pk="id",
+        not_null={"type", "wall", "detected_wall", "data"},
     )
-    db["minutes"].create(
-        {"minute": str, "seated_s": float, "lat_mean": float, "sag_mean": float, "fidgets": int,
-         "lean_left_s": float, "lean_right_s": float, "twists": int, "prompts": int},
+    db.table("minutes").create(
+        {
+            "minute": str,
+            "seated_s": float,
+            "lat_mean": float,
+            "sag_mean": float,
+            "fidgets": int,
+            "lean_left_s": float,
+            "lean_right_s": float,
+            "twists": int,
+            "prompts": int,
+        },
         pk="minute",
         not_null={"seated_s", "fidgets", "lean_left_s", "lean_right_s", "twists", "prompts"},
     )
-    db["snoozes"].create(
+    db.table("snoozes").create(
         {"id": int, "wall": str, "kind": str, "until_wall": str, "action": str},
-        pk="id", not_null={"wall", "kind", "until_wall", "action"},
+        pk="id",
+        not_null={"wall", "kind", "until_wall", "action"},
     )
-    db["faults"].create(
+    db.table("faults").create(
         {"id": int, "channel": str, "start_wall": str, "end_wall": str, "reason": str},
-        pk="id", not_null={"channel", "start_wall", "reason"},
+        pk="id",
+        not_null={"channel", "start_wall", "reason"},
     )
-    db["settings"].create({"key": str, "value": str, "updated_wall": str}, pk="key",
-                          not_null={"value", "updated_wall"})
+    db.table("settings").create(
+        {"key": str, "value": str, "updated_wall": str}, pk="key", not_null={"value", "updated_wall"}
+    )
     live: dict[str, Any] = {"id": int, "updated_wall": str}
-    live.update({"seated": int, "sitting_s": float, "next_prompt_kind": str, "next_prompt_in_s": float,
-                 "cop_x_mm": float, "cop_y_mm": float, "lat": float, "sag": float, "total_kg": float,
-                 "fidgets_per_10min": float, "faults": str, "sample_rate_hz": float,
-                 "dropped_frames": int, "break_due": int, "muted_until_wall": str})
-    db["live"].create(live, pk="id", not_null={"updated_wall"})
-    db["device_info"].create({"key": str, "value": str}, pk="key", not_null={"value"})
-    db["meta"].create({"key": str, "value": int}, pk="key", not_null={"value"})
+    live.update(
+        {
+            "seated": int,
+            "sitting_s": float,
+            "next_prompt_kind": str,
+            "next_prompt_in_s": float,
+            "cop_x_mm": float,
+            "cop_y_mm": float,
+            "lat": float,
+            "sag": float,
+            "total_kg": float,
+            "fidgets_per_10min": float,
+            "faults": str,
+            "sample_rate_hz": float,
+            "dropped_frames": int,
+            "break_due": int,
+            "muted_until_wall": str,
+        }
+    )
+    db.table("live").create(live, pk="id", not_null={"updated_wall"})
+    db.table("device_info").create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db.table("meta").create({"key": str, "value": int}, pk="key", not_null={"value"})
     # julianday() compares instants even when offsets differ (summer / winter time).
-    for table, column in (("sessions", "start_wall"), ("events", "wall"),
-                          ("snoozes", "wall"), ("faults", "start_wall")):
+    for table, column in (
+        ("sessions", "start_wall"),
+        ("events", "wall"),
+        ("snoozes", "wall"),
+        ("faults", "start_wall"),
+    ):
         db.execute(f"CREATE INDEX {table}_{column} ON {table} (julianday({column}))")
 
 
@@ -108,7 +146,7 @@ def _v2_event_sessions(db: Database) -> None:
     Events already stored are matched to the session whose wall-time span holds
     them (an open session's span runs to its last heartbeat).
     """
-    db["events"].add_column("session_id", int)
+    db.table("events").add_column("session_id", int)
     db.execute(
         """
         UPDATE events SET session_id = (
@@ -118,7 +156,7 @@ def _v2_event_sessions(db: Database) -> None:
             ORDER BY julianday(s.start_wall) DESC LIMIT 1)
         """
     )
-    db["events"].create_index(["session_id"], index_name="events_session_id")
+    db.table("events").create_index(["session_id"], index_name="events_session_id")
 
 
 def _v3_diary(db: Database) -> None:
@@ -129,10 +167,19 @@ def _v3_diary(db: Database) -> None:
     "centre" or "right"; severity 0-10; red_flags a JSON list of the keys of
     the warning signs ticked (dashboard.advice.RED_FLAGS).
     """
-    db["diary"].create(
-        {"id": int, "wall": str, "logged_wall": str, "region": str, "side": str, "severity": int,
-         "note": str, "red_flags": str},
-        pk="id", not_null={"wall", "logged_wall", "region", "side", "severity", "note", "red_flags"},
+    db.table("diary").create(
+        {
+            "id": int,
+            "wall": str,
+            "logged_wall": str,
+            "region": str,
+            "side": str,
+            "severity": int,
+            "note": str,
+            "red_flags": str,
+        },
+        pk="id",
+        not_null={"wall", "logged_wall", "region", "side", "severity", "note", "red_flags"},
     )
     db.execute("CREATE INDEX diary_wall ON diary (julianday(wall))")
 
@@ -141,14 +188,13 @@ def _v4_live_recent_loss(db: Database) -> None:
     """live.recent_s, frames_recent, dropped_recent: frames read and lost over
     the last minutes, so that a lasting loss is judged on what happens now,
     not on a count since the daemon started."""
-    db["live"].add_column("recent_s", float)
-    db["live"].add_column("frames_recent", int)
-    db["live"].add_column("dropped_recent", int)
+    db.table("live").add_column("recent_s", float)
+    db.table("live").add_column("frames_recent", int)
+    db.table("live").add_column("dropped_recent", int)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions, _v3_diary, _v4_live_recent_loss]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-_JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults",),
-                 "diary": ("red_flags",)}
+_JSON_COLUMNS = {"sessions": ("prompts",), "events": ("data",), "live": ("faults",), "diary": ("red_flags",)}

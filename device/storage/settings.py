@@ -27,8 +27,9 @@ class Settings(Connection):
                 if value is None:
                     self.db.execute("DELETE FROM settings WHERE key = ?", [key])
                 else:
-                    self.db["settings"].insert(
-                        {"key": key, "value": json.dumps(value), "updated_wall": label}, replace=True)
+                    self.db.table("settings").insert(
+                        {"key": key, "value": json.dumps(value), "updated_wall": label}, replace=True
+                    )
             self.db.execute(
                 "INSERT INTO meta (key, value) VALUES ('settings_version', 1) "
                 "ON CONFLICT (key) DO UPDATE SET value = value + 1"
@@ -57,9 +58,9 @@ class Settings(Connection):
     def set_device_info(self, values: Mapping[str, Any]) -> None:
         """Record facts about the device (JSON values), e.g. {"calibrated_on": "2024-05-01"}."""
         with self._transaction("write device information"):
-            self.db["device_info"].insert_all(
-                [{"key": key, "value": json.dumps(value)} for key, value in values.items()], replace=True)
+            self.db.table("device_info").insert_all(
+                [{"key": key, "value": json.dumps(value)} for key, value in values.items()], replace=True
+            )
 
     def device_info(self) -> dict[str, Any]:
         return {row["key"]: json.loads(row["value"]) for row in self._select("device_info", None, [], "key")}
-

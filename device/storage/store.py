@@ -48,13 +48,29 @@ from device.storage.database import StoreError
 from device.storage.diary import Diary
 from device.storage.history import History
 from device.storage.schema import (
-    DIARY_REGIONS, DIARY_SIDES, LIVE_COLUMNS, MIGRATIONS, SCHEMA_VERSION, SNOOZE_ACTIONS, Snooze,
+    DIARY_REGIONS,
+    DIARY_SIDES,
+    LIVE_COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SNOOZE_ACTIONS,
+    Snooze,
 )
 from device.storage.settings import Settings
 
 __all__ = [
-    "DIARY_REGIONS", "DIARY_SIDES", "LIVE_COLUMNS", "MIGRATIONS", "SCHEMA_VERSION", "SNOOZE_ACTIONS", "Minute",
-    "Snooze", "Store", "StoreError", "merge_minutes", "minute_key",
+    "DIARY_REGIONS",
+    "DIARY_SIDES",
+    "LIVE_COLUMNS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SNOOZE_ACTIONS",
+    "Minute",
+    "Snooze",
+    "Store",
+    "StoreError",
+    "merge_minutes",
+    "minute_key",
 ]
 
 

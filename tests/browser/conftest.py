@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from dashboard import create_app
-from tests.sample_history import fill_history
 from device.storage.store import Store
+from tests.sample_history import fill_history
 
 CHROMIUM = os.environ.get("CUSHION_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CUSHION_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -53,10 +53,19 @@ def _driver(javascript: bool = True):
 
     options = Options()
     options.binary_location = _chromium()
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
-                     "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                     f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
         options.add_argument(argument)
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
@@ -86,8 +95,10 @@ def browser_without_js():
 
 def set_viewport(driver, width: int, height: int, mobile: bool = False) -> None:
     """Emulate a screen of this CSS size (a phone: mobile=True, as its browser would lay out)."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
 
 
 class LiveServer:
@@ -133,11 +144,12 @@ class SimulatedDaemon:
     def _run(self) -> None:
         from device.config import Config
         from device.daemon.loop import Daemon
-        from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
         from device.daemon.sources import SimulatedSource
+        from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
 
-        sim = Simulation(Scenario(Person(mass_kg=75), seated=True).hold(3600), calibration=DEMO_CALIBRATION,
-                         rate_hz=80, seed=5)
+        sim = Simulation(
+            Scenario(Person(mass_kg=75), seated=True).hold(3600), calibration=DEMO_CALIBRATION, rate_hz=80, seed=5
+        )
         with Store(self.db_path) as store:  # a Store belongs to the thread that opened it
             source = SimulatedSource(sim, speed=1.0, start_wall=datetime.now().astimezone())
             self.daemon = Daemon(Config(calibration=DEMO_CALIBRATION), store, source, None)
@@ -162,8 +174,12 @@ def served(db_path):
         fill_history(store, first, 22, seed=3, until=datetime.now())
         # Which days have sessions depends on the calendar (the sample
         # history skips most weekend days): tests take them from here.
-        days = sorted({datetime.fromisoformat(row["start_wall"]).date()
-                       for row in store.sessions_between(datetime.combine(first, time()), datetime.now())})
+        days = sorted(
+            {
+                datetime.fromisoformat(row["start_wall"]).date()
+                for row in store.sessions_between(datetime.combine(first, time()), datetime.now())
+            }
+        )
     # Stale after 2 s instead of 5, so the stale test need not wait as long.
     app = create_app({"DATABASE": str(db_path), "LIVE_STALE_S": 2.0})
     server = LiveServer(app)

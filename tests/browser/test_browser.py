@@ -65,8 +65,8 @@ def test_diary_entry_logged_through_the_form_appears_in_the_list(browser, served
     set_viewport(browser, *PHONE, mobile=True)
     browser.get(served.url + "/diary")
     assert "No episodes logged yet" in browser.page_source
-    browser.find_element(By.CSS_SELECTOR, "label[for=sev-7]").click()            # tap 1: how bad
-    browser.find_element(By.CSS_SELECTOR, "button[value=lower-right]").click()   # tap 2: where (saves)
+    browser.find_element(By.CSS_SELECTOR, "label[for=sev-7]").click()  # tap 1: how bad
+    browser.find_element(By.CSS_SELECTOR, "button[value=lower-right]").click()  # tap 2: where (saves)
     wait_for(lambda: "/diary" in browser.current_url and "Saved" in browser.page_source)
     entries = browser.find_elements(By.CSS_SELECTOR, "article.entry")
     assert len(entries) == 1
@@ -92,8 +92,19 @@ def test_diary_red_flag_says_to_seek_medical_attention(browser, served):
     assert "Sharp, after lifting a box" in body
 
 
-PAGES = ["/", "/day/{today}", "/day/{yesterday}", "/trends?days=7", "/trends?days=30", "/trends?days=365",
-         "/diary", "/advice", "/settings", "/device", "/day/2001-01-01"]
+PAGES = [
+    "/",
+    "/day/{today}",
+    "/day/{yesterday}",
+    "/trends?days=7",
+    "/trends?days=30",
+    "/trends?days=365",
+    "/diary",
+    "/advice",
+    "/settings",
+    "/device",
+    "/day/2001-01-01",
+]
 
 
 def screens_folder(tmp_path_factory) -> Path:
@@ -110,10 +121,15 @@ def test_every_page_fits_the_screen_width(browser, served, daemon, size, tmp_pat
     width, height = size
     today = date.today()
     with __import__("device.storage.store", fromlist=["Store"]).Store(daemon.db_path) as store:
-        store.add_diary_entry(datetime.now() - timedelta(hours=1), region="lower", side="left", severity=6,
-                              note="Stiff after a long meeting", red_flags=["fever"])
-        store.add_diary_entry(datetime.now() - timedelta(days=2, hours=3), region="middle", side="right",
-                              severity=3)
+        store.add_diary_entry(
+            datetime.now() - timedelta(hours=1),
+            region="lower",
+            side="left",
+            severity=6,
+            note="Stiff after a long meeting",
+            red_flags=["fever"],
+        )
+        store.add_diary_entry(datetime.now() - timedelta(days=2, hours=3), region="middle", side="right", severity=3)
     overflowing = []
     for page in PAGES:
         url = page.format(today=today, yesterday=today - timedelta(days=1))
@@ -131,18 +147,30 @@ def test_every_page_fits_the_screen_width(browser, served, daemon, size, tmp_pat
 
 
 def box(driver, element) -> dict:
-    return driver.execute_script("var r = arguments[0].getBoundingClientRect();"
-                                 "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};", element)
+    return driver.execute_script(
+        "var r = arguments[0].getBoundingClientRect();"
+        "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};",
+        element,
+    )
 
 
 def overlap(a: dict, b: dict, slack: float = 0.5) -> bool:
-    return (a["left"] < b["right"] - slack and b["left"] < a["right"] - slack
-            and a["top"] < b["bottom"] - slack and b["top"] < a["bottom"] - slack)
+    return (
+        a["left"] < b["right"] - slack
+        and b["left"] < a["right"] - slack
+        and a["top"] < b["bottom"] - slack
+        and b["top"] < a["bottom"] - slack
+    )
 
 
 def shown(driver, elements) -> list:
-    return [e for e in elements if driver.execute_script(
-        "var s = getComputedStyle(arguments[0]); return s.display != 'none' && s.visibility != 'hidden';", e)]
+    return [
+        e
+        for e in elements
+        if driver.execute_script(
+            "var s = getComputedStyle(arguments[0]); return s.display != 'none' && s.visibility != 'hidden';", e
+        )
+    ]
 
 
 def test_diary_two_taps_stamp_the_time_of_sending_and_saved_is_on_screen(browser, served, db_path):
@@ -175,10 +203,15 @@ def test_recent_red_flags_leave_the_two_taps_on_the_first_screen(browser, served
     from device.storage.store import Store
 
     with Store(db_path) as store:
-        for hours, flags in ((1, ["fever"]), (3, ["leg_numbness", "fever"]), (30, ["after_trauma"]),
-                             (50, ["pain_unrelieved"])):
-            store.add_diary_entry(datetime.now() - timedelta(hours=hours), region="lower", side="left", severity=7,
-                                  red_flags=flags)
+        for hours, flags in (
+            (1, ["fever"]),
+            (3, ["leg_numbness", "fever"]),
+            (30, ["after_trauma"]),
+            (50, ["pain_unrelieved"]),
+        ):
+            store.add_diary_entry(
+                datetime.now() - timedelta(hours=hours), region="lower", side="left", severity=7, red_flags=flags
+            )
     set_viewport(browser, *PHONE, mobile=True)
     browser.get(served.url + "/diary")
     assert len(browser.find_elements(By.CSS_SELECTOR, ".banner.urgent")) == 1
@@ -210,7 +243,9 @@ def test_delete_and_reset_take_a_second_tap_without_javascript(browser_without_j
 
     driver.get(served.url + "/settings")
     driver.find_element(By.CSS_SELECTOR, "details.confirm.reset summary").click()
-    assert "Move nudge after sitting still for: 25" in driver.find_element(By.CSS_SELECTOR, "details.confirm.reset").text
+    assert (
+        "Move nudge after sitting still for: 25" in driver.find_element(By.CSS_SELECTOR, "details.confirm.reset").text
+    )
     with Store(db_path) as store:
         assert store.settings() == {"breaks.still_min": 25.0}
     driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Yes, reset')]").click()
@@ -253,7 +288,7 @@ def test_the_day_timeline_stays_legible_on_a_phone(browser, served):
         boxes = [box(browser, e) for e in hours]
         assert len(boxes) >= 3, "too few hour labels"
         for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 assert not overlap(a, b), "two axis labels overlap"
         kinds = {}
         for kind in ("break-due", "break-overdue", "move"):
@@ -285,9 +320,11 @@ def test_trends_value_labels_never_cover_a_bar_on_a_phone(browser, served):
             for label in labels:
                 for bar in bars:
                     assert not overlap(label, bar), f"{days} days: a value label covers a bar"
-            ticks = [box(browser, e) for e in shown(browser, chart.find_elements(By.CSS_SELECTOR, "svg.bars text.axis"))]
+            ticks = [
+                box(browser, e) for e in shown(browser, chart.find_elements(By.CSS_SELECTOR, "svg.bars text.axis"))
+            ]
             for i, a in enumerate(ticks):
-                for b in ticks[i + 1:]:
+                for b in ticks[i + 1 :]:
                     assert not overlap(a, b), f"{days} days: two axis labels overlap"
 
 
@@ -308,8 +345,8 @@ def test_the_numbers_table_fits_a_phone(browser, served):
 def test_the_now_page_keeps_its_figures_when_the_dashboard_is_unreachable(browser, served, db_path):
     from selenium.webdriver.common.by import By
 
-    from tests.sample_history import live_values
     from device.storage.store import Store
+    from tests.sample_history import live_values
 
     with Store(db_path) as store:
         store.set_live(live_values(sitting_s=600.0))

@@ -48,7 +48,10 @@ def recording(tmp_path):
 
 
 def test_importing_the_cli_is_instant_so_an_early_ctrl_c_is_caught_in_main():
-    code = "import sys, device.cli.cushion; print(sorted(m for m in sys.modules if m.startswith(('device', 'numpy', 'tomllib'))))"
+    code = (
+        "import sys, device.cli.cushion; "
+        "print(sorted(m for m in sys.modules if m.startswith(('device', 'numpy', 'tomllib'))))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "['device', 'device.cli', 'device.cli.cushion', 'device.errors']"
 
@@ -70,19 +73,22 @@ def test_a_bad_option_shows_the_usage_of_its_command(capsys):
     assert err.startswith("usage: cushion run ") and "cushion run: error: unrecognized arguments: --bogus" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--seconds", "nan"], "--seconds: must be a positive number"),
-    (["--seconds", "0"], "--seconds: must be a positive number"),
-    (["--seconds", "-5"], "--seconds: must be a positive number"),
-    (["--sim", "--speed", "0"], "--speed: must be a positive number"),
-    (["--sim", "--speed", "-1"], "--speed: must be a positive number"),
-    (["--sim", "--speed", "nan"], "--speed: must be a positive number"),
-    (["--sim", "--hours", "-1"], "--hours: must be a positive number"),
-    (["--sim", "--hours", "nan"], "--hours: must be a positive number"),
-    (["--sim", "--hours", "1000"], "--hours: at most 168 hours"),
-    (["--sim", "--seed", "-1"], "--seed: must be 0 or more"),
-    (["--speed", "5"], "--speed needs --sim"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--seconds", "nan"], "--seconds: must be a positive number"),
+        (["--seconds", "0"], "--seconds: must be a positive number"),
+        (["--seconds", "-5"], "--seconds: must be a positive number"),
+        (["--sim", "--speed", "0"], "--speed: must be a positive number"),
+        (["--sim", "--speed", "-1"], "--speed: must be a positive number"),
+        (["--sim", "--speed", "nan"], "--speed: must be a positive number"),
+        (["--sim", "--hours", "-1"], "--hours: must be a positive number"),
+        (["--sim", "--hours", "nan"], "--hours: must be a positive number"),
+        (["--sim", "--hours", "1000"], "--hours: at most 168 hours"),
+        (["--sim", "--seed", "-1"], "--seed: must be 0 or more"),
+        (["--speed", "5"], "--speed needs --sim"),
+    ],
+)
 def test_run_checks_its_options(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["run", *argv])
@@ -92,11 +98,15 @@ def test_run_checks_its_options(argv, message, capsys):
 
 # -- simulate ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("argv, message", [
-    (["--hours", "-1"], "--hours: must be a positive number"),
-    (["--hours", "nan"], "--hours: must be a positive number"),
-    (["--seed", "-1"], "--seed: must be 0 or more"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--hours", "-1"], "--hours: must be a positive number"),
+        (["--hours", "nan"], "--hours: must be a positive number"),
+        (["--seed", "-1"], "--seed: must be 0 or more"),
+    ],
+)
 def test_simulate_checks_its_options(tmp_path, argv, message, capsys):
     with pytest.raises(SystemExit):
         main(["simulate", str(tmp_path / "x.csv"), *argv])
@@ -115,10 +125,13 @@ def test_simulate_refuses_to_replace_a_recording_unless_forced(tmp_path, capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["day.csv"]
 
 
-@pytest.mark.parametrize("where, message", [
-    ("nope/x.csv", "cannot write: no such folder"),
-    (".", "is a folder"),
-])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("nope/x.csv", "cannot write: no such folder"),
+        (".", "is a folder"),
+    ],
+)
 def test_simulate_into_a_place_it_cannot_write_is_one_line(tmp_path, where, message, capsys):
     assert main(["simulate", str(tmp_path / where), "--hours", "0.01"]) == 2
     assert message in one_error_line(capsys.readouterr().err)
@@ -128,7 +141,7 @@ def test_simulate_on_a_full_disk_keeps_the_file_it_would_replace(tmp_path, monke
     from device.sim import sitter
 
     def disk_full(sim, path, metadata=None):
-        Path(path).write_text("t,fl,fr,bl,br\n0,1,2")   # half written when the disk filled up
+        Path(path).write_text("t,fl,fr,bl,br\n0,1,2")  # half written when the disk filled up
         raise WriteError(f"{path}: cannot write: No space left on device", "No space left on device")
 
     monkeypatch.setattr(sitter, "write_recording", disk_full)
@@ -142,6 +155,7 @@ def test_simulate_on_a_full_disk_keeps_the_file_it_would_replace(tmp_path, monke
 
 # -- replay ------------------------------------------------------------------------
 
+
 def test_replay_into_a_full_device_is_one_line(recording):
     with open("/dev/full", "w") as full:
         result = run_cli("replay", str(recording), "--json", stdout=full, stderr=subprocess.PIPE)
@@ -150,17 +164,25 @@ def test_replay_into_a_full_device_is_one_line(recording):
 
 
 def test_replay_into_a_closed_pipe_ends_quietly(recording):
-    process = subprocess.Popen([sys.executable, "-m", "device.cli", "replay", str(recording)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    process.stdout.close()              # `| head -0`: the reader is gone before anything is written
+    process = subprocess.Popen(
+        [sys.executable, "-m", "device.cli", "replay", str(recording)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # `| head -0`: the reader is gone before anything is written
     err = process.stderr.read()
     assert process.wait(timeout=60) == 0 and err == ""
 
 
-@pytest.mark.parametrize("text, message", [
-    ("# rate_hz: nan\nt,fl,fr,bl,br\n0,1,2,3,4\n", "line 1: rate_hz must be a number"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n1e308,1,2,3,4\n", "line 3: t = '1e308' is not a plausible time"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("# rate_hz: nan\nt,fl,fr,bl,br\n0,1,2,3,4\n", "line 1: rate_hz must be a number"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n1e308,1,2,3,4\n", "line 3: t = '1e308' is not a plausible time"),
+    ],
+)
 def test_replay_of_absurd_numbers_is_one_line_with_or_without_json(tmp_path, text, message):
     path = tmp_path / "r.csv"
     path.write_text(text)
@@ -177,13 +199,16 @@ def test_replay_json_is_always_valid_json(recording, capsys):
 
 # -- --config --------------------------------------------------------------------------
 
+
 def test_a_missing_config_named_on_the_command_line_warns_and_runs_on_the_defaults(tmp_path, recording, capsys):
     missing = tmp_path / "typo.toml"
     assert main(["replay", str(recording), "--config", str(missing)]) == 0
     captured = capsys.readouterr()
-    assert captured.err == (f"cushion: warning: {missing}: no such file; using the default config (uncalibrated): "
-                            "loads, and everything found from them, are guesses; give the config that "
-                            "`cushion calibrate` wrote\n")
+    assert captured.err == (
+        f"cushion: warning: {missing}: no such file; using the default config (uncalibrated): "
+        "loads, and everything found from them, are guesses; give the config that "
+        "`cushion calibrate` wrote\n"
+    )
     assert captured.out.startswith("Recording: 200 frames")
 
 
@@ -192,13 +217,17 @@ def test_a_config_that_is_not_a_regular_file_is_refused_without_hanging(tmp_path
     os.mkfifo(fifo)
     for argv in (["replay", str(recording)], ["check", "--sim"], ["run", "--sim", "--seconds", "1"]):
         started = time.monotonic()
-        result = run_cli(*argv, "--config", str(fifo), "--db", str(tmp_path / "h.db")) if argv[0] == "run" \
+        result = (
+            run_cli(*argv, "--config", str(fifo), "--db", str(tmp_path / "h.db"))
+            if argv[0] == "run"
             else run_cli(*argv, "--config", str(fifo))
+        )
         assert result.returncode == 2 and time.monotonic() - started < 30
         assert f"{fifo}: not a regular file" in one_error_line(result.stderr)
 
 
 # -- set-password ------------------------------------------------------------------------
+
 
 def piped(data: bytes):
     """Standard input from a pipe, as Python sets it up (no newline translation)."""
@@ -222,13 +251,16 @@ def test_set_password_strips_only_the_line_ending(tmp_path, monkeypatch, capsys)
     assert check_password_hash(stored_hash(tmp_path), "  spaced out  ")
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"        \n", "the password is empty or only spaces"),
-    (b"\t \r\n", "the password is empty or only spaces"),
-    (b"\n", "the password is empty or only spaces"),
-    (b"", "no password on standard input"),
-    (b"\xff\xfelongenough\n", "the password is not valid UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"        \n", "the password is empty or only spaces"),
+        (b"\t \r\n", "the password is empty or only spaces"),
+        (b"\n", "the password is empty or only spaces"),
+        (b"", "no password on standard input"),
+        (b"\xff\xfelongenough\n", "the password is not valid UTF-8 text"),
+    ],
+)
 def test_set_password_refuses_what_is_no_password(tmp_path, monkeypatch, capsys, data, message):
     assert set_password_with(monkeypatch, tmp_path, data) == 2
     assert message in one_error_line(capsys.readouterr().err)
@@ -263,6 +295,7 @@ def test_set_password_does_not_create_a_mistyped_folder(tmp_path, monkeypatch, c
 
 # -- dashboard ------------------------------------------------------------------------
 
+
 def test_dashboard_refuses_a_database_that_does_not_exist(tmp_path, capsys, monkeypatch):
     import dashboard
 
@@ -291,9 +324,22 @@ def free_port() -> int:
 
 def test_dashboard_stops_cleanly_on_sigterm(tmp_path):
     Store(tmp_path / "history.db").close()
-    process = subprocess.Popen([sys.executable, "-m", "device.cli", "dashboard", "--db", str(tmp_path / "history.db"),
-                                "--port", str(free_port())], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "device.cli",
+            "dashboard",
+            "--db",
+            str(tmp_path / "history.db"),
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "dashboard on http://" in process.stdout.readline()
         process.send_signal(signal.SIGTERM)

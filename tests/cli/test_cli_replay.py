@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from device.cli.cushion import main
-from tests.signals import CAL, Signal
 from device.storage.recording import RecordingWriter
+from tests.signals import CAL, Signal
 
 # Commands find a calibrated config where `cushion calibrate` leaves it (replay warns without one).
 pytestmark = pytest.mark.usefixtures("calibrated_home")
@@ -43,7 +43,7 @@ def test_json_report_has_the_spec_keys(recording, capsys):
     assert session["start"] == pytest.approx(5.15, abs=0.15) and session["end"] == pytest.approx(160.0, abs=0.5)
     assert report["summary"]["seated_s"] == pytest.approx(155.0, abs=0.5)
     assert report["summary"]["breaks"] == 1
-    assert report["summary"]["lean_s"]["left"] == pytest.approx(17.0, abs=1.0)   # 15 s and the 2 s end hold
+    assert report["summary"]["lean_s"]["left"] == pytest.approx(17.0, abs=1.0)  # 15 s and the 2 s end hold
     types = [e["type"] for e in report["events"]]
     assert types == ["sit", "lean", "stand"]
     lean = report["events"][1]
@@ -84,12 +84,15 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "device.cli", *args], capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("recording_text, config_text, message", [
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2\n", CONFIG, "line 3: expected 5 fields"),
-    ("", CONFIG, "the recording is empty"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[detect]\nlean_min = 3\n", "unknown key [detect] lean_min"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[geometry\n", "TOML syntax error"),
-])
+@pytest.mark.parametrize(
+    "recording_text, config_text, message",
+    [
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2\n", CONFIG, "line 3: expected 5 fields"),
+        ("", CONFIG, "the recording is empty"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[detect]\nlean_min = 3\n", "unknown key [detect] lean_min"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n", "[geometry\n", "TOML syntax error"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_no_traceback(tmp_path, recording_text, config_text, message):
     rec = tmp_path / "in.csv"
     rec.write_text(recording_text)
@@ -108,6 +111,7 @@ def test_missing_recording_is_a_clear_error(tmp_path):
 
 
 # -- the config replay uses: the same default as every command ----------------------------------
+
 
 def test_replay_without_config_uses_the_default_file_that_calibrate_writes(recording, calibrated_home):
     path, config = recording
@@ -130,5 +134,7 @@ def test_an_uncalibrated_replay_says_so_in_one_warning_line(recording, default_f
     assert result.returncode == 0 and result.stdout.startswith("Recording:")
     (line,) = result.stderr.splitlines()
     why = "no such file" if default_file is None else "no [calibration] in it"
-    assert line.startswith(f"cushion: warning: {default_config_path()}: {why}; using the default config "
-                           "(uncalibrated): loads, and everything found from them, are guesses")
+    assert line.startswith(
+        f"cushion: warning: {default_config_path()}: {why}; using the default config "
+        "(uncalibrated): loads, and everything found from them, are guesses"
+    )

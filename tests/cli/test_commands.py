@@ -21,13 +21,12 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from device.cli import sensor as commands
-from device.sim import rig
 from device.cli.cushion import main
-from device.config import load_config
-from device.config import RAW_MAX, RAW_MIN
-from device.storage.recording import RecordingReader
+from device.config import RAW_MAX, RAW_MIN, load_config
+from device.sim import rig
 from device.sim.rig import SimulatedCushion
 from device.sim.sitter import DEMO_CALIBRATION
+from device.storage.recording import RecordingReader
 from tests.paths import ROOT
 
 TRUE_CPK = np.array(DEMO_CALIBRATION.counts_per_kg)
@@ -75,11 +74,15 @@ def rigs(monkeypatch):
 
 
 def other_lines(text):
-    return [line for line in text.splitlines(keepends=True)
-            if not line.startswith(("offset =", "counts_per_kg =", "[calibration]"))]
+    return [
+        line
+        for line in text.splitlines(keepends=True)
+        if not line.startswith(("offset =", "counts_per_kg =", "[calibration]"))
+    ]
 
 
 # -- calibrate -----------------------------------------------------------------
+
 
 def test_calibrate_sim_finds_the_rigs_calibration_and_keeps_the_rest_of_the_file(config, rigs, capsys):
     started = time.monotonic()
@@ -108,8 +111,9 @@ def test_calibrate_sim_finds_the_rigs_calibration_and_keeps_the_rest_of_the_file
 def test_calibrate_refuses_when_the_weight_was_not_moved(config, capsys):
     # Interactive: Enter at each of the six steps; the "user" leaves the weight on fl when asked for fr.
     answers = []
-    status = commands.calibrate(config, weight_kg=10, seconds=0.4, ask=answers.append,
-                                bench=SimulatedCushion(skipped=("fr",)))
+    status = commands.calibrate(
+        config, weight_kg=10, seconds=0.4, ask=answers.append, bench=SimulatedCushion(skipped=("fr",))
+    )
     captured = capsys.readouterr()
     assert status == 1
     assert len(answers) == 6 and captured.out.count("Press Enter when ready.") == 6
@@ -124,6 +128,7 @@ def test_calibrate_yes_needs_the_simulated_rig(config, capsys):
 
 
 # -- tare --------------------------------------------------------------------------
+
 
 def test_tare_sim_writes_the_offsets(config, rigs, capsys):
     assert main(["tare", "--sim", "--config", str(config), "--seconds", "1"]) == 0
@@ -147,8 +152,10 @@ def test_tare_refuses_while_someone_sits_on_the_cushion(config, capsys):
 
 def test_tare_refuses_a_bag_left_on_the_cushion_unless_forced(tmp_path, capsys):
     path = tmp_path / "tared.toml"
-    path.write_text(f"[calibration]\noffset = {list(DEMO_CALIBRATION.offset)}\n"
-                    f"counts_per_kg = {list(DEMO_CALIBRATION.counts_per_kg)}\n")
+    path.write_text(
+        f"[calibration]\noffset = {list(DEMO_CALIBRATION.offset)}\n"
+        f"counts_per_kg = {list(DEMO_CALIBRATION.counts_per_kg)}\n"
+    )
     before = path.read_text()
     assert commands.tare(path, seconds=1.0, bench=SimulatedCushion("bag")) == 1
     err = capsys.readouterr().err
@@ -159,6 +166,7 @@ def test_tare_refuses_a_bag_left_on_the_cushion_unless_forced(tmp_path, capsys):
 
 
 # -- check ---------------------------------------------------------------------------
+
 
 def channel_lines(out):
     return {line[:2]: line for line in out.splitlines() if line[:4] in ("fl  ", "fr  ", "bl  ", "br  ")}
@@ -173,8 +181,8 @@ def test_check_sim_reports_four_channels_their_rate_noise_and_the_upside_down_ce
         match = re.match(rf"{name}  answers\s+([\d.]+)/s.*noise\s+(\d+) g", line)
         assert match, line
         rate, noise = float(match.group(1)), int(match.group(2))
-        assert 55 < rate < 95, line           # 80 nominal; this VM's resyncs cost a few
-        assert 3 <= noise <= 30, line         # the rig's 10 g
+        assert 55 < rate < 95, line  # 80 nominal; this VM's resyncs cost a few
+        assert 3 <= noise <= 30, line  # the rig's 10 g
     assert "counts DOWN under load (mounted upside down" in lines["fr"]
     assert all("counts up under load" in lines[name] for name in ("fl", "bl", "br"))
     assert re.search(r"^frames: \d+ in 2\.\d s .*(none dropped|\d+ dropped)", out, re.M)
@@ -196,7 +204,7 @@ def test_gpio_failures_are_one_line_errors(config, capsys, monkeypatch):
     monkeypatch.setattr(Device, "pin_factory", factory)
     factory.pin(13).input_with_pull("up")
     holder = factory.pin(13)
-    factory.reserve_pins(holder, 13)                   # someone else holds fr's DOUT
+    factory.reserve_pins(holder, 13)  # someone else holds fr's DOUT
     try:
         for argv in (["check"], ["tare"], ["record", str(config.parent / "x.csv")]):
             assert main([*argv, "--config", str(config)]) == 2
@@ -210,6 +218,7 @@ def test_gpio_failures_are_one_line_errors(config, capsys, monkeypatch):
 
 
 # -- record ---------------------------------------------------------------------------
+
 
 def test_record_sim_writes_a_spec_recording(config, tmp_path, capsys):
     path = tmp_path / "rec.csv"
@@ -236,9 +245,13 @@ def test_record_sim_writes_a_spec_recording(config, tmp_path, capsys):
 
 def test_record_stops_on_sigterm_with_a_complete_file(config, tmp_path):
     path = tmp_path / "rec.csv"
-    process = subprocess.Popen([sys.executable, "-m", "device.cli", "record", str(path), "--sim",
-                                "--config", str(config)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "device.cli", "record", str(path), "--sim", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -262,17 +275,18 @@ def test_record_stops_on_sigterm_with_a_complete_file(config, tmp_path):
 
 # -- what the commands will not overwrite, and writes that fail -------------------------
 
+
 def test_record_refuses_an_existing_recording_unless_forced(config, tmp_path, capsys):
     path = tmp_path / "rec.csv"
     path.write_text("t,fl,fr,bl,br\n0,1,2,3,4\n")
     started = time.monotonic()
     assert main(["record", str(path), "--sim", "--config", str(config), "--seconds", "0.5"]) == 2
-    assert time.monotonic() - started < 2          # refused before the sensor was opened
+    assert time.monotonic() - started < 2  # refused before the sensor was opened
     err = capsys.readouterr().err
     assert err == f"cushion: error: {path}: already exists; nothing written (--force replaces it)\n"
     assert path.read_text() == "t,fl,fr,bl,br\n0,1,2,3,4\n"
     assert main(["record", str(path), "--sim", "--config", str(config), "--seconds", "0.5", "--force"]) == 0
-    assert sum(len(block) for block in RecordingReader(path)) > 0   # frames, however few a busy machine lets through
+    assert sum(len(block) for block in RecordingReader(path)) > 0  # frames, however few a busy machine lets through
 
 
 def test_record_onto_a_full_device_is_one_line(config, capsys):
@@ -286,7 +300,7 @@ def test_tare_refuses_a_read_only_config_before_reading(config, capsys):
     try:
         started = time.monotonic()
         assert main(["tare", "--sim", "--config", str(config), "--seconds", "1"]) == 2
-        assert time.monotonic() - started < 1      # not after a tare's worth of reading
+        assert time.monotonic() - started < 1  # not after a tare's worth of reading
     finally:
         config.chmod(0o644)
     err = capsys.readouterr().err
@@ -299,5 +313,5 @@ def test_a_missing_config_given_by_name_is_said(tmp_path, capsys):
     assert main(["check", "--sim", "--config", str(missing), "--seconds", "0.5"]) == 0
     err = capsys.readouterr().err
     assert err == f"cushion: warning: {missing}: no such file; using the default config (uncalibrated)\n"
-    assert main(["tare", "--sim", "--config", str(missing), "--seconds", "0.5"]) == 0   # tare creates it
+    assert main(["tare", "--sim", "--config", str(missing), "--seconds", "0.5"]) == 0  # tare creates it
     assert capsys.readouterr().err == "" and missing.is_file()

@@ -4,8 +4,8 @@ import socket
 import subprocess
 import sys
 import time
-from tests.paths import ROOT
 
+from tests.paths import ROOT
 
 
 def test_a_port_in_use_is_one_line_naming_it_and_how_to_pick_another(tmp_path):
@@ -14,13 +14,19 @@ def test_a_port_in_use_is_one_line_naming_it_and_how_to_pick_another(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "device.cli.demo", "--port", str(port)], cwd=tmp_path,
-                                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "device.cli.demo", "--port", str(port)],
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"demo: port {port} is in use (another demo, or another program); pick another: make demo PORT={port + 10}"]
-    assert time.monotonic() - started < 20            # said at once, before a week of history is made
+        f"demo: port {port} is in use (another demo, or another program); pick another: make demo PORT={port + 10}"
+    ]
+    assert time.monotonic() - started < 20  # said at once, before a week of history is made
     assert not (tmp_path / ".demo").exists()
 
 

@@ -13,12 +13,17 @@ def _wall(text: str) -> datetime:
 
 def test_a_day_that_ends_seated_closes_that_evening_not_days_later(tmp_path):
     # Seed 1's first two one-hour days end with the person still seated.
-    ends_seated = [Simulation(random_day(1000 + i, hours=1.0), calibration=DEMO_CALIBRATION, rate_hz=10,
-                              seed=1000 + i).truth.sessions[-1].end is None for i in range(3)]
+    ends_seated = [
+        Simulation(random_day(1000 + i, hours=1.0), calibration=DEMO_CALIBRATION, rate_hz=10, seed=1000 + i)
+        .truth.sessions[-1]
+        .end
+        is None
+        for i in range(3)
+    ]
     assert ends_seated[:2] == [True, True]
     with Store.open(tmp_path / "history.db") as store:
         fill_history(store, date(2026, 11, 2), 3, seed=1, hours=1.0)
-        store.close_left_open()          # what the next run does on its first frame
+        store.close_left_open()  # what the next run does on its first frame
         sessions = list(store.db["sessions"].rows)
     assert sessions
     for row in sessions:

@@ -18,7 +18,10 @@ def test_empty_and_missing_files_give_defaults(tmp_path):
 
 
 def test_spec_example_is_read(tmp_path):
-    config = load_config(write(tmp_path, """
+    config = load_config(
+        write(
+            tmp_path,
+            """
 [calibration]
 offset = [-120340, 88012, 4410, -301777]
 counts_per_kg = [21430.5, -20988.0, 22010.2, 21775.9]
@@ -34,7 +37,9 @@ break_after_min = 30
 quiet_hours = ["22:00-07:00"]
 [detect]
 lean_min_s = 12
-"""))
+""",
+        )
+    )
     assert config.calibration.counts_per_kg[1] == -20988.0
     assert config.geometry.depth_mm == 380.0
     assert config.sensor.rate_hz == 10
@@ -43,40 +48,51 @@ lean_min_s = 12
     assert config.detect.lean_min_s == 12.0
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("[detect]\nlean_minimum = 3", "unknown key [detect] lean_minimum"),
-    ("[detectors]\nx = 1", "unknown section [detectors]"),
-    ("[detect]\nlean_min_s = 'long'", "[detect] lean_min_s: expected a number"),
-    ("[sensor]\nclock_pin = 5.5", "[sensor] clock_pin: expected a whole number"),
-    ("[calibration]\noffset = [1, 2, 3]", "[calibration] offset: expected 4 values"),
-    ("[calibration]\ncounts_per_kg = [21000, 0, 1, 1]", "counts_per_kg[1]: must be from 100 to 1000000 counts/kg in size"),
-    ("[sensor]\nrate_hz = 40", "[sensor] rate_hz: must be 80 or 10"),
-    ("[breaks]\nquiet_hours = ['late']", "quiet_hours[0]: expected \"HH:MM-HH:MM\""),
-    ("[detect]\nseated_kg = true", "[detect] seated_kg: expected a number"),
-    ("[breaks]\nstill_min = -1", "[breaks] still_min: must be from 1 to 240 min, got -1"),
-    # Values of the right type that cannot work together or at all.
-    ("[breaks]\nbreak_after_min = 30\noverdue_after_min = 20", "overdue_after_min: must be later than break_after_min"),
-    ("[detect]\nseated_kg = -5\naway_kg = -10", "[detect] seated_kg: must be from 5 to 150 kg, got -5"),
-    ("[detect]\nlean_start = 1.5", "[detect] lean_start: must be from 0.05 to 0.9, got 1.5"),
-    ("[detect]\nlean_end = -0.1", "[detect] lean_end: must be from 0.01 to 0.9, got -0.1"),
-    ("[detect]\nlean_end = 0.3", "[detect] lean_end: must not exceed lean_start (0.2), got 0.3"),
-    ("[detect]\ntwist_peak = 0.1", "[detect] twist_peak: must not be less than lean_start (0.2), got 0.1"),
-    ("[detect]\nperch_sag = -0.3", "[detect] perch_sag: must be from 0.05 to 0.95, got -0.3"),
-    ("[detect]\ncorner_max_kg = -100", "[detect] corner_max_kg: must be from 10 to 1000 kg, got -100"),
-    ("[detect]\ncorner_max_kg = 12", "[detect] corner_max_kg: must exceed seated_kg (15), got 12"),
-    ("[detect]\nspike_kg = 0", "[detect] spike_kg: must be from 0.5 to 100 kg, got 0"),
-    ("[detect]\nzero_track_max_kg = -1", "[detect] zero_track_max_kg: must be from 0 to 10 kg, got -1"),
-    ("[calibration]\ncounts_per_kg = [1e-7, 21000, 21000, 21000]",
-     "counts_per_kg[0]: must be from 100 to 1000000 counts/kg in size (negative for a cell mounted upside down), "
-     "got 1e-07"),
-    ("[breaks]\nquiet_hours = [' 22 : 00 - 07 : 00 ']", "quiet_hours[0]: expected \"HH:MM-HH:MM\""),
-    ("[breaks]\nquiet_hours = ['07:00-07:00']", "quiet_hours[0]: '07:00-07:00' starts and ends at the same time"),
-    ("[sensor]\ndata_pins = [6, 6, 19, 26]", "[sensor] data_pins[1] = 6: same pin as [sensor] data_pins[0]"),
-    ("[sensor]\nclock_pin = 999", "[sensor] clock_pin = 999: must be a BCM GPIO number from 0 to 27"),
-    ("[alerts]\nbuzzer_pin = 27", "[alerts] led_pin = 27: same pin as [alerts] buzzer_pin"),
-    ("[alerts]\nbutton_pin = -5", "[alerts] button_pin = -5: must be a BCM GPIO number from 0 to 27 (or -1"),
-    ("[alerts]\nled_pin = 6", "[alerts] led_pin = 6: same pin as [sensor] data_pins[0]"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[detect]\nlean_minimum = 3", "unknown key [detect] lean_minimum"),
+        ("[detectors]\nx = 1", "unknown section [detectors]"),
+        ("[detect]\nlean_min_s = 'long'", "[detect] lean_min_s: expected a number"),
+        ("[sensor]\nclock_pin = 5.5", "[sensor] clock_pin: expected a whole number"),
+        ("[calibration]\noffset = [1, 2, 3]", "[calibration] offset: expected 4 values"),
+        (
+            "[calibration]\ncounts_per_kg = [21000, 0, 1, 1]",
+            "counts_per_kg[1]: must be from 100 to 1000000 counts/kg in size",
+        ),
+        ("[sensor]\nrate_hz = 40", "[sensor] rate_hz: must be 80 or 10"),
+        ("[breaks]\nquiet_hours = ['late']", 'quiet_hours[0]: expected "HH:MM-HH:MM"'),
+        ("[detect]\nseated_kg = true", "[detect] seated_kg: expected a number"),
+        ("[breaks]\nstill_min = -1", "[breaks] still_min: must be from 1 to 240 min, got -1"),
+        # Values of the right type that cannot work together or at all.
+        (
+            "[breaks]\nbreak_after_min = 30\noverdue_after_min = 20",
+            "overdue_after_min: must be later than break_after_min",
+        ),
+        ("[detect]\nseated_kg = -5\naway_kg = -10", "[detect] seated_kg: must be from 5 to 150 kg, got -5"),
+        ("[detect]\nlean_start = 1.5", "[detect] lean_start: must be from 0.05 to 0.9, got 1.5"),
+        ("[detect]\nlean_end = -0.1", "[detect] lean_end: must be from 0.01 to 0.9, got -0.1"),
+        ("[detect]\nlean_end = 0.3", "[detect] lean_end: must not exceed lean_start (0.2), got 0.3"),
+        ("[detect]\ntwist_peak = 0.1", "[detect] twist_peak: must not be less than lean_start (0.2), got 0.1"),
+        ("[detect]\nperch_sag = -0.3", "[detect] perch_sag: must be from 0.05 to 0.95, got -0.3"),
+        ("[detect]\ncorner_max_kg = -100", "[detect] corner_max_kg: must be from 10 to 1000 kg, got -100"),
+        ("[detect]\ncorner_max_kg = 12", "[detect] corner_max_kg: must exceed seated_kg (15), got 12"),
+        ("[detect]\nspike_kg = 0", "[detect] spike_kg: must be from 0.5 to 100 kg, got 0"),
+        ("[detect]\nzero_track_max_kg = -1", "[detect] zero_track_max_kg: must be from 0 to 10 kg, got -1"),
+        (
+            "[calibration]\ncounts_per_kg = [1e-7, 21000, 21000, 21000]",
+            "counts_per_kg[0]: must be from 100 to 1000000 counts/kg in size "
+            "(negative for a cell mounted upside down), got 1e-07",
+        ),
+        ("[breaks]\nquiet_hours = [' 22 : 00 - 07 : 00 ']", 'quiet_hours[0]: expected "HH:MM-HH:MM"'),
+        ("[breaks]\nquiet_hours = ['07:00-07:00']", "quiet_hours[0]: '07:00-07:00' starts and ends at the same time"),
+        ("[sensor]\ndata_pins = [6, 6, 19, 26]", "[sensor] data_pins[1] = 6: same pin as [sensor] data_pins[0]"),
+        ("[sensor]\nclock_pin = 999", "[sensor] clock_pin = 999: must be a BCM GPIO number from 0 to 27"),
+        ("[alerts]\nbuzzer_pin = 27", "[alerts] led_pin = 27: same pin as [alerts] buzzer_pin"),
+        ("[alerts]\nbutton_pin = -5", "[alerts] button_pin = -5: must be a BCM GPIO number from 0 to 27 (or -1"),
+        ("[alerts]\nled_pin = 6", "[alerts] led_pin = 6: same pin as [sensor] data_pins[0]"),
+    ],
+)
 def test_bad_values_name_the_key(tmp_path, text, fragment):
     path = write(tmp_path, text)
     with pytest.raises(CushionError) as info:
@@ -123,15 +139,16 @@ def test_alerts_section(tmp_path):
     with pytest.raises(CushionError, match=r"\[alerts\] buzzer: must be"):
         load_config(write(tmp_path, '[alerts]\nbuzzer = "loud"\n'))
     with pytest.raises(CushionError, match=r"\[alerts\] buzzer_enabled: expected true or false"):
-        load_config(write(tmp_path, '[alerts]\nbuzzer_enabled = 1\n'))
+        load_config(write(tmp_path, "[alerts]\nbuzzer_enabled = 1\n"))
 
 
 def test_settings_apply_over_the_file_and_are_validated():
     from device.config import config_with_settings
 
     base = Config()
-    changed = config_with_settings(base, {"breaks.break_after_min": 30, "alerts.buzzer_enabled": False,
-                                          "breaks.quiet_hours": ["22:00-07:00"]})
+    changed = config_with_settings(
+        base, {"breaks.break_after_min": 30, "alerts.buzzer_enabled": False, "breaks.quiet_hours": ["22:00-07:00"]}
+    )
     assert changed.breaks.break_after_min == 30.0 and changed.alerts.buzzer_enabled is False
     assert [str(r) for r in changed.breaks.quiet_hours] == ["22:00-07:00"]
     assert changed.calibration == base.calibration
@@ -145,7 +162,7 @@ def test_settings_apply_over_the_file_and_are_validated():
 
 # -- every numeric key has a range (what a real cushion can use) ---------------------------------
 
-from device.config import ConfigError, EDITABLE_SECTIONS, keys  # noqa: E402
+from device.config import EDITABLE_SECTIONS, ConfigError, keys  # noqa: E402
 
 RANGED = [k for k in keys() if k.spec.low is not None and k.spec.kind in ("float", "int", "floats4", "ints4")]
 
@@ -198,7 +215,11 @@ def test_a_setting_outside_its_range_is_refused_the_same_way(k):
         with pytest.raises(ConfigError) as info:
             config_with_settings(Config(), {k.setting: value})
         assert (info.value.section, info.value.key, info.value.rule, info.value.value) == (
-            k.section, k.name, "range", value)
+            k.section,
+            k.name,
+            "range",
+            value,
+        )
 
 
 from device.config import RULES  # noqa: E402
@@ -206,8 +227,9 @@ from device.config import RULES  # noqa: E402
 TIED = {(rule.section, name) for rule in RULES for name in (rule.key, rule.other)}
 
 
-@pytest.mark.parametrize("k", [k for k in RANGED if (k.section, k.name) not in TIED and k.spec.unit != "BCM GPIO"],
-                         ids=lambda k: k.setting)
+@pytest.mark.parametrize(
+    "k", [k for k in RANGED if (k.section, k.name) not in TIED and k.spec.unit != "BCM GPIO"], ids=lambda k: k.setting
+)
 def test_both_ends_of_a_range_are_accepted(tmp_path, k):
     for value in (k.spec.low, k.spec.high):
         value = int(value) if k.spec.kind in ("int", "ints4") else float(value)
@@ -218,9 +240,15 @@ def test_the_testers_values_are_refused():
     """The values that stopped the daemon or flooded it with prompts."""
     from device.config import config_with_settings
 
-    for setting, value in (("alerts.snooze_min", 1e308), ("breaks.still_min", 1e-300), ("breaks.repeat_min", 1e-300),
-                           ("breaks.break_min_s", 1e308), ("detect.spike_kg", 1e308),
-                           ("detect.corner_max_kg", 1e308), ("alerts.hold_s", 1e308)):
+    for setting, value in (
+        ("alerts.snooze_min", 1e308),
+        ("breaks.still_min", 1e-300),
+        ("breaks.repeat_min", 1e-300),
+        ("breaks.break_min_s", 1e308),
+        ("detect.spike_kg", 1e308),
+        ("detect.corner_max_kg", 1e308),
+        ("alerts.hold_s", 1e308),
+    ):
         with pytest.raises(ConfigError, match=rf"settings: \[{setting.replace('.', '] ')}: must be from"):
             config_with_settings(Config(), {setting: value})
 

@@ -12,6 +12,8 @@ import tomllib
 import numpy as np
 import pytest
 
+from device.config import Calibration, config_from_dict
+from device.config.toml_edit import stamp_comment, update_calibration_toml
 from device.core.calibration import (
     Readings,
     Refused,
@@ -25,13 +27,11 @@ from device.core.calibration import (
     solve_counts_per_kg,
     zero_at,
 )
-from device.config import Calibration, config_from_dict
-from device.config.toml_edit import stamp_comment, update_calibration_toml
 from device.sim.sitter import DEMO_CALIBRATION, corner_loads
 
-CPK = np.array(DEMO_CALIBRATION.counts_per_kg)        # fr is negative: mounted upside down
+CPK = np.array(DEMO_CALIBRATION.counts_per_kg)  # fr is negative: mounted upside down
 OFFSET = np.array(DEMO_CALIBRATION.offset)
-CORNERS = ((-1, 1), (1, 1), (-1, -1), (1, -1))          # fl, fr, bl, br as (x, y) signs
+CORNERS = ((-1, 1), (1, 1), (-1, -1), (1, -1))  # fl, fr, bl, br as (x, y) signs
 RATE = 80
 
 
@@ -53,6 +53,7 @@ def window(kg_of_t, seconds=3.0, noise_kg=0.02, seed=0, cpk=CPK, offset=OFFSET):
 
 # -- the 4x4 solve -------------------------------------------------------------
 
+
 def test_solve_recovers_counts_per_kg_exactly_including_a_negative_one():
     weight = 10.0
     deltas = placements() * weight * CPK
@@ -72,7 +73,7 @@ def test_solve_is_right_wherever_the_weight_stood_as_long_as_placements_differ()
 
 def test_solve_on_noisy_data_is_within_half_a_percent():
     rng = np.random.default_rng(7)
-    weight, noise = 10.0, 0.02 * 21000 / math.sqrt(160)     # 20 g readings averaged over 2 s
+    weight, noise = 10.0, 0.02 * 21000 / math.sqrt(160)  # 20 g readings averaged over 2 s
     for _ in range(50):
         empty = rng.normal(0, noise, 4)
         deltas = placements(rng.uniform(30, 60, 4)) * weight * CPK + rng.normal(0, noise, (4, 4)) - empty
@@ -103,7 +104,7 @@ def test_placements_on_the_edge_midpoints_are_singular_and_refused():
 def test_dead_channel_is_refused_by_name():
     rng = np.random.default_rng(1)
     deltas = placements() * 10 * CPK
-    deltas[:, 2] = rng.normal(0, 300, 4)               # bl reads noise only
+    deltas[:, 2] = rng.normal(0, 300, 4)  # bl reads noise only
     with pytest.raises(Refused, match="bl hardly responds"):
         solve_counts_per_kg(deltas, 10, noise=np.full(4, 300.0))
 
@@ -125,7 +126,7 @@ def test_missing_readings_are_refused():
 def test_warnings_point_at_swapped_channels_and_unequal_cells():
     deltas = placements() * 10 * CPK
     assert calibration_warnings(deltas, CPK, 10) == []
-    swapped = deltas[:, [1, 0, 2, 3]]                   # fl and fr DOUT wires swapped
+    swapped = deltas[:, [1, 0, 2, 3]]  # fl and fr DOUT wires swapped
     cpk = solve_counts_per_kg(swapped, 10)
     text = " ".join(calibration_warnings(swapped, cpk, 10))
     assert "fl and fr swapped" in text
@@ -141,6 +142,7 @@ def test_placement_loads_add_up_to_the_weight():
 
 
 # -- steady readings -------------------------------------------------------------
+
 
 def empty(t):
     return np.zeros((len(t), 4))
@@ -161,8 +163,9 @@ def test_a_noisy_but_still_board_is_steady():
 def test_a_trend_is_refused():
     def creeping(t):
         kg = np.zeros((len(t), 4))
-        kg[:, 2] = 0.025 * t                             # bl creeps by 75 g in 3 s
+        kg[:, 2] = 0.025 * t  # bl creeps by 75 g in 3 s
         return kg
+
     verdict = assess(window(creeping), CPK)
     assert not verdict.stable
     assert len(verdict.problems) == 1 and verdict.problems[0].startswith("bl drifts by +")
@@ -171,8 +174,9 @@ def test_a_trend_is_refused():
 def test_a_person_breathing_is_refused():
     def seated(t):
         breath = np.sin(2 * np.pi * 0.25 * t)
-        sag = 0.01 * breath                              # 2 mm of breathing on a 400 mm board
+        sag = 0.01 * breath  # 2 mm of breathing on a 400 mm board
         return corner_loads(55.0 + 0.25 * breath, 0.02, sag)
+
     verdict = assess(window(seated), CPK)
     assert not verdict.stable
     assert any("moves by" in p for p in verdict.problems)
@@ -183,6 +187,7 @@ def test_a_hand_on_the_chair_is_refused():
         kg = np.zeros((len(t), 4))
         kg[(t > 1.0) & (t < 1.6), :2] = 0.8
         return kg
+
     verdict = assess(window(touched), CPK)
     assert [p[:12] for p in verdict.problems] == ["fl moves by ", "fr moves by "]
 
@@ -199,10 +204,10 @@ def test_a_silent_channel_is_refused():
 def test_readings_last_window_and_zero_interpolation():
     readings = window(empty, seconds=2.0)
     last = readings.last(0.5)
-    assert last.duration_s == pytest.approx(0.5) and len(last) == 41     # both ends included
+    assert last.duration_s == pytest.approx(0.5) and len(last) == 41  # both ends included
     before = assess(window(empty, seed=1), CPK)
     later = window(lambda t: np.full((len(t), 4), 0.01), seed=2)
-    after = assess(Readings.from_arrays(later.t + 60.0, later.raw), CPK)     # a minute on
+    after = assess(Readings.from_arrays(later.t + 60.0, later.raw), CPK)  # a minute on
     middle = zero_at((before.t_mid + after.t_mid) / 2, before, after)
     np.testing.assert_allclose(middle, (before.means + after.means) / 2)
     np.testing.assert_allclose(zero_at(after.t_mid, before, after), after.means)
@@ -223,6 +228,7 @@ def test_load_kg_and_tare_state():
 
 # -- cushion check -----------------------------------------------------------------
 
+
 def pressed(t):
     """A hand pressing each corner in turn for 0.3 s."""
     kg = np.zeros((len(t), 4))
@@ -235,9 +241,9 @@ def test_health_of_a_good_board_pressed_corner_by_corner():
     health = channel_health(window(pressed), 3.0, Calibration())
     assert [h.status for h in health] == ["ok"] * 4
     assert all(h.rate_hz == pytest.approx(80, abs=1) for h in health)
-    assert all(15 < h.noise_g < 25 for h in health), [h.noise_g for h in health]   # the presses left out
-    assert [h.direction for h in health] == [1, -1, 1, 1]                           # fr counts down
-    assert all(h.sign == 1 for h in health)                                        # the default config
+    assert all(15 < h.noise_g < 25 for h in health), [h.noise_g for h in health]  # the presses left out
+    assert [h.direction for h in health] == [1, -1, 1, 1]  # fr counts down
+    assert all(h.sign == 1 for h in health)  # the default config
 
 
 def test_health_without_a_press_has_no_direction():
@@ -279,14 +285,21 @@ rate_hz = 10   # RATE tied low
 
 def other_lines(text):
     """Every line except the ones the calibration writes."""
-    return [line for line in text.splitlines(keepends=True)
-            if not line.startswith(("offset =", "counts_per_kg =", "[calibration]"))]
+    return [
+        line
+        for line in text.splitlines(keepends=True)
+        if not line.startswith(("offset =", "counts_per_kg =", "[calibration]"))
+    ]
 
 
 def test_update_keeps_everything_else_byte_for_byte():
-    new = update_calibration_toml(CONFIG, offset=[-120340.4, 88012, 4410, -301777],
-                                  counts_per_kg=[21430.54, -20988.0, 22010.2, 21775.9],
-                                  when="2025-03-04 09:12", weight_kg=10)
+    new = update_calibration_toml(
+        CONFIG,
+        offset=[-120340.4, 88012, 4410, -301777],
+        counts_per_kg=[21430.54, -20988.0, 22010.2, 21775.9],
+        when="2025-03-04 09:12",
+        weight_kg=10,
+    )
     assert other_lines(new) == other_lines(CONFIG)
     assert "offset = [-120340, 88012, 4410, -301777]   # raw counts with nothing on the cushion\n" in new
     assert "counts_per_kg = [21430.5, -20988.0, 22010.2, 21775.9]   # a cell mounted upside down" in new
@@ -297,21 +310,24 @@ def test_update_keeps_everything_else_byte_for_byte():
 
 
 def test_tare_keeps_counts_per_kg_and_the_calibration_date():
-    calibrated = update_calibration_toml(CONFIG, offset=[1, 2, 3, 4], counts_per_kg=[5, 6, 7, 8],
-                                         when="2025-03-04 09:12", weight_kg=10)
+    calibrated = update_calibration_toml(
+        CONFIG, offset=[1, 2, 3, 4], counts_per_kg=[5, 6, 7, 8], when="2025-03-04 09:12", weight_kg=10
+    )
     tared = update_calibration_toml(calibrated, offset=[9, 9, 9, 9], when="2025-03-05 08:00")
     assert other_lines(tared) == other_lines(CONFIG)
     assert "counts_per_kg = [5.0, 6.0, 7.0, 8.0]" in tared
-    assert ("[calibration]  # the board in the study; calibrated 2025-03-04 09:12 with 10 kg; "
-            "tared 2025-03-05 08:00\n") in tared
+    assert (
+        "[calibration]  # the board in the study; calibrated 2025-03-04 09:12 with 10 kg; tared 2025-03-05 08:00\n"
+    ) in tared
     again = update_calibration_toml(tared, offset=[9, 9, 9, 9], when="2025-03-06 08:00")
     assert again.count("tared") == 1 and "tared 2025-03-06 08:00" in again
 
 
 def test_a_missing_table_or_file_is_created():
     assert update_calibration_toml("", offset=[1, 2, 3, 4], when="2025-03-04 09:12") == (
-        "[calibration]  # tared 2025-03-04 09:12\noffset = [1, 2, 3, 4]\n")
-    text = "[sensor]\nrate_hz = 10"                      # no newline at the end
+        "[calibration]  # tared 2025-03-04 09:12\noffset = [1, 2, 3, 4]\n"
+    )
+    text = "[sensor]\nrate_hz = 10"  # no newline at the end
     new = update_calibration_toml(text, offset=[1, 2, 3, 4], counts_per_kg=[1, 1, 1, 1])
     assert new.startswith(text + "\n\n[calibration]\n")
     assert tomllib.loads(new)["calibration"]["counts_per_kg"] == [1.0, 1.0, 1.0, 1.0]
@@ -320,13 +336,17 @@ def test_a_missing_table_or_file_is_created():
 def test_a_missing_key_goes_next_to_its_sibling_not_under_the_next_tables_comment():
     text = "[calibration]\ncounts_per_kg = [1.0, 2.0, 3.0, 4.0]  # mine\n\n# wiring\n[sensor]\nrate_hz = 10\n"
     new = update_calibration_toml(text, offset=[5, 6, 7, 8])
-    assert new == ("[calibration]\ncounts_per_kg = [1.0, 2.0, 3.0, 4.0]  # mine\noffset = [5, 6, 7, 8]\n"
-                   "\n# wiring\n[sensor]\nrate_hz = 10\n")
+    assert new == (
+        "[calibration]\ncounts_per_kg = [1.0, 2.0, 3.0, 4.0]  # mine\noffset = [5, 6, 7, 8]\n"
+        "\n# wiring\n[sensor]\nrate_hz = 10\n"
+    )
 
 
 def test_a_missing_key_follows_a_sibling_written_over_several_lines():
-    text = ("# mine\n  [calibration]  # study chair\n  counts_per_kg = [\n    1.0, 2.0,\n    3.0, 4.0,\n  ]  # by hand\n"
-            "  other = 1\n\n# wiring\n[sensor]\nrate_hz = 10\n")
+    text = (
+        "# mine\n  [calibration]  # study chair\n  counts_per_kg = [\n    1.0, 2.0,\n    3.0, 4.0,\n  ]  # by hand\n"
+        "  other = 1\n\n# wiring\n[sensor]\nrate_hz = 10\n"
+    )
     new = update_calibration_toml(text, offset=[5, 6, 7, 8])
     assert new == text.replace("  ]  # by hand\n", "  ]  # by hand\n  offset = [5, 6, 7, 8]\n")
 
@@ -334,8 +354,10 @@ def test_a_missing_key_follows_a_sibling_written_over_several_lines():
 def test_keys_of_an_empty_table_go_right_under_its_header():
     text = "[calibration]  # mine\n\n# wiring\n[sensor]\nrate_hz = 10"
     new = update_calibration_toml(text, offset=[1, 2, 3, 4], counts_per_kg=[5, 6, 7, 8])
-    assert new == ("[calibration]  # mine\noffset = [1, 2, 3, 4]\ncounts_per_kg = [5.0, 6.0, 7.0, 8.0]\n"
-                   "\n# wiring\n[sensor]\nrate_hz = 10")
+    assert new == (
+        "[calibration]  # mine\noffset = [1, 2, 3, 4]\ncounts_per_kg = [5.0, 6.0, 7.0, 8.0]\n"
+        "\n# wiring\n[sensor]\nrate_hz = 10"
+    )
     assert tomllib.loads(new)["sensor"]["rate_hz"] == 10
 
 
@@ -354,4 +376,5 @@ def test_an_inline_table_is_updated_in_place():
 def test_stamp_comment():
     assert stamp_comment("", when="2025-01-01 10:00") == "# tared 2025-01-01 10:00"
     assert stamp_comment("# study; tared 2024-12-01 10:00", when="2025-01-01 10:00", weight_kg=12.5) == (
-        "# study; calibrated 2025-01-01 10:00 with 12.5 kg")
+        "# study; calibrated 2025-01-01 10:00 with 12.5 kg"
+    )

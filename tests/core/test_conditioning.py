@@ -25,7 +25,7 @@ def condition(t, raw, block=None):
     out = []
     step = len(t) if block is None else block
     for i in range(0, len(t), step):
-        out.append(conditioner.push(t[i:i + step], raw[i:i + step]))
+        out.append(conditioner.push(t[i : i + step], raw[i : i + step]))
     out.append(conditioner.flush())
     keys = ("t_first", "kg", "n_valid", "n_glitches", "n_rejected", "n_missing")
     return {k: np.concatenate([getattr(b, k) for b in out]) for k in keys}
@@ -38,11 +38,11 @@ def fl_valid(bins):
 @pytest.mark.parametrize("run", [1, 2])
 def test_one_or_two_readings_far_from_agreeing_neighbours_are_a_spike(run):
     readings = [20.0] * 40
-    readings[20:20 + run] = [80.0] * run          # a flipped bit: 60 kg away, and straight back
+    readings[20 : 20 + run] = [80.0] * run  # a flipped bit: 60 kg away, and straight back
     bins = condition(*frames(readings))
-    assert fl_valid(bins) == 40 - run               # rejected ...
-    assert np.nanmax(bins["kg"][:, 0]) == pytest.approx(20.0)   # ... so no bin sees 80 kg
-    assert bins["n_glitches"][:, 0].sum() == run     # each noted as a glitch (for the fault monitor)
+    assert fl_valid(bins) == 40 - run  # rejected ...
+    assert np.nanmax(bins["kg"][:, 0]) == pytest.approx(20.0)  # ... so no bin sees 80 kg
+    assert bins["n_glitches"][:, 0].sum() == run  # each noted as a glitch (for the fault monitor)
 
 
 def test_three_readings_running_are_a_real_change_not_a_spike():
@@ -63,7 +63,7 @@ def test_neighbours_that_disagree_make_no_spike():
 
 
 def test_a_change_smaller_than_spike_kg_is_kept():
-    readings = [20.0] * 20 + [24.0] + [20.0] * 20      # 4 kg: under spike_kg 5
+    readings = [20.0] * 20 + [24.0] + [20.0] * 20  # 4 kg: under spike_kg 5
     assert fl_valid(condition(*frames(readings))) == 41
 
 
@@ -81,9 +81,9 @@ def test_blocks_of_any_size_give_the_same_bins(block):
 
 def test_rails_impossible_and_missing_readings_are_rejected_not_averaged():
     t, raw = frames([20.0] * 40)
-    raw[10, 0] = 8388607          # a rail
-    raw[20, 0] = 300_000          # 300 kg on a corner: impossible (corner_max_kg 250)
-    raw[30, 0] = MISSING          # no reading
+    raw[10, 0] = 8388607  # a rail
+    raw[20, 0] = 300_000  # 300 kg on a corner: impossible (corner_max_kg 250)
+    raw[30, 0] = MISSING  # no reading
     bins = condition(t, raw)
     assert fl_valid(bins) == 37 and bins["n_missing"][:, 0].sum() == 1
     assert np.nanmax(bins["kg"][:, 0]) == pytest.approx(20.0)

@@ -230,7 +230,7 @@ def test_a_bit_flipped_on_two_samples_running_is_filtered_silently(rate, bit):
     events, _ = run(t, raw)
     assert [e.type for e in events] == [e.type for e in clean_events]
     assert not of_type(events, "fault")
-    assert run(t, raw, block=1)[0] == events       # a run split between two calls too
+    assert run(t, raw, block=1)[0] == events  # a run split between two calls too
 
 
 @pytest.mark.parametrize("rate", [80, 10])

@@ -24,11 +24,14 @@ def test_quick_shift_is_one_fidget_reported_within_4_s():
     assert 0 < fidget.detected_at - fidget.t <= 4.0
 
 
-@pytest.mark.parametrize("shift_mm, seconds, count", [
-    (12, 0.3, 0),    # too small
-    (30, 20, 0),     # slow drift
-    (20, 0.4, 1),
-])
+@pytest.mark.parametrize(
+    "shift_mm, seconds, count",
+    [
+        (12, 0.3, 0),  # too small
+        (30, 20, 0),  # slow drift
+        (20, 0.4, 1),
+    ],
+)
 def test_size_and_speed_edges(shift_mm, seconds, count):
     s = seated().ramp(seconds + 10, 60, lat=lat_for(shift_mm), ramp_s=seconds)
     events, _ = run(*s.frames(noise_counts=150))
@@ -63,6 +66,7 @@ def test_twist_is_not_a_fidget():
 
 def test_breathing_and_sway_are_not_fidgets():
     import numpy as np
+
     from tests.signals import CAL, corners
 
     rate = 80
@@ -85,15 +89,18 @@ def _sagittal_shifts(rate, mm, seconds, t_offset=0.0, shifts=6):
     return t + t_offset, raw
 
 
-@pytest.mark.parametrize("rate, t_offset", [
-    (80, 0.0),       # t = k / 80: every eighth frame on a bin edge
-    (10, 0.0),
-    (10, 0.05),      # every frame exactly on a bin edge
-    (10.4, 0.0),     # an oscillator 4% fast: now and then two frames in a bin
-    (9.7, 0.0),
-])
+@pytest.mark.parametrize(
+    "rate, t_offset",
+    [
+        (80, 0.0),  # t = k / 80: every eighth frame on a bin edge
+        (10, 0.0),
+        (10, 0.05),  # every frame exactly on a bin edge
+        (10.4, 0.0),  # an oscillator 4% fast: now and then two frames in a bin
+        (9.7, 0.0),
+    ],
+)
 def test_the_speed_threshold_does_not_depend_on_the_frame_rate_or_phase(rate, t_offset):
-    slow = run(*_sagittal_shifts(rate, mm=35, seconds=1.0, t_offset=t_offset))[0]     # 35 mm/s
-    brisk = run(*_sagittal_shifts(rate, mm=45, seconds=1.0, t_offset=t_offset))[0]    # 45 mm/s
+    slow = run(*_sagittal_shifts(rate, mm=35, seconds=1.0, t_offset=t_offset))[0]  # 35 mm/s
+    brisk = run(*_sagittal_shifts(rate, mm=45, seconds=1.0, t_offset=t_offset))[0]  # 45 mm/s
     assert of_type(slow, "fidget") == []
     assert len(of_type(brisk, "fidget")) == 6

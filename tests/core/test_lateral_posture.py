@@ -9,14 +9,17 @@ def seated(rate=80):
     return Signal(rate).hold(1).ramp(10, 60, ramp_s=0.5)
 
 
-@pytest.mark.parametrize("lat, seconds, expected", [
-    (0.25, 12, "lean"),     # long enough
-    (-0.25, 12, "lean"),
-    (0.25, 7, None),        # too short (7 s, + the 2 s end hold), peak below twist_peak
-    (0.35, 5, "twist"),     # brief and far
-    (-0.31, 2, "twist"),
-    (0.19, 60, None),       # below lean_start: never an excursion
-])
+@pytest.mark.parametrize(
+    "lat, seconds, expected",
+    [
+        (0.25, 12, "lean"),  # long enough
+        (-0.25, 12, "lean"),
+        (0.25, 7, None),  # too short (7 s, + the 2 s end hold), peak below twist_peak
+        (0.35, 5, "twist"),  # brief and far
+        (-0.31, 2, "twist"),
+        (0.19, 60, None),  # below lean_start: never an excursion
+    ],
+)
 def test_lateral_excursions(lat, seconds, expected):
     s = seated().ramp(seconds, 60, lat=lat, ramp_s=0.3).ramp(20, 60, lat=0.0, ramp_s=0.3)
     events, _ = run(*s.frames(noise_counts=150))
@@ -34,7 +37,7 @@ def test_lateral_excursions(lat, seconds, expected):
     if expected == "lean":
         assert event.detected_at == pytest.approx(event.start + 10, abs=0.3)
     else:
-        assert event.detected_at == pytest.approx(event.end, abs=0.3)    # known at its end
+        assert event.detected_at == pytest.approx(event.end, abs=0.3)  # known at its end
 
 
 def test_lean_survives_a_dip_shorter_than_the_end_hold():
@@ -54,8 +57,9 @@ def test_lean_is_cut_at_standing_up():
     assert lean.end <= stand.t + 0.01
 
 
-@pytest.mark.parametrize("sag, seconds, expected", [
-    (0.35, 31, "perch"), (0.35, 28, None), (-0.35, 40, "slump"), (0.28, 120, None)])
+@pytest.mark.parametrize(
+    "sag, seconds, expected", [(0.35, 31, "perch"), (0.35, 28, None), (-0.35, 40, "slump"), (0.28, 120, None)]
+)
 def test_perch_and_slump(sag, seconds, expected):
     s = seated().ramp(seconds, 60, sag=sag, ramp_s=0.3).ramp(20, 60, sag=0.0, ramp_s=0.3)
     events, _ = run(*s.frames(noise_counts=150))
@@ -86,6 +90,7 @@ def test_same_events_at_10_and_80_hz():
 
 # -- SPEC section 3 (changed): a swing straight to the other side is two excursions ---------------
 
+
 @pytest.mark.parametrize("rate", [80, 10])
 @pytest.mark.parametrize("block", [None, 7])
 def test_a_lean_that_swings_straight_to_the_other_side_is_two_leans(rate, block):
@@ -97,8 +102,8 @@ def test_a_lean_that_swings_straight_to_the_other_side_is_two_leans(rate, block)
     left, right = of_type(events, "lean")
     assert (left.side, right.side) == ("left", "right")
     assert left.start == pytest.approx(11.0, abs=0.5)
-    assert right.start == pytest.approx(23.0, abs=0.3)           # where it crossed 0.20 on the right
-    assert left.end == pytest.approx(23.0, abs=0.3)              # no hold under 0.14: it ended at the swing
+    assert right.start == pytest.approx(23.0, abs=0.3)  # where it crossed 0.20 on the right
+    assert left.end == pytest.approx(23.0, abs=0.3)  # no hold under 0.14: it ended at the swing
     assert right.end == pytest.approx(35.0 + 2, abs=0.5)
     assert left.peak == pytest.approx(0.3, abs=0.02) and right.peak == pytest.approx(0.3, abs=0.02)
     assert not of_type(events, "twist")
@@ -124,7 +129,7 @@ def test_a_slow_swing_that_holds_under_the_end_threshold_is_two_as_before(rate):
     events, _ = run(*s.frames(noise_counts=150))
     left, right = of_type(events, "lean")
     assert (left.side, right.side) == ("left", "right")
-    assert left.end == pytest.approx(23.2 + 2, abs=0.5)            # the 2 s hold completed
+    assert left.end == pytest.approx(23.2 + 2, abs=0.5)  # the 2 s hold completed
     assert right.start == pytest.approx(26.2, abs=0.5)
 
 

@@ -7,7 +7,7 @@ import pytest
 from device.core.events import Fidget, Lean, Prompt, Twist
 from device.core.minutes import Minute, MinuteAccumulator, merge_minutes, minute_key
 
-START = datetime(2026, 3, 2, 9, 0, 0).astimezone()        # frame time 0
+START = datetime(2026, 3, 2, 9, 0, 0).astimezone()  # frame time 0
 
 
 def accumulator():
@@ -20,17 +20,19 @@ def by_minute(rows):
 
 def test_seated_time_goes_to_the_minute_of_each_slice():
     minutes = accumulator()
-    for step in range(1, 901):                 # 90 s in 0.1 s slices, seated, leaning a little right
+    for step in range(1, 901):  # 90 s in 0.1 s slices, seated, leaning a little right
         minutes.add_time(step / 10, 0.1, True, 0.1, -0.2)
     rows = by_minute(minutes.take())
-    assert rows["09:00"].seated_s == pytest.approx(59.9, abs=0.11) and rows["09:01"].seated_s == pytest.approx(30.1, abs=0.11)
+    assert rows["09:00"].seated_s == pytest.approx(59.9, abs=0.11) and rows["09:01"].seated_s == pytest.approx(
+        30.1, abs=0.11
+    )
     assert rows["09:00"].lat_mean == pytest.approx(0.1) and rows["09:00"].sag_mean == pytest.approx(-0.2)
 
 
 def test_time_away_counts_nothing_and_a_minute_without_balance_has_no_mean():
     minutes = accumulator()
     minutes.add_time(10.0, 10.0, False, None, None)
-    minutes.add_time(20.0, 10.0, True, None, None)          # seated, but no usable balance (a fault)
+    minutes.add_time(20.0, 10.0, True, None, None)  # seated, but no usable balance (a fault)
     (row,) = minutes.take()
     assert (row.seated_s, row.lat_mean, row.sag_mean) == (10.0, None, None)
 
@@ -60,11 +62,12 @@ def test_merging_adds_up_weights_the_means_and_keeps_a_minute_to_sixty_seconds()
     a = Minute("2026-03-02T09:00", seated_s=20.0, lat_mean=0.1, sag_mean=0.0, fidgets=1, lean_left_s=5.0)
     b = Minute("2026-03-02T09:00", seated_s=60.0, lat_mean=0.3, sag_mean=0.4, fidgets=2, lean_left_s=58.0)
     (merged,) = merge_minutes([a, b])
-    assert merged.seated_s == 60.0 and merged.lean_left_s == 60.0       # a wall clock that stepped back
+    assert merged.seated_s == 60.0 and merged.lean_left_s == 60.0  # a wall clock that stepped back
     assert merged.lat_mean == pytest.approx((0.1 * 20 + 0.3 * 60) / 80) and merged.fidgets == 3
 
 
 def test_minute_keys_are_local_time():
     assert minute_key(START + timedelta(seconds=61)) == START.strftime("%Y-%m-%dT09:01")
-    assert minute_key("2026-03-02T09:05:30" + START.strftime("%z")[:3] + ":" + START.strftime("%z")[3:]) == \
-        START.strftime("%Y-%m-%dT09:05")
+    assert minute_key(
+        "2026-03-02T09:05:30" + START.strftime("%z")[:3] + ":" + START.strftime("%z")[3:]
+    ) == START.strftime("%Y-%m-%dT09:05")

@@ -16,12 +16,15 @@ def test_sit_and_stand_times_are_the_crossings():
     assert stand.detected_at == pytest.approx(66.5, abs=0.2)
 
 
-@pytest.mark.parametrize("load, seconds, sits", [
-    (15.3, 1.7, 1),   # at the threshold, held long enough
-    (15.3, 1.3, 0),   # held too briefly
-    (14.7, 30, 0),    # just below the threshold
-    (5.0, 600, 0),    # a bag or laptop is never a person
-])
+@pytest.mark.parametrize(
+    "load, seconds, sits",
+    [
+        (15.3, 1.7, 1),  # at the threshold, held long enough
+        (15.3, 1.3, 0),  # held too briefly
+        (14.7, 30, 0),  # just below the threshold
+        (5.0, 600, 0),  # a bag or laptop is never a person
+    ],
+)
 def test_seated_threshold_and_hold(load, seconds, sits):
     t, raw = Signal().hold(2).ramp(seconds, load, ramp_s=0.01).ramp(5, 0, ramp_s=0.01).frames(noise_counts=100)
     events, _ = run(t, raw)

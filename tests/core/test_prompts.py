@@ -19,9 +19,22 @@ def test_break_due_then_overdue_every_15_minutes_with_move_nudges():
     events, pipeline = run(*s.frames(noise_counts=100))
     got = prompts_of(events)
     start = of_type(events, "sit")[0].t
-    expected = sorted([("move", 20), ("move", 40), ("break_due", 45), ("move", 60), ("break_overdue", 60),
-                       ("break_overdue", 75), ("move", 80), ("break_overdue", 90)], key=lambda p: p[1])
-    assert [k for k, _ in sorted(got, key=lambda p: (p[1], p[0]))] == [k for k, _ in sorted(expected, key=lambda p: (p[1], p[0]))]
+    expected = sorted(
+        [
+            ("move", 20),
+            ("move", 40),
+            ("break_due", 45),
+            ("move", 60),
+            ("break_overdue", 60),
+            ("break_overdue", 75),
+            ("move", 80),
+            ("break_overdue", 90),
+        ],
+        key=lambda p: p[1],
+    )
+    assert [k for k, _ in sorted(got, key=lambda p: (p[1], p[0]))] == [
+        k for k, _ in sorted(expected, key=lambda p: (p[1], p[0]))
+    ]
     for kind, t in got:
         assert any(k == kind and abs((t - start) - m * 60) <= 1 for k, m in expected)
     assert pipeline.sessions[0].prompts.count("break_overdue") == 3
@@ -73,6 +86,7 @@ def test_move_prompt_waits_for_a_pending_movement():
 
 def test_new_break_timings_apply_to_the_running_session():
     import dataclasses
+
     from device.config import Config
     from device.core.pipeline import Pipeline
     from tests.signals import CAL
@@ -132,7 +146,13 @@ def _move_minutes(events):
 def test_a_long_still_lean_is_nudged_twenty_minutes_after_it_began():
     # The lean is known 10 s after it starts; from then on it is no movement
     # still being told apart, so the nudge is due 20 min after its start.
-    s = Signal(10).hold(1).ramp(60, 60, ramp_s=0.5).ramp(25 * 60, 60, lat=-0.25, ramp_s=0.5).ramp(4 * 60, 60, ramp_s=0.5)
+    s = (
+        Signal(10)
+        .hold(1)
+        .ramp(60, 60, ramp_s=0.5)
+        .ramp(25 * 60, 60, lat=-0.25, ramp_s=0.5)
+        .ramp(4 * 60, 60, ramp_s=0.5)
+    )
     events, _ = run(*s.frames(noise_counts=100))
     assert of_type(events, "lean")
     assert _move_minutes(events)[0] == pytest.approx(21.0, abs=0.1)
@@ -166,6 +186,7 @@ def test_a_shift_to_one_side_too_small_for_a_twist_still_restarts_the_stillness_
 
 # -- settings changed during a session ----------------------------------------------------------
 
+
 def test_a_lowered_overdue_comes_at_the_new_time_not_later():
     # The tester's case: seated from 0, at minute 20 the break timings become
     # 30 / 40 (overdue must stay after due). Before, the overdue came at 70.
@@ -176,8 +197,13 @@ def test_a_lowered_overdue_comes_at_the_new_time_not_later():
         if second == 20 * 60:
             scheduler.configure(Breaks(break_after_min=30, overdue_after_min=40))
         given += [(kind, second / 60) for kind in scheduler.due(second, movement_pending=False) if kind != "move"]
-    assert given == [("break_due", 30), ("break_overdue", 40), ("break_overdue", 55), ("break_overdue", 70),
-                     ("break_overdue", 85)]
+    assert given == [
+        ("break_due", 30),
+        ("break_overdue", 40),
+        ("break_overdue", 55),
+        ("break_overdue", 70),
+        ("break_overdue", 85),
+    ]
 
 
 def test_settings_lowered_past_a_prompts_time_give_it_at_once_and_only_once():
@@ -185,9 +211,9 @@ def test_settings_lowered_past_a_prompts_time_give_it_at_once_and_only_once():
     scheduler.session_started(0.0)
     assert scheduler.due(50 * 60, movement_pending=False) == ["break_due", "move"]
     scheduler.configure(Breaks(break_after_min=20, overdue_after_min=30, repeat_min=15, still_min=20))
-    assert scheduler.due(50 * 60 + 1, movement_pending=False) == ["break_overdue"]   # 30 and 45 passed: once
+    assert scheduler.due(50 * 60 + 1, movement_pending=False) == ["break_overdue"]  # 30 and 45 passed: once
     assert scheduler.due(50 * 60 + 2, movement_pending=False) == []
-    assert scheduler.due(60 * 60, movement_pending=False) == ["break_overdue"]        # the 60 slot
+    assert scheduler.due(60 * 60, movement_pending=False) == ["break_overdue"]  # the 60 slot
 
 
 def reference_schedule(changes, checks, start=0.0):
@@ -221,10 +247,16 @@ def reference_schedule(changes, checks, start=0.0):
 @st.composite
 def timing_changes(draw):
     """A session's settings: the defaults at 0, then changes at any times in 3 hours."""
+
     def breaks():
         after = draw(st.floats(1, 120))
-        return Breaks(break_after_min=after, overdue_after_min=draw(st.floats(after + 0.5, 180)),
-                      repeat_min=draw(st.floats(1, 60)), still_min=draw(st.floats(1, 60)))
+        return Breaks(
+            break_after_min=after,
+            overdue_after_min=draw(st.floats(after + 0.5, 180)),
+            repeat_min=draw(st.floats(1, 60)),
+            still_min=draw(st.floats(1, 60)),
+        )
+
     times = sorted(draw(st.lists(st.floats(1, 180 * 60), max_size=6)))
     return [(0.0, Breaks())] + [(at, breaks()) for at in times]
 

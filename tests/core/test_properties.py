@@ -5,16 +5,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from device.config import Config
-from device.core.pipeline import Pipeline
 from device.core.frames import MISSING
+from device.core.pipeline import Pipeline
 from tests.signals import CAL, Signal
 
 segment = st.tuples(
-    st.floats(0.2, 40.0),                       # seconds
+    st.floats(0.2, 40.0),  # seconds
     st.sampled_from([0.0, 0.0, 3.0, 12.0, 16.0, 45.0, 80.0]),  # seated load, kg
-    st.floats(-0.6, 0.6),                       # lat
-    st.floats(-0.6, 0.6),                       # sag
-    st.floats(0.01, 3.0),                       # ramp time
+    st.floats(-0.6, 0.6),  # lat
+    st.floats(-0.6, 0.6),  # sag
+    st.floats(0.01, 3.0),  # ramp time
 )
 
 

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from device.config import Breaks
-from device.errors import CushionError
 from device.core.prompts import PromptScheduler
 from device.core.quiet import PromptGate, QuietHours, SnoozeState
+from device.errors import CushionError
 
 DAY = datetime(2024, 3, 14)
 
@@ -19,6 +19,7 @@ def at(hhmm: str, day: datetime = DAY) -> datetime:
 
 
 # -- quiet hours ---------------------------------------------------------------
+
 
 def test_no_quiet_hours_is_never_quiet():
     quiet = QuietHours()
@@ -80,6 +81,7 @@ def test_range_starting_where_it_ends_is_an_error():
 
 
 # -- snooze and mute -----------------------------------------------------------
+
 
 def test_snooze_silences_until_it_expires():
     state = SnoozeState()
@@ -159,6 +161,7 @@ def test_buzzer_allowed_combines_config_quiet_hours_snooze_and_mute():
 
 
 # -- the rate guard --------------------------------------------------------------
+
 
 def test_break_due_sounds_once_per_session():
     gate = PromptGate(Breaks())

@@ -34,9 +34,16 @@ def scores_for(sim):
     expected_prompts = truth_prompts(truth.sessions, truth.sits, truth.stands, movements, Breaks(), end_t)
     by_type = lambda kind: [e for e in events if e.type == kind]
     truth_of = {
-        "session": truth.sessions, "sit": truth.sits, "stand": truth.stands, "lean": truth.leans,
-        "twist": truth.twists, "perch": truth.perches, "slump": truth.slumps, "fidget": truth.fidgets,
-        "fault": truth.faults, "prompt": expected_prompts,
+        "session": truth.sessions,
+        "sit": truth.sits,
+        "stand": truth.stands,
+        "lean": truth.leans,
+        "twist": truth.twists,
+        "perch": truth.perches,
+        "slump": truth.slumps,
+        "fidget": truth.fidgets,
+        "fault": truth.faults,
+        "prompt": expected_prompts,
     }
     scores = {}
     for kind in KINDS:
@@ -49,12 +56,18 @@ def scores_for(sim):
 
 # (seed, rate, hours, hardware): "noisy" is 5x the noise, 30x the spikes, 5% of
 # frames dropped and 30 short gaps an hour.
-DAYS = [(1, 80, 8.0, "typical"), (2, 10, 8.0, "typical"), (3, 10, 8.0, "typical"),
-        (11, 80, 6.0, "noisy"), (12, 10, 6.0, "noisy")]
+DAYS = [
+    (1, 80, 8.0, "typical"),
+    (2, 10, 8.0, "typical"),
+    (3, 10, 8.0, "typical"),
+    (11, 80, 6.0, "noisy"),
+    (12, 10, 6.0, "noisy"),
+]
 HARDWARE = {
     "typical": {},
-    "noisy": dict(noise_kg=0.1, drift_kg_per_h=0.4, spikes_per_hour=60, drop_fraction=0.05, gaps_per_hour=30,
-                  jitter_s=0.004),
+    "noisy": dict(
+        noise_kg=0.1, drift_kg_per_h=0.4, spikes_per_hour=60, drop_fraction=0.05, gaps_per_hour=30, jitter_s=0.004
+    ),
 }
 
 
@@ -62,8 +75,9 @@ HARDWARE = {
 def scored_days():
     results = {}
     for seed, rate, hours, hardware in DAYS:
-        sim = Simulation(random_day(seed, hours=hours), calibration=DEMO_CALIBRATION, rate_hz=rate, seed=seed,
-                         **HARDWARE[hardware])
+        sim = Simulation(
+            random_day(seed, hours=hours), calibration=DEMO_CALIBRATION, rate_hz=rate, seed=seed, **HARDWARE[hardware]
+        )
         results[(seed, rate, hours, hardware)] = scores_for(sim)
     return results
 

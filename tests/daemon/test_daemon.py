@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from device.hardware.alerts import Alerts
 from device.config import Alerts as AlertsConfig
 from device.config import Breaks, Config
-from device.daemon.loop import BUSY_TIMEOUT_S, Daemon
 from device.core.events import Session
 from device.core.frames import FrameBlock
-from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
+from device.daemon.loop import BUSY_TIMEOUT_S, Daemon
 from device.daemon.sources import SimulatedSource
+from device.hardware.alerts import Alerts
+from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
 from device.storage.store import Store, StoreError
 
 START = datetime(2026, 3, 2, 9, 0, 0).astimezone()
@@ -42,8 +42,11 @@ def make_daemon(tmp_path, scenario, config=CONFIG, alerts=True, db="history.db",
     source = SimulatedSource(sim, speed=0, start_wall=START)
     store = Store.open(tmp_path / db)
     holder = []
-    out = Alerts(config.alerts, on_snooze=lambda: holder[0].on_snooze(),
-                 on_mute=lambda: holder[0].on_mute()) if alerts else None
+    out = (
+        Alerts(config.alerts, on_snooze=lambda: holder[0].on_snooze(), on_mute=lambda: holder[0].on_mute())
+        if alerts
+        else None
+    )
     daemon = Daemon(config, store, source, out, settings_poll_s=0, **options)
     holder.append(daemon)
     return daemon, sim, store, out
@@ -94,7 +97,9 @@ def test_scripted_morning_fills_the_history_and_drives_buzzer_and_led(tmp_path, 
 
     minutes = store.minutes_between(START, START + timedelta(days=1))
     seated = sum(m["seated_s"] for m in minutes)
-    truth_seated = sum(s.end - s.start for s in truth if s.end) + (sim.duration_s - truth[-1].start if truth[-1].end is None else 0)
+    truth_seated = sum(s.end - s.start for s in truth if s.end) + (
+        sim.duration_s - truth[-1].start if truth[-1].end is None else 0
+    )
     assert seated == pytest.approx(truth_seated, rel=0.01)  # the 2-minute break lies between the sessions
     (lean,) = sim.truth.leans
     assert sum(m["lean_left_s"] for m in minutes) == pytest.approx(lean.end - lean.start, abs=1.5)
@@ -179,6 +184,7 @@ def read_only_disk(store, monkeypatch):
     def writable_again():
         state["read_only"] = False
         store.db.execute("PRAGMA query_only = OFF")
+
     return writable_again
 
 
@@ -215,7 +221,8 @@ from device.storage.store import Store, StoreError
 start = datetime.fromisoformat(sys.argv[2])
 scenario = Scenario(Person(mass_kg=80)).away(5).sit_down().hold(3600)
 sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=10, seed=1)
-daemon = Daemon(Config(calibration=DEMO_CALIBRATION), Store.open(sys.argv[1]), SimulatedSource(sim, speed=100, start_wall=start))
+source = SimulatedSource(sim, speed=100, start_wall=start)
+daemon = Daemon(Config(calibration=DEMO_CALIBRATION), Store.open(sys.argv[1]), source)
 print("started", flush=True)
 while daemon.step():
     pass
@@ -225,8 +232,7 @@ while daemon.step():
 def test_kill_9_mid_session_loses_only_the_last_seconds_and_the_session_goes_on(tmp_path):
     db = tmp_path / "history.db"
     env = dict(os.environ, PYTHONPATH=os.getcwd())
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), START.isoformat()],
-                             stdout=subprocess.PIPE, env=env)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), START.isoformat()], stdout=subprocess.PIPE, env=env)
     assert child.stdout.readline().strip() == b"started"
     time.sleep(4.0)  # ~400 s of simulated sitting at speed 100
     child.send_signal(signal.SIGKILL)
@@ -271,6 +277,7 @@ def test_restart_after_a_long_gap_closes_the_session_at_its_last_heartbeat(tmp_p
 
 # -- the database never stops the loop ---------------------------------------------
 
+
 def short_sit(minutes=25):
     """Sits 5 s in and stays, still: a move prompt at 20 min (still_min)."""
     return Scenario(Person(mass_kg=80)).away(5).sit_down().hold(minutes * 60)
@@ -292,23 +299,31 @@ def test_daemon_starts_without_its_database_prompts_and_saves_once_it_opens(tmp_
     sim = Simulation(short_sit(), calibration=DEMO_CALIBRATION, rate_hz=10, seed=3)
     holder = []
     alerts = Alerts(CONFIG.alerts, on_snooze=lambda: holder[0].on_snooze(), on_mute=lambda: holder[0].on_mute())
-    daemon = Daemon(CONFIG, None, SimulatedSource(sim, speed=0, start_wall=START), alerts, settings_poll_s=0,
-                    open_store=open_store, device_info={"source": "test"}, retry_s=0)
+    daemon = Daemon(
+        CONFIG,
+        None,
+        SimulatedSource(sim, speed=0, start_wall=START),
+        alerts,
+        settings_poll_s=0,
+        open_store=open_store,
+        device_info={"source": "test"},
+        retry_s=0,
+    )
     holder.append(daemon)
     assert daemon.store is None
-    run_to_end(daemon, until_t=22 * 60)   # the database opened meanwhile (third try)
+    run_to_end(daemon, until_t=22 * 60)  # the database opened meanwhile (third try)
     wait_quiet(alerts)
-    assert rises(mock_factory.pin(17)) >= 1           # the move prompt sounded
+    assert rises(mock_factory.pin(17)) >= 1  # the move prompt sounded
     run_to_end(daemon)
     assert len(attempts) == 3 and daemon.lost is None
     assert "history not saved" in caplog.text and "read-only" in caplog.text
     assert "history saved again" in caplog.text
     store = daemon.store
     old, new = store.sessions_between(START - timedelta(days=1), START + timedelta(days=1))
-    assert old["end_wall"] == old["last_heartbeat_wall"]          # closed once the database opened
+    assert old["end_wall"] == old["last_heartbeat_wall"]  # closed once the database opened
     assert datetime.fromisoformat(new["start_wall"]) >= START and new["prompts"] == ["move"]
     events = store.events_between(START, START + timedelta(days=1))
-    assert [e["type"] for e in events] == ["sit", "prompt"]     # kept in memory, then written
+    assert [e["type"] for e in events] == ["sit", "prompt"]  # kept in memory, then written
     assert store.device_info()["source"] == "test"
     assert sum(m["seated_s"] for m in store.minutes_between(START, START + timedelta(days=1))) > 24 * 60
     store.close()
@@ -318,25 +333,32 @@ def test_a_locked_database_never_holds_up_the_loop(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="cushion")
     path = tmp_path / "history.db"
     sim = Simulation(short_sit(5), calibration=DEMO_CALIBRATION, rate_hz=80, seed=3)
-    daemon = Daemon(CONFIG, None, SimulatedSource(sim, speed=0, start_wall=START), None, settings_poll_s=0,
-                    open_store=lambda: Store.open(path, busy_timeout_s=BUSY_TIMEOUT_S), retry_s=0)
+    daemon = Daemon(
+        CONFIG,
+        None,
+        SimulatedSource(sim, speed=0, start_wall=START),
+        None,
+        settings_poll_s=0,
+        open_store=lambda: Store.open(path, busy_timeout_s=BUSY_TIMEOUT_S),
+        retry_s=0,
+    )
     run_to_end(daemon, until_t=30)
     other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")     # another process holds the write lock ...
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock ...
     slowest = 0.0
-    while daemon._last_t < 180:          # ... for 150 s of frames, 30 batches
+    while daemon._last_t < 180:  # ... for 150 s of frames, 30 batches
         started = time.monotonic()
         daemon.step()
         slowest = max(slowest, time.monotonic() - started)
     assert daemon.counters.failed_writes >= 25
-    assert slowest < 0.5                 # the busy timeout was 5 s a try
+    assert slowest < 0.5  # the busy timeout was 5 s a try
     assert "locked" in caplog.text
     other.execute("ROLLBACK")
     other.close()
     run_to_end(daemon)
     assert "history saved again" in caplog.text
     seated = sum(m["seated_s"] for m in daemon.store.minutes_between(START, START + timedelta(days=1)))
-    assert seated == pytest.approx(sim.duration_s - 5 - 1.5, abs=3)   # nothing of the locked minutes lost
+    assert seated == pytest.approx(sim.duration_s - 5 - 1.5, abs=3)  # nothing of the locked minutes lost
     daemon.store.close()
 
 
@@ -349,7 +371,7 @@ def test_history_not_saved_at_shutdown_is_said_and_counted(tmp_path, caplog, mon
         raise StoreError(f"{self.path}: cannot write to the history database: the disk is full")
 
     monkeypatch.setattr(Store, "write_batch", disk_full)
-    run_to_end(daemon)                                    # finish() included
+    run_to_end(daemon)  # finish() included
     assert daemon.lost is not None and "disk is full" in daemon.lost
     (line,) = [r.getMessage() for r in caplog.records if "NOT saved at shutdown" in r.getMessage()]
     assert re.search(r"\d+ events, 1 sessions, \d+ minute rows and 0 button presses not saved: .*disk is full", line)
@@ -372,10 +394,11 @@ def test_invalid_stored_settings_are_logged_and_ignored_one_by_one(tmp_path, cap
     path = tmp_path / "history.db"
     with Store.open(path) as dashboard:
         dashboard.set_settings({"breaks.still_min": 10, "detect.seated_kg": -3})
-        dashboard.db["settings"].insert({"key": "breaks.break_after_min", "value": "{not json",
-                                         "updated_wall": START.isoformat()})
+        dashboard.db["settings"].insert(
+            {"key": "breaks.break_after_min", "value": "{not json", "updated_wall": START.isoformat()}
+        )
     daemon, _, store, _ = make_daemon(tmp_path, short_sit(1), alerts=False)
-    assert daemon.config.breaks.still_min == 10                       # the good one applies
+    assert daemon.config.breaks.still_min == 10  # the good one applies
     assert daemon.config.breaks.break_after_min == CONFIG.breaks.break_after_min
     assert daemon.config.detect.seated_kg == CONFIG.detect.seated_kg
     assert "breaks.break_after_min" in caplog.text and "not JSON" in caplog.text
@@ -392,12 +415,13 @@ def test_restart_with_the_clock_behind_the_last_heartbeat_does_not_carry_the_ses
     (left,) = store.left_open()
     # No real-time clock: the Pi boots with the clock an hour behind, the person seated.
     behind = datetime.fromisoformat(left["last_heartbeat_wall"]) - timedelta(hours=1)
-    sim = Simulation(Scenario(Person(mass_kg=80), seated=True).hold(120), calibration=DEMO_CALIBRATION,
-                     rate_hz=10, seed=2)
+    sim = Simulation(
+        Scenario(Person(mass_kg=80), seated=True).hold(120), calibration=DEMO_CALIBRATION, rate_hz=10, seed=2
+    )
     daemon = Daemon(CONFIG, store, SimulatedSource(sim, speed=0, start_wall=behind), settings_poll_s=0)
     run_to_end(daemon)
     old = store.db["sessions"].get(left["id"])
-    assert old["end_wall"] == left["last_heartbeat_wall"]       # closed, not carried on
+    assert old["end_wall"] == left["last_heartbeat_wall"]  # closed, not carried on
     assert store.db["sessions"].count == 2
     assert "earlier than the last heartbeat" in caplog.text
     store.close()
@@ -405,10 +429,11 @@ def test_restart_with_the_clock_behind_the_last_heartbeat_does_not_carry_the_ses
 
 def test_dropped_frames_are_judged_over_the_last_ten_minutes(tmp_path):
     """Losses early in a long run do not make the live row look lossy for ever."""
-    daemon, sim, store, _ = make_daemon(tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(900),
-                                        alerts=False)
+    daemon, sim, store, _ = make_daemon(
+        tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(900), alerts=False
+    )
     run_to_end(daemon, until_t=30)
-    daemon.source.dropped += 400           # a bad minute at the start (a loose wire, say)
+    daemon.source.dropped += 400  # a bad minute at the start (a loose wire, say)
     run_to_end(daemon, until_t=60)
     early = daemon.live_status(daemon._last_t)
     assert early["dropped_recent"] == early["dropped_frames"] >= 400
@@ -426,21 +451,23 @@ def test_settings_out_of_range_stored_by_an_older_dashboard_cannot_stop_the_daem
     with Store.open(tmp_path / "history.db") as store:
         store.set_settings({"alerts.snooze_min": 1e308, "breaks.repeat_min": 1e-300, "breaks.still_min": 25})
     caplog.set_level(logging.ERROR, logger="cushion")
-    daemon, sim, store, _ = make_daemon(tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(60),
-                                        alerts=False)
+    daemon, sim, store, _ = make_daemon(
+        tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(60), alerts=False
+    )
     assert daemon.config.alerts.snooze_min == 10.0 and daemon.config.breaks.repeat_min == 15.0
-    assert daemon.config.breaks.still_min == 25.0               # the valid one still applies
+    assert daemon.config.breaks.still_min == 25.0  # the valid one still applies
     run_to_end(daemon, until_t=20)
-    daemon.on_snooze()                                          # the button press that used to overflow
+    daemon.on_snooze()  # the button press that used to overflow
     run_to_end(daemon)
     ignored = [r.getMessage() for r in caplog.records if "ignoring the setting" in r.getMessage()]
     assert any("alerts.snooze_min" in m and "must be from 1 to 720 min" in m for m in ignored)
     assert any("breaks.repeat_min" in m for m in ignored)
-    assert store.snoozes_between("2026-03-01", "2026-03-03")     # the press was recorded
+    assert store.snoozes_between("2026-03-01", "2026-03-03")  # the press was recorded
     store.close()
 
 
 # -- buzzer, LED and button settings from the dashboard apply while running -------------------
+
 
 def still_for(minutes: float) -> Scenario:
     return Scenario(Person(mass_kg=75)).away(5).sit_down().hold(minutes * 60)
@@ -451,28 +478,31 @@ def daemon_opening_alerts(tmp_path, scenario, config=CONFIG):
     sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=80, seed=3)
     source = SimulatedSource(sim, speed=0, start_wall=START)
     store = Store.open(tmp_path / "history.db")
-    daemon = Daemon(config, store, source, None, settings_poll_s=0,
-                    open_alerts=lambda alerts_config: Alerts(alerts_config))
+    daemon = Daemon(
+        config, store, source, None, settings_poll_s=0, open_alerts=lambda alerts_config: Alerts(alerts_config)
+    )
     return daemon, store
 
 
 def test_new_buzzer_and_led_pins_are_claimed_and_the_old_ones_released_while_running(tmp_path, mock_factory):
     from gpiozero.pins.mock import MockPWMPin
 
-    mock_factory.pin_class = MockPWMPin                     # a PWM LED, as lgpio drives one
+    mock_factory.pin_class = MockPWMPin  # a PWM LED, as lgpio drives one
     config = Config(calibration=DEMO_CALIBRATION, breaks=Breaks(still_min=1))
     daemon, store = daemon_opening_alerts(tmp_path, still_for(4), config)
     run_to_end(daemon, until_t=30)
-    store.set_settings({"alerts.buzzer_pin": 4, "alerts.led_pin": 23, "alerts.led": "pwm",
-                        "alerts.button_pin": 24, "alerts.hold_s": 3})
-    run_to_end(daemon, until_t=31)                           # the next poll
+    store.set_settings(
+        {"alerts.buzzer_pin": 4, "alerts.led_pin": 23, "alerts.led": "pwm", "alerts.button_pin": 24, "alerts.hold_s": 3}
+    )
+    run_to_end(daemon, until_t=31)  # the next poll
     assert (daemon.alerts.buzzer.pin.info.name, daemon.alerts.led.pin.info.name) == ("GPIO4", "GPIO23")
     assert daemon.alerts.button.hold_time == 3
     from gpiozero import LED
-    LED(17).close()                                          # the old buzzer pin is free again
+
+    LED(17).close()  # the old buzzer pin is free again
     run_to_end(daemon)
     wait_quiet(daemon.alerts)
-    assert rises(mock_factory.pin(4)) >= 2                   # move chirps on the new buzzer
+    assert rises(mock_factory.pin(4)) >= 2  # move chirps on the new buzzer
     problem = store.device_info().get("settings_problem")
     assert problem is None
     daemon.alerts.close()
@@ -500,17 +530,18 @@ def test_stored_pin_settings_apply_from_the_start(tmp_path, mock_factory):
 
 
 def test_a_pin_in_use_keeps_the_old_devices_and_the_settings_page_says_so(tmp_path, mock_factory):
-    from dashboard import create_app
     from gpiozero import LED
 
-    holder = LED(4)                                          # something else holds GPIO4
+    from dashboard import create_app
+
+    holder = LED(4)  # something else holds GPIO4
     config = Config(calibration=DEMO_CALIBRATION, breaks=Breaks(still_min=1))
     daemon, store = daemon_opening_alerts(tmp_path, still_for(3), config)
     run_to_end(daemon, until_t=20)
     store.set_settings({"alerts.led_pin": 4, "breaks.still_min": 2})
     run_to_end(daemon, until_t=21)
-    assert daemon.alerts.led.pin.info.name == "GPIO27"       # the old LED, claimed back
-    assert daemon.config.alerts.led_pin == 27 and daemon.config.breaks.still_min == 2   # the rest applied
+    assert daemon.alerts.led.pin.info.name == "GPIO27"  # the old LED, claimed back
+    assert daemon.config.alerts.led_pin == 27 and daemon.config.breaks.still_min == 2  # the rest applied
     problem = store.device_info()["settings_problem"]
     assert problem["version"] == store.settings_version()
     assert "[alerts] led_pin = 4: GPIO4 is already in use" in problem["problem"]
@@ -528,6 +559,7 @@ def test_a_pin_in_use_keeps_the_old_devices_and_the_settings_page_says_so(tmp_pa
 
 # -- a careful daemon: the history file deleted, a full disk at start, a stall, the clock stepping back ----
 
+
 def test_history_file_deleted_while_running_is_said_and_the_rest_goes_to_a_new_file(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="cushion")
     daemon, sim, store, _ = make_daemon(tmp_path, working_morning(), alerts=False, device_info={"source": "test"})
@@ -542,7 +574,7 @@ def test_history_file_deleted_while_running_is_said_and_the_rest_goes_to_a_new_f
     with Store(path) as again:
         events = again.events_between(START, START + timedelta(days=1))
         sessions = again.sessions_between(START, START + timedelta(days=1))
-        assert again.device_info()["source"] == "test"        # what the daemon says about itself, again
+        assert again.device_info()["source"] == "test"  # what the daemon says about itself, again
     # Everything after the deletion is in the new file: the twist at 20 min, the open session, the second one.
     assert [e["type"] for e in events].count("twist") == 1
     assert len(sessions) == 2
@@ -583,7 +615,7 @@ def test_a_stalled_daemon_says_so_once_and_counts_the_frames_it_missed(tmp_path,
     run_to_end(daemon)
     (said,) = [r.getMessage() for r in caplog.records if "no frames" in r.getMessage()]
     assert said.startswith("no frames for 40.0 s from 09:00:04 (the daemon was stopped or starved of CPU)")
-    assert daemon.counters.missed_frames == 40 * 80          # the frames from 5.0 s to 44.9875 s
+    assert daemon.counters.missed_frames == 40 * 80  # the frames from 5.0 s to 44.9875 s
     assert daemon.live_status(daemon._last_t)["dropped_frames"] == 40 * 80
     store.close()
 
@@ -592,9 +624,24 @@ def test_a_sigstopped_run_logs_the_stall(tmp_path):
     """The real thing: `cushion run --sim` through the HX711 model, stopped for 2.5 s."""
     config = tmp_path / "c.toml"
     config.write_text("")
-    process = subprocess.Popen([sys.executable, "-m", "device.cli", "run", "--sim", "--seconds", "7", "--no-alerts",
-                                "--config", str(config), "--db", str(tmp_path / "h.db")],
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "device.cli",
+            "run",
+            "--sim",
+            "--seconds",
+            "7",
+            "--no-alerts",
+            "--config",
+            str(config),
+            "--db",
+            str(tmp_path / "h.db"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(3.0)
     process.send_signal(signal.SIGSTOP)
     time.sleep(2.5)
@@ -605,20 +652,23 @@ def test_a_sigstopped_run_logs_the_stall(tmp_path):
     assert len(stalls) == 1 and re.search(r"no frames for 2\.[4-9] s", stalls[0]), err
 
 
-def test_a_wall_clock_stepping_back_is_logged_and_no_minute_holds_more_than_sixty_seconds(tmp_path, caplog,
-                                                                                          monkeypatch):
+def test_a_wall_clock_stepping_back_is_logged_and_no_minute_holds_more_than_sixty_seconds(
+    tmp_path, caplog, monkeypatch
+):
     caplog.set_level(logging.WARNING, logger="cushion")
     step = [0.0]
-    monkeypatch.setattr(SimulatedSource, "wall_of",
-                        lambda self, t: self.start_wall + timedelta(seconds=t + step[0]))
-    daemon, sim, store, _ = make_daemon(tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(400),
-                                        alerts=False)
+    monkeypatch.setattr(SimulatedSource, "wall_of", lambda self, t: self.start_wall + timedelta(seconds=t + step[0]))
+    daemon, sim, store, _ = make_daemon(
+        tmp_path, Scenario(Person(mass_kg=70)).away(5).sit_down().hold(400), alerts=False
+    )
     run_to_end(daemon, until_t=200)
-    step[0] = -120.0                                 # NTP puts the clock back two minutes at t = 200 s
+    step[0] = -120.0  # NTP puts the clock back two minutes at t = 200 s
     run_to_end(daemon)
     assert any("the wall clock stepped back by 120 s" in r.getMessage() for r in caplog.records)
-    minutes = {m["minute"][-5:]: m["seated_s"] for m in
-               store.minutes_between(START - timedelta(hours=1), START + timedelta(hours=1))}
+    minutes = {
+        m["minute"][-5:]: m["seated_s"]
+        for m in store.minutes_between(START - timedelta(hours=1), START + timedelta(hours=1))
+    }
     assert max(minutes.values()) <= 60.0
     # 09:01 to 09:03 came round twice (seated through 100 to 180 s of each): full, not more.
     assert [minutes[key] for key in ("09:01", "09:02", "09:03")] == [60.0, 60.0, 60.0]

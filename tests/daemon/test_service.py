@@ -1,4 +1,7 @@
-"""`cushion run` as device/daemon/service.py builds it: start-up whatever the disk, exit statuses, GPIO errors, config."""
+"""`cushion run` as device/daemon/service.py builds it.
+
+Start-up whatever the disk, exit statuses, GPIO errors, config.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from pathlib import Path
 import pytest
 from gpiozero.exc import BadPinFactory, PinFactoryFallback
 
-from device.daemon import service
-from device.hardware import gpio
 from device.config import Config, Sensor, config_from_dict, prepare_config, render_template
+from device.daemon import service
 from device.errors import CushionError
+from device.hardware import gpio
 from device.storage.store import Store
 from tests.paths import ROOT
 
@@ -71,8 +74,8 @@ def test_a_fifo_as_config_is_refused(tmp_path):
 
 def test_gpio_fallback_warnings_fold_into_one_line():
     def no_gpio():
-        warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"))
-        warnings.warn(PinFactoryFallback("Falling back from native: unable to locate Pi revision"))
+        warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"), stacklevel=1)
+        warnings.warn(PinFactoryFallback("Falling back from native: unable to locate Pi revision"), stacklevel=1)
         raise BadPinFactory("Unable to load any default pin factory!")
 
     with warnings.catch_warnings(record=True) as escaped:
@@ -82,13 +85,15 @@ def test_gpio_fallback_warnings_fold_into_one_line():
         told = []
 
         def fallback_then_pins():
-            warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"))
+            warnings.warn(PinFactoryFallback("Falling back from lgpio: No module named 'lgpio'"), stacklevel=1)
             return "pins"
 
         assert gpio.open_gpio("x", fallback_then_pins, warn=told.append) == "pins"
     assert escaped == []
-    assert str(caught.value) == ("no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
-                                 "is not installed); add --sim to try a simulated cushion")
+    assert str(caught.value) == (
+        "no GPIO that gpiozero can use on this machine (not a Raspberry Pi, or lgpio "
+        "is not installed); add --sim to try a simulated cushion"
+    )
     assert told == ["Falling back from lgpio: No module named 'lgpio'"]
 
 
@@ -98,13 +103,22 @@ def test_gpio_errors_name_no_python_exception():
 
     with pytest.raises(CushionError) as caught:
         gpio.open_gpio("[sensor] clock_pin=5: cannot open the HX711 pins", twice)
-    assert str(caught.value) == "[sensor] clock_pin=5: cannot open the HX711 pins: a pin is used twice: clocks (5,), data (6, 6, 19, 26)"
+    assert (
+        str(caught.value)
+        == "[sensor] clock_pin=5: cannot open the HX711 pins: a pin is used twice: clocks (5,), data (6, 6, 19, 26)"
+    )
 
 
 def cushion(*args, env=None):
     environment = {k: v for k, v in os.environ.items() if k != "GPIOZERO_PIN_FACTORY"} | (env or {})
-    return subprocess.run([sys.executable, "-m", "device.cli", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "device.cli", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.skipif(ON_A_PI, reason="a Pi has GPIO")
@@ -114,9 +128,11 @@ def test_a_sensor_command_without_gpio_is_one_line_pointing_to_sim(tmp_path, com
     args += ["--db", str(tmp_path / "h.db")] if command == "run" else []
     result = cushion(command, *args, "--config", str(tmp_path / "c.toml"))
     assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if "ARNING" not in line.upper()]   # the missing config
-    assert lines == ["cushion: error: no GPIO that gpiozero can use on this machine (not a Raspberry Pi, "
-                     "or lgpio is not installed); add --sim to try a simulated cushion"]
+    lines = [line for line in result.stderr.splitlines() if "ARNING" not in line.upper()]  # the missing config
+    assert lines == [
+        "cushion: error: no GPIO that gpiozero can use on this machine (not a Raspberry Pi, "
+        "or lgpio is not installed); add --sim to try a simulated cushion"
+    ]
     assert "Unable to load any default pin factory" not in result.stderr
 
 
@@ -128,14 +144,29 @@ def test_version_is_the_projects():
 
 @pytest.mark.skipif(ON_A_PI, reason="a Pi has GPIO")
 def test_run_sim_with_a_pin_factory_that_cannot_work_here_is_one_line(tmp_path):
-    result = cushion("run", "--sim", "--seconds", "2", "--db", str(tmp_path / "h.db"),
-                     env={"GPIOZERO_PIN_FACTORY": "native", "XDG_CONFIG_HOME": str(tmp_path)})
+    result = cushion(
+        "run",
+        "--sim",
+        "--seconds",
+        "2",
+        "--db",
+        str(tmp_path / "h.db"),
+        env={"GPIOZERO_PIN_FACTORY": "native", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("cushion: error: [alerts] buzzer_pin = 17: ") and "Traceback" not in result.stderr
     # Without the buzzer and LED, the simulated chips need no pins but their own mock ones.
-    result = cushion("run", "--sim", "--seconds", "2", "--no-alerts", "--db", str(tmp_path / "h.db"),
-                     env={"GPIOZERO_PIN_FACTORY": "native", "XDG_CONFIG_HOME": str(tmp_path)})
+    result = cushion(
+        "run",
+        "--sim",
+        "--seconds",
+        "2",
+        "--no-alerts",
+        "--db",
+        str(tmp_path / "h.db"),
+        env={"GPIOZERO_PIN_FACTORY": "native", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
 
 

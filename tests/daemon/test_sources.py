@@ -88,13 +88,13 @@ def test_a_simulated_source_in_real_time_waits_for_each_block_and_never_blocks_l
         now[0] += seconds
 
     source = SimulatedSource(sim, speed=1.0, clock=lambda: now[0], sleep=sleep)
-    got = [source.read() for _ in range(40)]        # each block is given when its last frame is due
+    got = [source.read() for _ in range(40)]  # each block is given when its last frame is due
     given = [b for b in got if len(b)]
     assert float(given[-1].t[-1]) == pytest.approx(now[0], abs=0.1001)
-    assert len(given) < len(got) and max(slept) <= source.batch_s     # waited, never longer than a batch
+    assert len(given) < len(got) and max(slept) <= source.batch_s  # waited, never longer than a batch
     later = SimulatedSource(sim, speed=10.0, clock=lambda: now[0], sleep=sleep)
     start = now[0]
     read = 0
     while read < 50:
         read += len(later.read())
-    assert now[0] - start == pytest.approx(50 / 10 / 10, abs=0.11)     # ten times faster than real time
+    assert now[0] - start == pytest.approx(50 / 10 / 10, abs=0.11)  # ten times faster than real time

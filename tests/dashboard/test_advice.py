@@ -22,8 +22,18 @@ from tests.paths import SHARED
 
 GUIDE = SHARED / "guide-back-spasms.txt"
 
-EVENT_KINDS = {"break_due", "break_overdue", "move", "lean", "twist", "perch", "slump",
-               "fidget", "long_session", "fault"}
+EVENT_KINDS = {
+    "break_due",
+    "break_overdue",
+    "move",
+    "lean",
+    "twist",
+    "perch",
+    "slump",
+    "fidget",
+    "long_session",
+    "fault",
+}
 
 SECTION_IDS = {s.id for s in SECTIONS}
 
@@ -31,11 +41,27 @@ SECTION_IDS = {s.id for s in SECTIONS}
 def now_texts():
     """Every text advice_for_now can produce, over a grid of inputs."""
     grid = itertools.product(
-        (True, False), (False, True), (False, True), (False, True), (None, "left", "right"), (False, True),
-        (None, "perch", "slump"), (0.0, 25.0), (0.0, 50.0, 75.0, 205.0),
+        (True, False),
+        (False, True),
+        (False, True),
+        (False, True),
+        (None, "left", "right"),
+        (False, True),
+        (None, "perch", "slump"),
+        (0.0, 25.0),
+        (0.0, 50.0, 75.0, 205.0),
     )
-    keys = ("seated", "up", "break_due", "break_overdue", "leaning", "twisted_recently", "posture",
-            "still_minutes", "sitting_minutes")
+    keys = (
+        "seated",
+        "up",
+        "break_due",
+        "break_overdue",
+        "leaning",
+        "twisted_recently",
+        "posture",
+        "still_minutes",
+        "sitting_minutes",
+    )
     out = {advice_for_now(dict(zip(keys, values))) for values in grid}
     out |= {advice_for_now(tip=i) for i in range(len(GENERAL_TIPS))}
     return out
@@ -64,7 +90,7 @@ def words(text):
 
 
 def runs(ws, n=7):
-    return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+    return {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +101,7 @@ def guide_runs():
 
 
 # --- structure -------------------------------------------------------------
+
 
 def test_section_ids_are_unique_anchors():
     ids = [s.id for s in SECTIONS]
@@ -93,8 +120,19 @@ def test_every_section_has_a_title_a_one_line_summary_and_items():
 
 
 def test_the_sections_the_guide_needs_are_there():
-    assert {"spasm-now", "why", "posture", "movement", "desk", "hydration", "exercises",
-            "red-flags", "see-a-doctor", "treatments", "cushion-faults"} <= SECTION_IDS
+    assert {
+        "spasm-now",
+        "why",
+        "posture",
+        "movement",
+        "desk",
+        "hydration",
+        "exercises",
+        "red-flags",
+        "see-a-doctor",
+        "treatments",
+        "cushion-faults",
+    } <= SECTION_IDS
 
 
 def test_section_lookup_by_id():
@@ -164,38 +202,64 @@ def test_every_red_flag_has_a_short_name():
 
 def test_red_flag_keys_are_stable():
     # The diary stores these keys: renaming one loses history.
-    assert [f.key for f in RED_FLAGS] == ["leg_numbness", "bladder_bowel", "after_trauma", "fever",
-                                          "pain_unrelieved", "weight_loss"]
+    assert [f.key for f in RED_FLAGS] == [
+        "leg_numbness",
+        "bladder_bowel",
+        "after_trauma",
+        "fever",
+        "pain_unrelieved",
+        "weight_loss",
+    ]
 
 
 # --- what the guide says is all here ----------------------------------------
 
-@pytest.mark.parametrize("section_id, number", [
-    ("movement", "30-45"),      # stand every 30-45 minutes
-    ("movement", "60"),         # more than 60 minutes without moving is a trigger
-    ("spasm-now", "15-20"),     # heat or cold for 15-20 minutes
-    ("hydration", "8-10"),      # glasses of water a day
-    ("exercises", "20-30"),     # knee-to-chest hold, seconds
-    ("exercises", "15-20"),     # seated twist hold, seconds
-    ("exercises", "10"),        # cat-cow repetitions
-    ("posture", "90"),          # elbows at 90 degrees
-])
+
+@pytest.mark.parametrize(
+    "section_id, number",
+    [
+        ("movement", "30-45"),  # stand every 30-45 minutes
+        ("movement", "60"),  # more than 60 minutes without moving is a trigger
+        ("spasm-now", "15-20"),  # heat or cold for 15-20 minutes
+        ("hydration", "8-10"),  # glasses of water a day
+        ("exercises", "20-30"),  # knee-to-chest hold, seconds
+        ("exercises", "15-20"),  # seated twist hold, seconds
+        ("exercises", "10"),  # cat-cow repetitions
+        ("posture", "90"),  # elbows at 90 degrees
+    ],
+)
 def test_the_guides_numbers_are_in_the_advice(section_id, number):
     s = section(section_id)
     text = " ".join([s.summary] + [i.text for i in s.items] + [i.detail or "" for i in s.items])
     assert re.search(rf"(?<![\d-]){re.escape(number)}(?![\d-])", text), (section_id, number)
 
 
-@pytest.mark.parametrize("words_needed", [
-    ("potassium", "bananas", "potatoes", "leafy greens", "magnesium", "nuts", "seeds", "whole grains"),
-    ("cat-cow", "twice a day", "knee-to-chest", "bird-dogs", "dead bugs", "planks", "bridges",
-     "clamshells", "walk", "morning", "every hour", "after work", "active spasm"),
-    ("lumbar", "backrest", "front edge", "feet flat", "eye level"),
-    ("sit-stand", "phone calls", "weight", "shoulders"),
-    ("thighs", "keyboard", "easy reach", "whole body"),
-    ("heat", "cold", "knees bent", "one block", "stretch"),
-    ("muscle relaxants", "physical therapy", "trigger point injections", "massage"),
-])
+@pytest.mark.parametrize(
+    "words_needed",
+    [
+        ("potassium", "bananas", "potatoes", "leafy greens", "magnesium", "nuts", "seeds", "whole grains"),
+        (
+            "cat-cow",
+            "twice a day",
+            "knee-to-chest",
+            "bird-dogs",
+            "dead bugs",
+            "planks",
+            "bridges",
+            "clamshells",
+            "walk",
+            "morning",
+            "every hour",
+            "after work",
+            "active spasm",
+        ),
+        ("lumbar", "backrest", "front edge", "feet flat", "eye level"),
+        ("sit-stand", "phone calls", "weight", "shoulders"),
+        ("thighs", "keyboard", "easy reach", "whole body"),
+        ("heat", "cold", "knees bent", "one block", "stretch"),
+        ("muscle relaxants", "physical therapy", "trigger point injections", "massage"),
+    ],
+)
 def test_the_guides_advice_is_covered(words_needed):
     text = " ".join(all_texts()).lower()
     for w in words_needed:
@@ -203,6 +267,7 @@ def test_the_guides_advice_is_covered(words_needed):
 
 
 # --- our own words ----------------------------------------------------------
+
 
 def test_no_run_of_seven_words_is_copied_from_the_guide(guide_runs):
     copied = {" ".join(run) for text in all_texts() for run in runs(words(text)) & guide_runs}
@@ -214,14 +279,14 @@ def test_the_copy_check_would_catch_a_copied_sentence(guide_runs):
     assert runs(words(copied)) & guide_runs
 
 
-@pytest.mark.parametrize("word", ["pillow", "warranty", "money back", "guarantee", "free shipping",
-                                  "trial"])
+@pytest.mark.parametrize("word", ["pillow", "warranty", "money back", "guarantee", "free shipping", "trial"])
 def test_no_marketing_from_the_guide(word):
     for text in all_texts():
         assert word not in " ".join(words(text)), text
 
 
 # --- advice for the present moment ------------------------------------------
+
 
 def test_away_from_the_cushion_suggests_using_the_break():
     assert advice_for_now(seated=False, break_due=True, leaning="left") == AWAY
@@ -243,8 +308,7 @@ def test_just_sat_down_is_told_to_settle_in_not_to_get_up():
 
 
 def test_a_due_break_beats_everything_seated():
-    got = advice_for_now(break_due=True, leaning="left", twisted_recently=True, posture="perch",
-                         still_minutes=30)
+    got = advice_for_now(break_due=True, leaning="left", twisted_recently=True, posture="perch", still_minutes=30)
     assert got.section == "movement"
     assert "stand up" in got.text
 

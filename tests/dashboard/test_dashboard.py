@@ -14,8 +14,17 @@ from device.storage.store import Store, StoreError
 from tests.dashboard_support import DAY, post, set_token, text
 from tests.paths import ROOT
 
-PAGES = ["/", f"/day/{DAY}", "/trends", "/trends?days=30", "/trends?days=365", "/advice", "/diary", "/settings",
-         "/device"]
+PAGES = [
+    "/",
+    f"/day/{DAY}",
+    "/trends",
+    "/trends?days=30",
+    "/trends?days=365",
+    "/advice",
+    "/diary",
+    "/settings",
+    "/device",
+]
 APIS = ["/api/live", f"/api/day/{DAY}", "/api/trends?days=7", "/api/diary", "/api/export/events.csv"]
 
 
@@ -131,15 +140,43 @@ def test_login_then_pages_then_logout(network_app):
 
 # Every way a `next` could send the browser to another site (or break the response), and encoded forms.
 ELSEWHERE = [
-    "//evil.example", "//evil.example/", "///evil.example", "/\\evil.example", "\\/evil.example",
-    "\\\\evil.example", "/\t/evil.example", "/\n/evil.example", "\t//evil.example", "/x\r\nSet-Cookie: stolen=1",
-    "/\r/evil.example", " //evil.example", "https://evil.example/", "https:evil.example", "http:/evil.example",
-    "javascript:alert(1)", "evil.example", "./evil", "/%2F%2Fevil.example", "/%2f/evil.example",
-    "/%5Cevil.example", "/%09/evil.example", "/%0d%0aSet-Cookie:stolen=1", "/x\x00", "/x\x7f",
-    "/\u3000/evil.example", "\uff0f/evil.example", "/\u0085/evil.example",
+    "//evil.example",
+    "//evil.example/",
+    "///evil.example",
+    "/\\evil.example",
+    "\\/evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "\t//evil.example",
+    "/x\r\nSet-Cookie: stolen=1",
+    "/\r/evil.example",
+    " //evil.example",
+    "https://evil.example/",
+    "https:evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "./evil",
+    "/%2F%2Fevil.example",
+    "/%2f/evil.example",
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    "/%0d%0aSet-Cookie:stolen=1",
+    "/x\x00",
+    "/x\x7f",
+    "/\u3000/evil.example",
+    "\uff0f/evil.example",
+    "/\u0085/evil.example",
 ]
-SAME_SITE = ["/", "/trends?days=30", "/day/2024-05-01", "/api/export/events.csv?from=2024-05-01&to=2024-05-31",
-             "/diary#entry-3", "/trends?days=7&end=2024-05-03"]
+SAME_SITE = [
+    "/",
+    "/trends?days=30",
+    "/day/2024-05-01",
+    "/api/export/events.csv?from=2024-05-01&to=2024-05-31",
+    "/diary#entry-3",
+    "/trends?days=7&end=2024-05-03",
+]
 
 
 @pytest.mark.parametrize("target", ELSEWHERE)
@@ -265,6 +302,7 @@ def test_the_session_ids_are_stored_hashed(network_app, db_path):
 
 def test_a_database_that_cannot_be_written_still_logs_in_and_out(network_app, monkeypatch):
     """A read-only SD card: logins and logouts are kept in the dashboard's memory instead."""
+
     def read_only(self, values):
         raise StoreError(f"{self.path}: cannot write device information: the file or the disk is read-only")
 
@@ -331,9 +369,19 @@ def test_the_device_page_never_shows_the_dashboards_secrets(client, db_path):
 # ---- serve() ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("127.0.1.1", True), ("::1", True),
-                                           ("localhost", True), ("0.0.0.0", False), ("", False),
-                                           ("192.168.1.20", False), ("cushion.local", False)])
+@pytest.mark.parametrize(
+    "host,loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.0.1.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("", False),
+        ("192.168.1.20", False),
+        ("cushion.local", False),
+    ],
+)
 def test_loopback_hosts(host, loopback):
     assert is_loopback(host) is loopback
 
@@ -409,22 +457,25 @@ def test_the_package_exposes_the_owners_entry_points():
 # ---- bad parameters ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url,message", [
-    ("/day/2024-13-01", "not a real date"),
-    ("/day/2024-5-1", "YYYY-MM-DD"),
-    ("/day/yesterday", "YYYY-MM-DD"),
-    ("/day/20240501", "YYYY-MM-DD"),
-    ("/day/0001-01-01", "out of range"),
-    ("/day?date=2024-02-30", "not a real date"),
-    ("/trends?days=14", "must be one of 7, 30, 365"),
-    ("/trends?days=seven", "must be one of 7, 30, 365"),
-    ("/trends?days=7&end=2024-99-01", "end"),
-    ("/api/day/2024-02-30", "not a real date"),
-    ("/api/trends?days=0", "must be one of"),
-    ("/api/export/events.csv?from=2024-05-10&to=2024-05-01", "after"),
-    ("/api/export/events.csv?from=May", "from"),
-    ("/api/diary?to=2024-05-32", "to"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("/day/2024-13-01", "not a real date"),
+        ("/day/2024-5-1", "YYYY-MM-DD"),
+        ("/day/yesterday", "YYYY-MM-DD"),
+        ("/day/20240501", "YYYY-MM-DD"),
+        ("/day/0001-01-01", "out of range"),
+        ("/day?date=2024-02-30", "not a real date"),
+        ("/trends?days=14", "must be one of 7, 30, 365"),
+        ("/trends?days=seven", "must be one of 7, 30, 365"),
+        ("/trends?days=7&end=2024-99-01", "end"),
+        ("/api/day/2024-02-30", "not a real date"),
+        ("/api/trends?days=0", "must be one of"),
+        ("/api/export/events.csv?from=2024-05-10&to=2024-05-01", "after"),
+        ("/api/export/events.csv?from=May", "from"),
+        ("/api/diary?to=2024-05-32", "to"),
+    ],
+)
 def test_bad_parameters_get_a_400_that_says_why(client, url, message):
     response = client.get(url)
     assert response.status_code == 400
@@ -465,10 +516,15 @@ def test_serve_really_serves_under_waitress_and_stops_on_ctrl_c(db_path):
     root = ROOT
     # As at a terminal, where Ctrl-C works: a runner that started the tests
     # in the background has SIGINT ignored, and a child inherits that.
-    child = subprocess.Popen([sys.executable, "-c", f"import dashboard; dashboard.serve({str(db_path)!r}, port={port})"],
-                             cwd=root, env=dict(os.environ, PYTHONPATH=str(root)),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    child = subprocess.Popen(
+        [sys.executable, "-c", f"import dashboard; dashboard.serve({str(db_path)!r}, port={port})"],
+        cwd=root,
+        env=dict(os.environ, PYTHONPATH=str(root)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 15
         while True:

@@ -22,8 +22,14 @@ def test_api_day(client, day_db):
     assert [s["duration_s"] for s in data["sessions"]] == [3000.0, 4200.0, 1200.0]
     assert len(data["events"]) == 19
     lean = next(e for e in data["events"] if e["type"] == "lean")
-    assert lean["data"] == {"type": "lean", "side": "left", "start": 33000.0, "end": 33060.0, "peak": 0.28,
-                            "detected_at": 33010.0}
+    assert lean["data"] == {
+        "type": "lean",
+        "side": "left",
+        "start": 33000.0,
+        "end": 33060.0,
+        "peak": 0.28,
+        "detected_at": 33010.0,
+    }
 
 
 def test_api_day_empty(client):
@@ -76,15 +82,24 @@ def test_export_range_excludes_other_days(client, day_db):
 
 
 def test_export_diary_csv_and_json(client, db_path):
-    post(client, "/diary", {"severity": "5", "where": "lower-left", "when": "2024-05-01T10:00",
-                            "note": "=HYPERLINK(\"http://x\")", "red_flags": ["fever", "after_trauma"]})
+    post(
+        client,
+        "/diary",
+        {
+            "severity": "5",
+            "where": "lower-left",
+            "when": "2024-05-01T10:00",
+            "note": '=HYPERLINK("http://x")',
+            "red_flags": ["fever", "after_trauma"],
+        },
+    )
     rows = rows_of(client.get("/api/export/diary.csv?from=2024-05-01&to=2024-05-01"))
     (row,) = rows
     assert (row["region"], row["side"], row["severity"]) == ("lower", "left", "5")
     assert row["red_flags"] == "after_trauma;fever"
     assert row["note"].startswith("'=")  # a spreadsheet must not run it as a formula
     data = client.get("/api/export/diary.json?from=2024-05-01&to=2024-05-01").get_json()
-    assert data["rows"][0]["note"] == "=HYPERLINK(\"http://x\")"
+    assert data["rows"][0]["note"] == '=HYPERLINK("http://x")'
 
 
 def test_export_defaults_to_the_last_30_days(client, db_path):
@@ -105,12 +120,15 @@ def test_the_export_form_goes_to_the_file_for_any_range(client, day_db):
     assert len(rows) == 19
 
 
-@pytest.mark.parametrize("query,message", [
-    ("what=passwords&format=csv", "what: choose one of sessions, events, diary"),
-    ("what=events&format=xls", "format: choose csv or json"),
-    ("what=events&format=csv&from=2024-05-10&to=2024-05-01", "after"),
-    ("what=events&format=csv&from=May", "from"),
-])
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("what=passwords&format=csv", "what: choose one of sessions, events, diary"),
+        ("what=events&format=xls", "format: choose csv or json"),
+        ("what=events&format=csv&from=2024-05-10&to=2024-05-01", "after"),
+        ("what=events&format=csv&from=May", "from"),
+    ],
+)
 def test_a_wrong_export_choice_gets_a_400_that_says_why(client, query, message):
     response = client.get(f"/export?{query}")
     assert response.status_code == 400 and message in text(response)
@@ -132,18 +150,35 @@ def export_before_streaming(app, kind: str, fmt: str, first: str, last: str) -> 
     a, b = local_midnight(date.fromisoformat(first)), local_midnight(date.fromisoformat(last) + timedelta(days=1))
     with Store(app.config["DATABASE"]) as store:
         if kind == "sessions":
-            rows = [{"id": r["id"], "start_wall": r["start_wall"], "end_wall": r["end_wall"],
-                     "duration_s": round(ts_of(r["end_wall"] or r["last_heartbeat_wall"]) - ts_of(r["start_wall"]), 1),
-                     "prompts": r["prompts"], "last_heartbeat_wall": r["last_heartbeat_wall"]}
-                    for r in store.sessions_between(a, b)]
+            rows = [
+                {
+                    "id": r["id"],
+                    "start_wall": r["start_wall"],
+                    "end_wall": r["end_wall"],
+                    "duration_s": round(ts_of(r["end_wall"] or r["last_heartbeat_wall"]) - ts_of(r["start_wall"]), 1),
+                    "prompts": r["prompts"],
+                    "last_heartbeat_wall": r["last_heartbeat_wall"],
+                }
+                for r in store.sessions_between(a, b)
+            ]
         elif kind == "events":
             rows = []
             for r in store.events_between(a, b):
                 start, end = r["data"].get("start"), r["data"].get("end")
-                duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) \
-                    else None
-                rows.append({"id": r["id"], "type": r["type"], "wall": r["wall"], "detected_wall": r["detected_wall"],
-                             "session_id": r["session_id"], "duration_s": duration, "data": r["data"]})
+                duration = (
+                    round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+                )
+                rows.append(
+                    {
+                        "id": r["id"],
+                        "type": r["type"],
+                        "wall": r["wall"],
+                        "detected_wall": r["detected_wall"],
+                        "session_id": r["session_id"],
+                        "duration_s": duration,
+                        "data": r["data"],
+                    }
+                )
         else:
             rows = [{key: r[key] for key in COLUMNS["diary"]} for r in store.diary_between(a, b)]
     if fmt == "csv":
@@ -163,8 +198,14 @@ def weeks_of_history(tmp_path_factory):
     with Store(path) as store:
         fill_history(store, date.today() - timedelta(days=34), 35, seed=11, until=datetime.now())
         for back, note in ((3, "after the long meeting"), (10, "=SUM(A1)"), (20, "")):
-            store.add_diary_entry(datetime.now() - timedelta(days=back), region="lower", side="left", severity=4,
-                                  note=note, red_flags=["fever"] if back == 10 else [])
+            store.add_diary_entry(
+                datetime.now() - timedelta(days=back),
+                region="lower",
+                side="left",
+                severity=4,
+                note=note,
+                red_flags=["fever"] if back == 10 else [],
+            )
     return path
 
 
@@ -232,8 +273,9 @@ def test_the_export_reads_events_page_by_page_without_skipping_or_repeating(stor
     store.write_batch(0.0, datetime(2024, 5, 1, 9), events=[Fidget(60.0 * (i // 3), 20.0, 1.0) for i in range(10)])
     everything = [row["id"] for row in store.events_between("2024-05-01T00:00", "2024-05-02T00:00")]
     for page_size in (1, 2, 3, 4, 10, 11):
-        paged = [row["id"] for row in store.iter_events_between("2024-05-01T00:00", "2024-05-02T00:00",
-                                                                page_size=page_size)]
+        paged = [
+            row["id"] for row in store.iter_events_between("2024-05-01T00:00", "2024-05-02T00:00", page_size=page_size)
+        ]
         assert paged == everything and len(paged) == 10, page_size
     sessions = [row["id"] for row in store.iter_sessions_between("2024-05-01T00:00", "2024-05-02T00:00", page_size=1)]
     assert sessions == [row["id"] for row in store.sessions_between("2024-05-01T00:00", "2024-05-02T00:00")]

@@ -17,7 +17,7 @@ from tests.dashboard_support import DAY, MIDNIGHT, at, text, visible
 
 def timeline_of(page: str) -> str:
     start = page.index('<svg class="chart timeline"')
-    return page[start:page.index("</svg>", start)]
+    return page[start : page.index("</svg>", start)]
 
 
 def test_day_page_totals_timeline_and_links(client, day_db):
@@ -26,7 +26,7 @@ def test_day_page_totals_timeline_and_links(client, day_db):
     assert "Wednesday 1 May 2024" in seen
     assert "2 h 20 min seated" in seen
     assert "1 h 10 min longest session" in seen
-    assert "2 / 3 breaks taken / break prompts" in seen       # two breaks between three sessions
+    assert "2 / 3 breaks taken / break prompts" in seen  # two breaks between three sessions
     assert "1 min / 30 s leaning left / right" in seen
     assert "1.3 fidgets per hour seated" in seen
     assert '<svg class="chart timeline"' in page
@@ -42,16 +42,27 @@ def test_day_page_totals_timeline_and_links(client, day_db):
 def test_day_wording_is_singular_or_plural_as_it_should_be(client, day_db):
     seen = visible(client.get(f"/day/{DAY}"))
     assert ("3 sessions, 2 leans, 1 twist, 1 perch, 1 slump, 1 move nudge, 3 fidgets, 1 sensor fault.") in seen
-    for item in ("A session went over an hour.", "1 break prompt was not followed by a break.", "2 leans.",
-                 "1 twist.", "1 perch.", "1 slump.", "1 sensor fault."):
+    for item in (
+        "A session went over an hour.",
+        "1 break prompt was not followed by a break.",
+        "2 leans.",
+        "1 twist.",
+        "1 perch.",
+        "1 slump.",
+        "1 sensor fault.",
+    ):
         assert item in seen, item
     assert "(s)" not in seen and "(es)" not in seen
 
 
 def test_how_many_sessions_went_over_an_hour(client, store):
     spans = [(at(8), at(9, 10)), (at(9, 20), at(10, 30)), (at(10, 40), at(11, 50)), (at(12), at(13, 5))]
-    store.write_batch(0.0, MIDNIGHT, sessions=[Session(a, b, ()) for a, b in spans],
-                      events=[e for a, b in spans for e in (Sit(a, a + 1), Stand(b, b + 1))])
+    store.write_batch(
+        0.0,
+        MIDNIGHT,
+        sessions=[Session(a, b, ()) for a, b in spans],
+        events=[e for a, b in spans for e in (Sit(a, a + 1), Stand(b, b + 1))],
+    )
     seen = visible(client.get(f"/day/{DAY}"))
     assert "4 sessions went over an hour." in seen and "A session went over an hour" not in seen
 
@@ -88,8 +99,7 @@ def test_long_empty_stretches_are_cut_short_and_said_so(client, store):
     write_evening_day(store)
     axis = charts.timeline_axis(day_detail(store, DAY))
     midnight = local_midnight(DAY).timestamp()
-    assert [(round(c.start - midnight), round(c.end - midnight)) for c in axis.cuts] == [
-        (at(15, 15), at(21, 25))]
+    assert [(round(c.start - midnight), round(c.end - midnight)) for c in axis.cuts] == [(at(15, 15), at(21, 25))]
     # The working day keeps most of the width: 09:00-15:00 is over 70% of it; the lunch at home stays to scale.
     assert axis.x(midnight + at(15)) - axis.x(midnight + at(9)) > 70
     page = text(client.get(f"/day/{DAY}"))
@@ -129,7 +139,7 @@ def test_the_now_line_is_labelled(client, store):
 def test_empty_day_says_nothing_was_recorded(client):
     page = text(client.get(f"/day/{DAY}"))
     assert "Nothing recorded on this day." in page
-    assert "<svg class=\"chart" not in page
+    assert '<svg class="chart' not in page
 
 
 def test_day_without_a_date_goes_to_today(client):
@@ -146,8 +156,8 @@ def test_today_has_no_link_to_tomorrow(client):
 @pytest.mark.parametrize("what", ["sessions", "events"])
 def test_the_day_has_an_export_form_for_any_range(client, day_db, what):
     page = text(client.get(f"/day/{DAY}"))
-    form = page[page.index('<form class="card export"'):]
-    form = form[:form.index("</form>")]
+    form = page[page.index('<form class="card export"') :]
+    form = form[: form.index("</form>")]
     assert 'method="get" action="/export"' in form
     assert 'name="from" value="2024-05-01"' in form and 'name="to" value="2024-05-01"' in form
     assert f'value="{what}"' in form and 'value="csv"' in form and 'value="json"' in form
@@ -181,5 +191,5 @@ def test_hour_labels_clear_each_other_and_a_cut_at_every_time_of_the_evening(wid
             centre = axis.x((cut.start + cut.end) / 2) / 100 * width_px
             boxes.append((centre - cut_chars * _CHAR_PX / 2, centre + cut_chars * _CHAR_PX / 2))
         boxes.sort()
-        for (a0, a1), (b0, b1) in zip(boxes, boxes[1:]):
+        for (_, a1), (b0, _) in zip(boxes, boxes[1:]):
             assert a1 <= b0, (minutes, boxes)

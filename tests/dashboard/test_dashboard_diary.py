@@ -31,7 +31,7 @@ def test_empty_diary_says_so_and_that_nothing_leaves_the_device(client):
 def test_enter_in_the_form_cannot_save_by_accident(client):
     """The first submit button (the one Enter presses) is a disabled one."""
     page = text(client.get("/diary"))
-    form = page[page.index('<form method="post" action="/diary"'):]
+    form = page[page.index('<form method="post" action="/diary"') :]
     first_button = re.search(r"<button[^>]*>", form).group(0)
     assert "disabled" in first_button
 
@@ -79,8 +79,17 @@ def test_an_entry_from_a_page_loaded_hours_ago_gets_the_time_it_is_sent(client, 
 
 
 def test_an_entry_with_time_note_and_red_flags_round_trips(client, db_path):
-    response = post(client, "/diary", {"severity": "8", "where": "middle-right", "when": "2024-05-01T14:30",
-                                       "note": "After carrying boxes", "red_flags": ["leg_numbness", "fever"]})
+    response = post(
+        client,
+        "/diary",
+        {
+            "severity": "8",
+            "where": "middle-right",
+            "when": "2024-05-01T14:30",
+            "note": "After carrying boxes",
+            "red_flags": ["leg_numbness", "fever"],
+        },
+    )
     assert response.status_code == 302
     (entry,) = entries(db_path)
     assert entry["wall"].startswith("2024-05-01T14:30")
@@ -89,45 +98,58 @@ def test_an_entry_with_time_note_and_red_flags_round_trips(client, db_path):
     page = visible(client.get("/diary"))
     assert "After carrying boxes" in page and "Middle back, right" in page
     # The red flag says plainly to get help, on the entry.
-    assert ("Seek medical attention promptly. Red flags noted: Numbness or weakness in one or both legs "
-            "A fever together with back spasms") in page
+    assert (
+        "Seek medical attention promptly. Red flags noted: Numbness or weakness in one or both legs "
+        "A fever together with back spasms"
+    ) in page
 
 
 def test_right_after_saving_a_red_flag_the_page_says_to_seek_help(client):
-    response = post(client, "/diary", {"severity": "5", "where": "lower-centre", "red_flags": ["bladder_bowel"]},
-                    follow_redirects=True)
+    response = post(
+        client,
+        "/diary",
+        {"severity": "5", "where": "lower-centre", "red_flags": ["bladder_bowel"]},
+        follow_redirects=True,
+    )
     page = text(response)
     assert 'class="banner urgent" role="alert"' in page
-    assert ("Get medical attention promptly. A red flag in the last 7 days: bladder or bowel control. "
-            "About red flags") in visible(page)
+    assert (
+        "Get medical attention promptly. A red flag in the last 7 days: bladder or bowel control. About red flags"
+    ) in visible(page)
     assert page.index('class="banner urgent"') < page.index('<form method="post" action="/diary"')
 
 
 def test_recent_red_flags_make_one_short_banner_above_the_form(client, db_path):
     with Store(db_path) as store:
         for hours, flags in ((1, ["fever"]), (5, ["fever", "leg_numbness"]), (30, ["after_trauma"])):
-            store.add_diary_entry(datetime.now() - timedelta(hours=hours), region="lower", side="left",
-                                  severity=7, red_flags=flags)
+            store.add_diary_entry(
+                datetime.now() - timedelta(hours=hours), region="lower", side="left", severity=7, red_flags=flags
+            )
     page = text(client.get("/diary"))
     assert page.count('class="banner urgent"') == 1
-    banner = visible(page[page.index('class="banner urgent"'):page.index("</p>", page.index('class="banner urgent"'))])
+    banner = visible(
+        page[page.index('class="banner urgent"') : page.index("</p>", page.index('class="banner urgent"'))]
+    )
     assert banner.count("fever") == 1
     assert "Red flags in the last 7 days: numb or weak legs, after a fall or blow, fever." in banner
     # The form comes right after it: nothing else stacks up above the two taps.
-    between = page[page.index('class="banner urgent"'):page.index('<form method="post" action="/diary"')]
+    between = page[page.index('class="banner urgent"') : page.index('<form method="post" action="/diary"')]
     assert between.count("<p") <= 2
 
 
-@pytest.mark.parametrize("form,field,message", [
-    ({"where": "lower-left"}, "severity", "Choose how bad it is"),
-    ({"severity": "11", "where": "lower-left"}, "severity", "Choose how bad it is"),
-    ({"severity": "3"}, "where", "Choose where in the back"),
-    ({"severity": "3", "where": "neck-left"}, "where", "Choose where in the back"),
-    ({"severity": "3", "where": "lower-left", "when": "yesterday"}, "when", "YYYY-MM-DDTHH:MM"),
-    ({"severity": "3", "where": "lower-left", "when": "2999-01-01T10:00"}, "when", "in the future"),
-    ({"severity": "3", "where": "lower-left", "red_flags": ["unicorns"]}, "red_flags", "Unknown red flag"),
-    ({"severity": "3", "where": "lower-left", "note": "x" * 2001}, "note", "under 2000 characters"),
-])
+@pytest.mark.parametrize(
+    "form,field,message",
+    [
+        ({"where": "lower-left"}, "severity", "Choose how bad it is"),
+        ({"severity": "11", "where": "lower-left"}, "severity", "Choose how bad it is"),
+        ({"severity": "3"}, "where", "Choose where in the back"),
+        ({"severity": "3", "where": "neck-left"}, "where", "Choose where in the back"),
+        ({"severity": "3", "where": "lower-left", "when": "yesterday"}, "when", "YYYY-MM-DDTHH:MM"),
+        ({"severity": "3", "where": "lower-left", "when": "2999-01-01T10:00"}, "when", "in the future"),
+        ({"severity": "3", "where": "lower-left", "red_flags": ["unicorns"]}, "red_flags", "Unknown red flag"),
+        ({"severity": "3", "where": "lower-left", "note": "x" * 2001}, "note", "under 2000 characters"),
+    ],
+)
 def test_a_wrong_entry_is_not_saved_and_the_page_says_why(client, db_path, form, field, message):
     response = post(client, "/diary", form)
     assert response.status_code == 400
@@ -144,9 +166,12 @@ def test_what_was_typed_is_kept_when_an_entry_is_refused(client):
 
 def context_rows(page: str) -> dict[str, tuple[str, str, bool]]:
     """The first entry's "hours before" table: name -> (before, usual, marked as above usual)."""
-    table = page[page.index('<table class="context">'):page.index("</table>")]
-    rows = re.findall(r'<tr><th><a [^>]*>([^<]+)</a></th>\s*<td( class="worse")?>([^<]+?)\s*(?:<span[^<]*</span>'
-                      r'<span[^<]*</span>)?</td>\s*<td>([^<]+)</td></tr>', table)
+    table = page[page.index('<table class="context">') : page.index("</table>")]
+    rows = re.findall(
+        r'<tr><th><a [^>]*>([^<]+)</a></th>\s*<td( class="worse")?>([^<]+?)\s*(?:<span[^<]*</span>'
+        r"<span[^<]*</span>)?</td>\s*<td>([^<]+)</td></tr>",
+        table,
+    )
     return {name: (before, usual, bool(worse)) for name, worse, before, usual in rows}
 
 
@@ -156,8 +181,13 @@ def test_the_hours_before_an_episode_next_to_the_usual(client, day_db):
     assert "4 h before" in page
     figures = {name: before for name, (before, _, _) in context_rows(page).items()}
     # 08:00-12:00 of the fixture day: 50 min + 70 min seated, the longest 70 min, one skipped break prompt.
-    assert figures == {"Time seated": "2 h 00 min", "Longest session": "1 h 10 min", "Break prompts skipped": "1",
-                       "Leaning": "2 min", "Fidgets per hour": "1.5"}  # leaning: 60 s + 30 s
+    assert figures == {
+        "Time seated": "2 h 00 min",
+        "Longest session": "1 h 10 min",
+        "Break prompts skipped": "1",
+        "Leaning": "2 min",
+        "Fidgets per hour": "1.5",
+    }  # leaning: 60 s + 30 s
     assert "No usual figures yet" in page  # nothing recorded in the 14 days before
     assert '<colgroup><col class="what"><col class="before"><col class="usual"></colgroup>' in page
 
@@ -168,17 +198,24 @@ def test_figures_well_above_usual_are_marked(client, store):
     # Ten earlier days: 10:00-11:00 seated with one minute of leaning; the day itself: 13 minutes of it.
     for back in range(1, 11):
         base = -back * 86400.0
-        store.write_batch(base, MIDNIGHT - timedelta(days=back),
-                          sessions=[Session(base + at(10), base + at(11), ())],
-                          events=[Lean("left", base + at(10, 10), base + at(10, 11), 0.3, base + at(10, 10, 10))])
-    store.write_batch(0.0, MIDNIGHT, sessions=[Session(at(10), at(11), ())],
-                      events=[Lean("left", at(10, 10), at(10, 23), 0.3, at(10, 10, 10))])
+        store.write_batch(
+            base,
+            MIDNIGHT - timedelta(days=back),
+            sessions=[Session(base + at(10), base + at(11), ())],
+            events=[Lean("left", base + at(10, 10), base + at(10, 11), 0.3, base + at(10, 10, 10))],
+        )
+    store.write_batch(
+        0.0,
+        MIDNIGHT,
+        sessions=[Session(at(10), at(11), ())],
+        events=[Lean("left", at(10, 10), at(10, 23), 0.3, at(10, 10, 10))],
+    )
     post(client, "/diary", {"severity": "6", "where": "lower-left", "when": "2024-05-01T12:00"})
     page = text(client.get("/diary"))
     rows = context_rows(page)
     assert rows["Leaning"] == ("13 min", "1 min", True)
     assert rows["Time seated"] == ("1 h 00 min", "1 h 00 min", False)
-    assert "▲</span><span class=\"vh\">, more than usual</span>" in page
+    assert '▲</span><span class="vh">, more than usual</span>' in page
     assert "more than usual for these hours" in visible(page)
 
 
@@ -187,7 +224,9 @@ def test_delete_asks_first_and_works_without_javascript(client, db_path):
     (entry,) = entries(db_path)
     page = text(client.get("/diary"))
     # One tap opens the question (a <details>, no script needed); the second tap deletes.
-    confirm = page[page.index('<details class="confirm">'):page.index("</details>", page.index('<details class="confirm">'))]
+    confirm = page[
+        page.index('<details class="confirm">') : page.index("</details>", page.index('<details class="confirm">'))
+    ]
     assert "<summary>Delete&hellip;</summary>" in confirm or "<summary>Delete…</summary>" in confirm
     assert 'name="confirm" value="yes"' in confirm and "Yes, delete it" in confirm
     # A bare POST (an old page, a stray tap) only asks.
@@ -200,8 +239,9 @@ def test_delete_asks_first_and_works_without_javascript(client, db_path):
 
 
 def test_api_diary_round_trip_with_context(client, day_db):
-    post(client, "/diary", {"severity": "4", "where": "upper-centre", "when": "2024-05-01T11:30",
-                            "red_flags": ["fever"]})
+    post(
+        client, "/diary", {"severity": "4", "where": "upper-centre", "when": "2024-05-01T11:30", "red_flags": ["fever"]}
+    )
     data = client.get("/api/diary?from=2024-05-01&to=2024-05-01").get_json()
     (entry,) = data["entries"]
     assert (entry["region"], entry["side"], entry["severity"]) == ("upper", "centre", 4)
@@ -212,8 +252,9 @@ def test_api_diary_round_trip_with_context(client, day_db):
 
 def test_old_red_flags_do_not_stay_at_the_top(client, db_path):
     with Store(db_path) as store:
-        store.add_diary_entry(datetime.now() - timedelta(days=30), region="lower", side="left", severity=5,
-                              red_flags=["fever"])
+        store.add_diary_entry(
+            datetime.now() - timedelta(days=30), region="lower", side="left", severity=5, red_flags=["fever"]
+        )
     page = text(client.get("/diary"))
     assert 'class="banner urgent"' not in page
     assert "Seek medical attention promptly." in page  # still on the entry itself
@@ -223,5 +264,5 @@ def test_the_diary_export_form_covers_every_entry(client, db_path):
     with Store(db_path) as store:
         store.add_diary_entry(datetime(2023, 3, 9, 10), region="upper", side="left", severity=1)
     page = text(client.get("/diary"))
-    form = page[page.index('<form class="card export"'):]
+    form = page[page.index('<form class="card export"') :]
     assert 'name="from" value="2023-03-09"' in form and 'value="diary" selected' in form

@@ -48,7 +48,10 @@ def test_a_break_is_an_absence_between_two_sessions_of_the_day(store):
     assert totals.sessions == 4 and totals.breaks == 3
     detail = day_detail(store, DAY)
     assert [(round(b.start - MIDNIGHT.timestamp()), round(b.end - MIDNIGHT.timestamp())) for b in detail.breaks] == [
-        (at(10), at(10, 10)), (at(12), at(13, 45)), (at(17), at(21))]
+        (at(10), at(10, 10)),
+        (at(12), at(13, 45)),
+        (at(17), at(21)),
+    ]
 
 
 def test_going_home_is_not_a_break(store):
@@ -75,8 +78,12 @@ def test_after_a_session_over_midnight_the_next_days_gap_is_a_break(store):
 
 def test_a_session_over_midnight_is_split_between_the_days(store):
     # 23:30 to 00:45: 30 min on the first day, 45 on the next; it counts as the first day's session.
-    store.write_batch(0.0, MIDNIGHT, sessions=[Session(at(23, 30), at(24, 45), ())],
-                      events=[Sit(at(23, 30), at(23, 30, 2)), Stand(at(24, 45), at(24, 45, 2))])
+    store.write_batch(
+        0.0,
+        MIDNIGHT,
+        sessions=[Session(at(23, 30), at(24, 45), ())],
+        events=[Sit(at(23, 30), at(23, 30, 2)), Stand(at(24, 45), at(24, 45, 2))],
+    )
     first, second = totals_for_days(store, DAY, DAY + timedelta(days=1))
     assert first.seated_s == pytest.approx(30 * 60) and second.seated_s == pytest.approx(45 * 60)
     assert (first.sessions, second.sessions) == (1, 0)
@@ -84,8 +91,12 @@ def test_a_session_over_midnight_is_split_between_the_days(store):
 
 
 def test_an_open_session_runs_to_its_last_heartbeat_and_is_not_a_break(store):
-    store.write_batch(at(9, 30), MIDNIGHT + timedelta(hours=9, minutes=30),
-                      sessions=[Session(at(9), None, ())], events=[Sit(at(9), at(9, 0, 2))])
+    store.write_batch(
+        at(9, 30),
+        MIDNIGHT + timedelta(hours=9, minutes=30),
+        sessions=[Session(at(9), None, ())],
+        events=[Sit(at(9), at(9, 0, 2))],
+    )
     (totals,) = totals_for_days(store, DAY, DAY)
     assert totals.seated_s == pytest.approx(30 * 60)
     assert totals.sessions == 1 and totals.breaks == 0
@@ -111,7 +122,11 @@ def test_day_detail_has_spans_marks_and_breaks(day_db):
     kinds = [m.kind for m in detail.marks]
     assert kinds.count("fidget") == 3 and kinds.count("twist") == 1
     assert [k for k in kinds if k in ("break_due", "break_overdue", "move")] == [
-        "break_due", "break_due", "break_overdue", "move"]
+        "break_due",
+        "break_due",
+        "break_overdue",
+        "move",
+    ]
     lo, hi = detail.window()
     assert lo == local_midnight(DAY).timestamp() + 9 * 3600
     assert hi == local_midnight(DAY).timestamp() + 14 * 3600
@@ -131,14 +146,21 @@ def test_episode_window_and_usual_figures(store):
     for back in (1, 2, 3):
         midnight = MIDNIGHT - timedelta(days=back)
         base = -back * 86400.0
-        store.write_batch(base, midnight, sessions=[Session(base + at(10), base + at(11), ())],
-                          events=[Fidget(base + at(10, 10), 20.0, base + at(10, 10, 2)),
-                                  Fidget(base + at(10, 20), 20.0, base + at(10, 20, 2))])
+        store.write_batch(
+            base,
+            midnight,
+            sessions=[Session(base + at(10), base + at(11), ())],
+            events=[
+                Fidget(base + at(10, 10), 20.0, base + at(10, 10, 2)),
+                Fidget(base + at(10, 20), 20.0, base + at(10, 20, 2)),
+            ],
+        )
     # The day itself: 09:00-11:30 without a break, a break_due then an overdue (one skipped), 6 fidgets.
     events = [Prompt("break_due", at(9, 45), at(9, 45)), Prompt("break_overdue", at(10), at(10))]
     events += [Fidget(at(10, 5 * i), 25.0, at(10, 5 * i, 2)) for i in range(1, 7)]
-    store.write_batch(0.0, MIDNIGHT, sessions=[Session(at(9), at(11, 30), ("break_due", "break_overdue"))],
-                      events=events)
+    store.write_batch(
+        0.0, MIDNIGHT, sessions=[Session(at(9), at(11, 30), ("break_due", "break_overdue"))], events=events
+    )
     entry_id = store.add_diary_entry(MIDNIGHT + timedelta(hours=12), region="lower", side="left", severity=7)
     (entry,) = store.diary_between(MIDNIGHT, MIDNIGHT + timedelta(days=1))
     context = episode_contexts(store, [entry])[entry_id]
@@ -184,5 +206,9 @@ def test_sample_history_writes_plausible_days(tmp_path):
     assert written > 100
     assert 6 * 5 <= len(sessions) <= 9 * 7  # 6-9 a workday, a few at weekends
     assert sum(m["seated_s"] for m in minutes) == pytest.approx(
-        sum((datetime.fromisoformat(s["end_wall"]) - datetime.fromisoformat(s["start_wall"])).total_seconds()
-            for s in sessions), rel=1e-3)
+        sum(
+            (datetime.fromisoformat(s["end_wall"]) - datetime.fromisoformat(s["start_wall"])).total_seconds()
+            for s in sessions
+        ),
+        rel=1e-3,
+    )

@@ -9,10 +9,10 @@ import pytest
 
 from dashboard.advice import ADVICE_FOR_EVENT, JUST_SAT
 from dashboard.live import live_view
-from tests.sample_history import live_values
 from device.config import Config
 from device.core.events import Session, Sit, Stand
 from tests.dashboard_support import text, visible
+from tests.sample_history import live_values
 
 
 def view_of(client):
@@ -37,8 +37,17 @@ def test_now_shows_sitting_time_the_break_and_the_centre_of_pressure(client, sto
     assert 'data-show="stale" role="status" hidden' in page  # fresh: no stale banner
 
 
-@pytest.mark.parametrize("seconds,shown", [(10, "10 s"), (59, "59 s"), (60, "1 min"), (47 * 60 + 50, "47 min"),
-                                           (95 * 60 + 20, "1 h 35 min"), (3 * 3600 + 25 * 60, "3 h 25 min")])
+@pytest.mark.parametrize(
+    "seconds,shown",
+    [
+        (10, "10 s"),
+        (59, "59 s"),
+        (60, "1 min"),
+        (47 * 60 + 50, "47 min"),
+        (95 * 60 + 20, "1 h 35 min"),
+        (3 * 3600 + 25 * 60, "3 h 25 min"),
+    ],
+)
 def test_the_timer_says_its_unit(client, store, seconds, shown):
     """'0:10' reads as ten minutes: the timer says seconds, minutes or hours in so many words."""
     store.set_live(live_values(sitting_s=float(seconds)))
@@ -67,19 +76,26 @@ def test_the_move_nudge_and_the_break_each_have_their_own_line(client, store):
 
 
 def test_break_due_then_overdue_escalates(client, store):
-    store.set_live(live_values(sitting_s=47 * 60, break_due=True, next_prompt_kind="break_overdue",
-                               next_prompt_in_s=13 * 60))
+    store.set_live(
+        live_values(sitting_s=47 * 60, break_due=True, next_prompt_kind="break_overdue", next_prompt_in_s=13 * 60)
+    )
     due = view_of(client)
     assert due["break_state"] == "due" and due["break_text"] == "Break due now; overdue in 13 min"
     assert due["banner_text"].startswith("Break due")
     assert 'class="banner due"' in text(client.get("/"))
 
     for sitting, shown in ((95 * 60, "1 h 35 min"), (3 * 3600 + 25 * 60, "3 h 25 min")):
-        store.set_live(live_values(sitting_s=float(sitting), break_due=True, next_prompt_kind="break_overdue",
-                                   next_prompt_in_s=600.0))
+        store.set_live(
+            live_values(
+                sitting_s=float(sitting), break_due=True, next_prompt_kind="break_overdue", next_prompt_in_s=600.0
+            )
+        )
         view = view_of(client)
         assert view["break_state"] == "overdue"
-        assert view["banner_text"] == f"Break overdue: you've been sitting {shown}. Stand up now and walk for a few minutes."
+        assert (
+            view["banner_text"]
+            == f"Break overdue: you've been sitting {shown}. Stand up now and walk for a few minutes."
+        )
         assert view["break_text"] == f"Break overdue: {shown} without a break; next reminder in 10 min"
         assert "Break due" not in view["banner_text"] + view["break_text"]
         page = text(client.get("/"))
@@ -89,8 +105,9 @@ def test_break_due_then_overdue_escalates(client, store):
 
 def test_overdue_follows_the_settings(client, store):
     store.set_settings({"breaks.break_after_min": 30.0, "breaks.overdue_after_min": 40.0})
-    store.set_live(live_values(sitting_s=41 * 60, break_due=True, next_prompt_kind="break_overdue",
-                               next_prompt_in_s=14 * 60))
+    store.set_live(
+        live_values(sitting_s=41 * 60, break_due=True, next_prompt_kind="break_overdue", next_prompt_in_s=14 * 60)
+    )
     view = view_of(client)
     assert view["break_state"] == "overdue" and view["progress_label"].endswith("30-minute break")
 
@@ -117,10 +134,14 @@ def test_the_today_line_says_what_its_numbers_are(client, day_db, store):
     store.set_live(live_values())
     view = view_of(client)
     assert view["today_breaks"].endswith(("break", "breaks")) and view["today_prompts"].endswith(
-        ("break reminder", "break reminders"))
+        ("break reminder", "break reminders")
+    )
     page = visible(client.get("/"))
-    assert re.search(r"Today: \S+ min seated longest sitting \S+ min \d+ breaks? taken \d+ break reminders? "
-                     r"from the cushion", page), page
+    assert re.search(
+        r"Today: \S+ min seated longest sitting \S+ min \d+ breaks? taken \d+ break reminders? "
+        r"from the cushion",
+        page,
+    ), page
     assert "breaks / prompts" not in page
 
 
@@ -140,8 +161,7 @@ def test_now_away(client, store):
 
 def test_now_up_for_a_moment_keeps_the_session_clock(client, store):
     """A short absence does not end the session: the daemon's sitting_s goes on, and so does the timer."""
-    store.set_live({"seated": False, "sitting_s": 1500.0, "next_prompt_kind": "break_due",
-                    "next_prompt_in_s": 1200.0})
+    store.set_live({"seated": False, "sitting_s": 1500.0, "next_prompt_kind": "break_due", "next_prompt_in_s": 1200.0})
     view = view_of(client)
     assert view["status_text"] == "Up for a moment" and view["sitting_text"] == "25 min"
     assert view["break_text"] == "Stay up 1 min and it counts as a break"
@@ -181,8 +201,12 @@ def sitting_since(store, seconds: float, now: datetime = NOW, batch_lag_s: float
     """A session open for `seconds` at `now`, as the daemon leaves it: the history's last batch
     `batch_lag_s` ago (its heartbeat), the live row (sitting_s) written at `now`."""
     start_t = 10_000.0
-    store.write_batch(start_t + seconds - batch_lag_s, now - timedelta(seconds=batch_lag_s),
-                      sessions=[Session(start_t, None, ())], events=[Sit(start_t, start_t + 1.5)])
+    store.write_batch(
+        start_t + seconds - batch_lag_s,
+        now - timedelta(seconds=batch_lag_s),
+        sessions=[Session(start_t, None, ())],
+        events=[Sit(start_t, start_t + 1.5)],
+    )
     store.set_live(live_values(sitting_s=seconds), wall=now)
 
 
@@ -198,14 +222,13 @@ def test_the_timer_and_todays_figures_agree_for_one_session(store):
 
 def test_today_adds_the_running_session_to_the_days_earlier_ones(store):
     morning = (NOW - timedelta(hours=6)).replace(tzinfo=None)  # 09:00, 70 minutes
-    store.write_batch(0.0, morning, sessions=[Session(0.0, 4200.0, ())],
-                      events=[Sit(0.0, 1.5), Stand(4200.0, 4201.5)])
+    store.write_batch(0.0, morning, sessions=[Session(0.0, 4200.0, ())], events=[Sit(0.0, 1.5), Stand(4200.0, 4201.5)])
     store.end_run()
     sitting_since(store, 350.0)
     view = live_view(store, Config(), now=NOW)
-    assert view["today_seated"] == "1 h 15 min"      # 70 min + 5 min 50 s, never rounded up
+    assert view["today_seated"] == "1 h 15 min"  # 70 min + 5 min 50 s, never rounded up
     assert view["today_longest"] == "1 h 10 min"
-    assert view["today_breaks"] == "1 break"        # between the morning and this session
+    assert view["today_breaks"] == "1 break"  # between the morning and this session
     assert view["sitting_text"] == "5 min"
 
 

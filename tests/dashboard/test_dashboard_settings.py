@@ -34,8 +34,9 @@ def settings(db_path):
 
 def test_every_editable_key_is_a_field(client):
     form = current_form(client)
-    expected = {f"{section}.{f}" for section in EDITABLE_SECTIONS
-                for f in getattr(Config(), section).__dataclass_fields__}
+    expected = {
+        f"{section}.{f}" for section in EDITABLE_SECTIONS for f in getattr(Config(), section).__dataclass_fields__
+    }
     assert set(form) | {"alerts.buzzer_enabled"} == expected
     assert form["breaks.break_after_min"] == "45" and form["alerts.buzzer_enabled"] == "on"
 
@@ -52,8 +53,11 @@ def test_a_saved_setting_bumps_settings_version(client, db_path):
     response = post(client, "/settings", form)
     assert response.status_code == 302
     stored, version = settings(db_path)
-    assert stored == {"breaks.break_after_min": 40.0, "breaks.quiet_hours": ["22:00-07:00", "12:30-13:00"],
-                      "alerts.buzzer_enabled": False}
+    assert stored == {
+        "breaks.break_after_min": 40.0,
+        "breaks.quiet_hours": ["22:00-07:00", "12:30-13:00"],
+        "alerts.buzzer_enabled": False,
+    }
     assert version == 1
     # What was stored is exactly what the daemon will accept.
     config = config_with_settings(Config(), stored)
@@ -70,29 +74,32 @@ def test_setting_a_value_back_to_the_default_removes_it(client, db_path):
     assert settings(db_path) == ({}, 2)
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("breaks.break_after_min", "-5", "Must be from 1 to 480 min; you entered -5."),
-    ("alerts.snooze_min", "1e308", "Must be from 1 to 720 min; you entered 1e+308."),
-    ("breaks.repeat_min", "1e-300", "Must be from 1 to 240 min; you entered 1e-300."),
-    ("alerts.hold_s", "1e308", "Must be from 0.5 to 10 s; you entered 1e+308."),
-    ("detect.lean_start", "0.95", "Must be from 0.05 to 0.9; you entered 0.95."),
-    ("alerts.button_pin", "-3", "Must be a GPIO (BCM) number from 0 to 27, or -1 for none; you entered -3."),
-    ("breaks.break_after_min", "soon", "Enter a number, not “soon”."),
-    ("breaks.quiet_hours", "late", "“late” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00."),
-    ("breaks.quiet_hours", "25:00-07:00", "“25:00-07:00”: hours run from 00 to 23 and minutes from 00 to 59."),
-    ("breaks.quiet_hours", "22:00-22:00", "starts and ends at the same time"),
-    ("breaks.overdue_after_min", "30", "Must be later than “Break due after” (45 min); you entered 30."),
-    ("breaks.break_after_min", "70", "Must be earlier than “Break overdue after” (60 min); you entered 70."),
-    ("alerts.buzzer_pin", "4.5", "Enter a whole number, not “4.5”."),
-    ("alerts.buzzer_pin", "27", "Pin 27 is already used by “Light pin”; give each its own pin."),
-    ("alerts.led_pin", "5", "Pin 5 is already used by the load cells' clock line; give each its own pin."),
-    ("alerts.led_pin", "40", "Must be a GPIO (BCM) number from 0 to 27; you entered 40."),
-    ("detect.away_kg", "20", "Must not be more than “Seated from” (15 kg); you entered 20."),
-    ("detect.seated_kg", "8", "Must not be less than “Away below” (10 kg); you entered 8."),
-    ("detect.lean_end", "0.3", "Must not be more than “Lean starts at” (0.2); you entered 0.3."),
-    ("alerts.buzzer", "loud", "Choose one of active, passive, none."),
-    ("detect.lean_start", "", "Enter a value."),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("breaks.break_after_min", "-5", "Must be from 1 to 480 min; you entered -5."),
+        ("alerts.snooze_min", "1e308", "Must be from 1 to 720 min; you entered 1e+308."),
+        ("breaks.repeat_min", "1e-300", "Must be from 1 to 240 min; you entered 1e-300."),
+        ("alerts.hold_s", "1e308", "Must be from 0.5 to 10 s; you entered 1e+308."),
+        ("detect.lean_start", "0.95", "Must be from 0.05 to 0.9; you entered 0.95."),
+        ("alerts.button_pin", "-3", "Must be a GPIO (BCM) number from 0 to 27, or -1 for none; you entered -3."),
+        ("breaks.break_after_min", "soon", "Enter a number, not “soon”."),
+        ("breaks.quiet_hours", "late", "“late” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00."),
+        ("breaks.quiet_hours", "25:00-07:00", "“25:00-07:00”: hours run from 00 to 23 and minutes from 00 to 59."),
+        ("breaks.quiet_hours", "22:00-22:00", "starts and ends at the same time"),
+        ("breaks.overdue_after_min", "30", "Must be later than “Break due after” (45 min); you entered 30."),
+        ("breaks.break_after_min", "70", "Must be earlier than “Break overdue after” (60 min); you entered 70."),
+        ("alerts.buzzer_pin", "4.5", "Enter a whole number, not “4.5”."),
+        ("alerts.buzzer_pin", "27", "Pin 27 is already used by “Light pin”; give each its own pin."),
+        ("alerts.led_pin", "5", "Pin 5 is already used by the load cells' clock line; give each its own pin."),
+        ("alerts.led_pin", "40", "Must be a GPIO (BCM) number from 0 to 27; you entered 40."),
+        ("detect.away_kg", "20", "Must not be more than “Seated from” (15 kg); you entered 20."),
+        ("detect.seated_kg", "8", "Must not be less than “Away below” (10 kg); you entered 8."),
+        ("detect.lean_end", "0.3", "Must not be more than “Lean starts at” (0.2); you entered 0.3."),
+        ("alerts.buzzer", "loud", "Choose one of active, passive, none."),
+        ("detect.lean_start", "", "Enter a value."),
+    ],
+)
 def test_a_wrong_value_is_explained_next_to_its_field(client, db_path, field, value, message):
     response = post(client, "/settings", current_form(client) | {field: value})
     assert response.status_code == 400
@@ -111,17 +118,21 @@ def test_a_wrong_value_is_explained_next_to_its_field(client, db_path, field, va
 
 
 def test_the_banner_lists_the_wrong_fields_by_their_labels(client):
-    page = text(post(client, "/settings", current_form(client) | {"breaks.overdue_after_min": "30",
-                                                                   "detect.away_kg": "20"}))
-    banner = html.unescape(page[page.index('class="banner error"'):page.index("</div>", page.index('class="banner error"'))])
+    page = text(
+        post(client, "/settings", current_form(client) | {"breaks.overdue_after_min": "30", "detect.away_kg": "20"})
+    )
+    banner = html.unescape(
+        page[page.index('class="banner error"') : page.index("</div>", page.index('class="banner error"'))]
+    )
     assert 'href="#breaks-overdue_after_min">Break overdue after</a>' in banner
     assert 'href="#detect-away_kg">Away below</a>' in banner
-    assert "<details class=\"card group\" open>" in page.replace(" open>", " open>")  # the advanced group opens
+    assert '<details class="card group" open>' in page.replace(" open>", " open>")  # the advanced group opens
 
 
 def test_two_fields_changed_to_fit_each_other_are_saved_together(client, db_path):
-    response = post(client, "/settings", current_form(client) | {"breaks.break_after_min": "70",
-                                                                 "breaks.overdue_after_min": "90"})
+    response = post(
+        client, "/settings", current_form(client) | {"breaks.break_after_min": "70", "breaks.overdue_after_min": "90"}
+    )
     assert response.status_code == 302
     assert settings(db_path)[0] == {"breaks.break_after_min": 70.0, "breaks.overdue_after_min": 90.0}
 
@@ -168,6 +179,7 @@ def test_fields_validate_over_the_config_file(db_path, tmp_path):
 
 def test_device_config_errors_in_the_fields_own_words():
     """The form reads a ConfigError's fields, never its message: a reworded message cannot break it."""
+
     def said(changed):
         try:
             config_with_settings(Config(), changed)
@@ -176,11 +188,19 @@ def test_device_config_errors_in_the_fields_own_words():
         raise AssertionError("accepted")
 
     assert said({"breaks.overdue_after_min": 30}) == (
-        ["breaks.overdue_after_min"], "Must be later than “Break due after” (45 min); you entered 30.")
+        ["breaks.overdue_after_min"],
+        "Must be later than “Break due after” (45 min); you entered 30.",
+    )
     assert said({"detect.twist_peak": 0.1}) == (
-        ["detect.twist_peak"], "Must not be less than “Lean starts at” (0.2); you entered 0.1.")
+        ["detect.twist_peak"],
+        "Must not be less than “Lean starts at” (0.2); you entered 0.1.",
+    )
     assert said({"detect.seated_kg": 8}) == (
-        ["detect.seated_kg"], "Must not be less than “Away below” (10 kg); you entered 8.")
+        ["detect.seated_kg"],
+        "Must not be less than “Away below” (10 kg); you entered 8.",
+    )
     assert said({"alerts.led_pin": 26}) == (
-        ["alerts.led_pin"], "Pin 26 is already used by a load cell's data line; give each its own pin.")
+        ["alerts.led_pin"],
+        "Pin 26 is already used by a load cell's data line; give each its own pin.",
+    )
     assert said({"alerts.snooze_min": 0}) == (["alerts.snooze_min"], "Must be from 1 to 720 min; you entered 0.")

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from dashboard.history import today
-from tests.sample_history import fill_history
 from tests.dashboard_support import text, visible
+from tests.sample_history import fill_history
 
 
 @pytest.mark.parametrize("days", [7, 30])
@@ -25,10 +25,10 @@ def test_trends_charts_with_the_guides_targets(client, day_db, days):
 def test_value_labels_have_a_strip_of_their_own_beside_the_bars(client, day_db):
     """On a phone the "60 min" label used to cover the last bar: the labels now sit outside the plot."""
     page = text(client.get("/trends?days=7&end=2024-05-03"))
-    longest = page[page.index('id="longest"'):]
-    longest = longest[:longest.index("</section>")]
-    plot = longest[longest.index('<svg class="chart bars"'):longest.index("</svg>")]
-    strip = longest[longest.index('<svg class="chart y-axis"'):]
+    longest = page[page.index('id="longest"') :]
+    longest = longest[: longest.index("</section>")]
+    plot = longest[longest.index('<svg class="chart bars"') : longest.index("</svg>")]
+    strip = longest[longest.index('<svg class="chart y-axis"') :]
     assert ">60 min<" in strip and ">45 min<" in strip
     assert ">60 min<" not in plot and ">45 min<" not in plot
     assert '<div class="bar-chart">' in longest
@@ -56,8 +56,8 @@ def year_db(a_year, db_path):
 def test_a_year_is_drawn_week_by_week_and_says_so(client, year_db):
     page = text(client.get("/trends?days=365&end=2026-11-30"))
     assert "each bar is a week (Monday to Sunday), the average of its days with data" in page
-    longest = page[page.index('id="longest"'):]
-    longest = longest[:longest.index("</section>")]
+    longest = page[page.index('id="longest"') :]
+    longest = longest[: longest.index("</section>")]
     bars = re.findall(r'<rect [^>]*class="bar longest"><title>([^<]+)</title>', longest)
     assert 50 <= len(bars) <= 54
     assert all(title.startswith("Week of ") and "(average of " in title for title in bars)
@@ -66,8 +66,8 @@ def test_a_year_is_drawn_week_by_week_and_says_so(client, year_db):
 
 def test_the_year_axis_names_every_month_and_the_years(client, year_db):
     page = text(client.get("/trends?days=365&end=2026-11-30"))
-    chart = page[page.index('id="seated"'):]
-    chart = chart[:chart.index("</section>")]
+    chart = page[page.index('id="seated"') :]
+    chart = chart[: chart.index("</section>")]
     months = re.findall(r'class="axis(?: minor)?">([A-Z][a-z]{2})</text>', chart)
     assert months == ["Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov"]
     # Every other month hides on a phone, January never.
@@ -78,8 +78,8 @@ def test_the_year_axis_names_every_month_and_the_years(client, year_db):
 
 def test_break_prompts_are_a_marked_figure_not_a_line_to_zero(client, year_db):
     page = text(client.get("/trends?days=365&end=2026-11-30"))
-    breaks = page[page.index('id="breaks"'):]
-    breaks = breaks[:breaks.index("</section>")]
+    breaks = page[page.index('id="breaks"') :]
+    breaks = breaks[: breaks.index("</section>")]
     assert "<polyline" not in page
     assert 'class="marker prompts"' in breaks and 'class="swatch marker prompts"' in breaks
     assert "skipped" not in breaks.lower()
@@ -115,7 +115,7 @@ def test_a_future_end_is_refused_with_a_clear_message(client):
 
 def test_the_numbers_table_becomes_labelled_blocks_on_a_phone(client, day_db):
     page = text(client.get("/trends?days=7&end=2024-05-03"))
-    table = page[page.index('<table class="numbers stack">'):page.index("</table>")]
+    table = page[page.index('<table class="numbers stack">') : page.index("</table>")]
     for label in ("Seated", "Longest", "Breaks", "Prompts", "Skipped", "Lean L/R", "Fidgets/h"):
         assert f'data-label="{label}"' in table
     css = text(client.get("/static/style.css"))
@@ -130,7 +130,7 @@ def test_trends_without_data_says_so(client):
 
 def test_trends_has_an_export_form_for_its_period(client, day_db):
     page = text(client.get("/trends?days=30&end=2024-05-03"))
-    form = page[page.index('<form class="card export"'):]
+    form = page[page.index('<form class="card export"') :]
     assert 'name="from" value="2024-04-04"' in form and 'name="to" value="2024-05-03"' in form
 
 
@@ -169,8 +169,8 @@ def week_to_today(db_path):
 
 def summary_of(page: str) -> tuple[str, str]:
     """The average-day part of the summary card and the part under the counts' heading."""
-    card = page[page.index('<h2 id="summary-title"'):]
-    card = card[:card.index("</section>")]
+    card = page[page.index('<h2 id="summary-title"') :]
+    card = card[: card.index("</section>")]
     split = card.index('<h2 id="period-title"')
     return visible(card[:split]), visible(card[split:])
 
@@ -179,8 +179,8 @@ def test_the_average_day_leaves_out_today_until_it_is_over(client, week_to_today
     """Before: 'On an average day' 5 h 49 min seated, today's 1 h 40 min so far pulling six days of
     6 h 30 min down; now the average is over whole days, and the page says today is left out."""
     page = text(client.get("/trends?days=7"))
-    card = page[page.index('<h2 id="summary-title"'):]
-    assert "6 h 30 min seated" in visible(card[:card.index("</section>")])
+    card = page[page.index('<h2 id="summary-title"') :]
+    assert "6 h 30 min seated" in visible(card[: card.index("</section>")])
     average, counts = summary_of(page)
     assert "Averages over the 6 whole days with data; today is left out until it is over." in average
     assert "6 h 30 min seated" in average and "1 h 10 min longest session" in average

@@ -14,9 +14,9 @@ from gpiozero import Buzzer, Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from gpiozero.tones import Tone
 
-from device.hardware.alerts import PATTERNS, Alerts
 from device.config import Alerts as AlertsConfig
 from device.errors import CushionError
+from device.hardware.alerts import PATTERNS, Alerts
 
 BUZZER, LED_PIN, BUTTON = 17, 27, 22
 
@@ -70,11 +70,15 @@ def config(**changes):
 
 # -- buzzer patterns ---------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, beeps, on_s, off_s", [
-    ("move", 1, 0.08, None),
-    ("break_due", 2, 0.15, 0.15),
-    ("break_overdue", 3, 0.30, 0.15),
-])
+
+@pytest.mark.parametrize(
+    "kind, beeps, on_s, off_s",
+    [
+        ("move", 1, 0.08, None),
+        ("break_due", 2, 0.15, 0.15),
+        ("break_overdue", 3, 0.30, 0.15),
+    ],
+)
 def test_each_prompt_kind_has_its_own_beep_pattern(mock_factory, kind, beeps, on_s, off_s):
     buzzer = mock_factory.pin(BUZZER)
     with Alerts(config()) as alerts:
@@ -187,6 +191,7 @@ def test_unknown_kind_is_an_error(mock_factory):
 
 # -- LED ---------------------------------------------------------------------------
 
+
 def test_led_steady_on_while_a_break_is_due_and_off_once_cleared(mock_factory):
     led = mock_factory.pin(LED_PIN)
     with Alerts(config()) as alerts:
@@ -259,6 +264,7 @@ def test_no_led(mock_factory):
 
 # -- away ---------------------------------------------------------------------------
 
+
 def test_away_turns_everything_off(mock_factory):
     buzzer, led = mock_factory.pin(BUZZER), mock_factory.pin(LED_PIN)
     with Alerts(config()) as alerts:
@@ -279,6 +285,7 @@ def test_away_turns_everything_off(mock_factory):
 
 
 # -- button --------------------------------------------------------------------------
+
 
 def test_short_press_snoozes(mock_factory):
     button = mock_factory.pin(BUTTON)
@@ -340,6 +347,7 @@ def test_no_button(mock_factory):
 
 
 # -- pins, factories, errors ------------------------------------------------------------
+
 
 def test_close_releases_the_pins(mock_factory):
     alerts = Alerts(AlertsConfig())

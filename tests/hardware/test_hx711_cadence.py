@@ -25,13 +25,13 @@ def run_reader(true_period, frames=400, jitter_s=0.0, seed=0, start=0.0031, late
     rng = random.Random(seed)
     cadence = ReadyCadence(NOMINAL, POLL)
     ready_times = [start + k * true_period for k in range(frames + 2)]
-    look_at = None          # None: look at once
+    look_at = None  # None: look at once
     now = 0.0
     looks = missed = 0
     for k in range(frames):
         ready = ready_times[k]
         if look_at is not None and look_at > now:
-            now = look_at + rng.uniform(0, jitter_s)      # sleep wakes late, never early
+            now = look_at + rng.uniform(0, jitter_s)  # sleep wakes late, never early
             if late_every and k % late_every == late_every - 1:
                 now += late_s
         last_busy = None
@@ -42,9 +42,9 @@ def run_reader(true_period, frames=400, jitter_s=0.0, seed=0, start=0.0031, late
             last_busy = now
             now += POLL + rng.uniform(0, jitter_s)
         if now >= ready_times[k + 1]:
-            missed += 1                                 # conversion k was overwritten
+            missed += 1  # conversion k was overwritten
         look_at = cadence.ready(last_busy, now)
-        now += 0.0003                                   # the 25-pulse read
+        now += 0.0003  # the 25-pulse read
     return looks / frames, missed, cadence
 
 
@@ -53,7 +53,7 @@ def test_learns_a_boards_own_rate_and_never_sleeps_through_a_conversion(rate_hz)
     looks, missed, cadence = run_reader(1 / rate_hz, jitter_s=50e-6)
     assert missed == 0
     assert cadence.period_s == pytest.approx(1 / rate_hz, abs=POLL / 2)
-    assert looks < 4.0          # polling from period / 1.25 on took about 11
+    assert looks < 4.0  # polling from period / 1.25 on took about 11
 
 
 def test_first_waits_start_from_the_fastest_board_so_they_cannot_oversleep():
@@ -66,7 +66,7 @@ def test_first_waits_start_from_the_fastest_board_so_they_cannot_oversleep():
 def test_waking_late_shortens_the_estimate_and_polls_until_it_brackets_again():
     cadence = ReadyCadence(NOMINAL, POLL)
     cadence.period_s = NOMINAL
-    assert cadence.ready(None, 1.0) is None          # ready at the first look: poll next time
+    assert cadence.ready(None, 1.0) is None  # ready at the first look: poll next time
     assert cadence.period_s == pytest.approx(NOMINAL - cadence.guard_s)
 
 
@@ -107,7 +107,7 @@ def test_gaps_of_skipped_conversions_do_not_move_the_estimate():
     cadence = ReadyCadence(NOMINAL, POLL)
     cadence.period_s = NOMINAL
     cadence.ready(0.0100, 0.0102)
-    cadence.ready(0.0100 + 2 * NOMINAL, 0.0102 + 2 * NOMINAL)   # one frame dropped
+    cadence.ready(0.0100 + 2 * NOMINAL, 0.0102 + 2 * NOMINAL)  # one frame dropped
     assert cadence.period_s == NOMINAL
 
 

@@ -20,10 +20,8 @@ import pytest
 from gpiozero import LED
 from gpiozero.exc import GPIOPinInUse
 
-from device.hardware import hx711
 from device.config import Sensor
-from device.hardware.hx711.datasheet import AdafruitHX711
-from tests.hx711_support import PinValue
+from device.hardware import hx711
 from device.hardware.hx711 import (
     Frame,
     GlitchFilter,
@@ -31,6 +29,7 @@ from device.hardware.hx711 import (
     to_signed,
     trailing_ones,
 )
+from device.hardware.hx711.datasheet import AdafruitHX711
 from device.sim.hx711 import (
     REAL_TIME,
     SETTLING_CONVERSIONS,
@@ -38,11 +37,12 @@ from device.sim.hx711 import (
     attach_array,
     attach_chip,
 )
+from tests.hx711_support import PinValue
 
-SENSOR = Sensor()                                  # clock 5, data 6, 13, 19, 26
+SENSOR = Sensor()  # clock 5, data 6, 13, 19, 26
 PER_CHIP = Sensor(clock_pins=(5, 12, 16, 20))
-PHASES = (0.0, 0.003, 0.006, 0.009)                 # chips ready at different moments
-STALL_S = 150e-6                                    # a writer held up well past 60 us
+PHASES = (0.0, 0.003, 0.006, 0.009)  # chips ready at different moments
+STALL_S = 150e-6  # a writer held up well past 60 us
 
 
 @pytest.fixture()
@@ -58,10 +58,8 @@ def rig(factory, vtime):
     the driver with its default (the time module)."""
     opened = []
 
-    def make(sources=(1, 2, 3, 4), sensor=SENSOR, phases_s=PHASES, chip_kwargs=None,
-             timebase=vtime, **kwargs):
-        chips = attach_array(factory, sensor, sources, phases_s=phases_s, timebase=timebase,
-                             **(chip_kwargs or {}))
+    def make(sources=(1, 2, 3, 4), sensor=SENSOR, phases_s=PHASES, chip_kwargs=None, timebase=vtime, **kwargs):
+        chips = attach_array(factory, sensor, sources, phases_s=phases_s, timebase=timebase, **(chip_kwargs or {}))
         if timebase is not REAL_TIME:
             kwargs["timebase"] = timebase
         array = HX711Array(sensor, **kwargs)
@@ -82,11 +80,20 @@ def settle(array, chips, frames=1):
 
 # -- numbers ------------------------------------------------------------------
 
-@pytest.mark.parametrize("word, value", [
-    (0x000000, 0), (0x000001, 1), (0xFFFFFF, -1), (0xFFFFFE, -2),
-    (0x7FFFFF, 8388607), (0x800000, -8388608), (0x123456, 0x123456),
-    (0xEDCBAA, -0x123456),
-])
+
+@pytest.mark.parametrize(
+    "word, value",
+    [
+        (0x000000, 0),
+        (0x000001, 1),
+        (0xFFFFFF, -1),
+        (0xFFFFFE, -2),
+        (0x7FFFFF, 8388607),
+        (0x800000, -8388608),
+        (0x123456, 0x123456),
+        (0xEDCBAA, -0x123456),
+    ],
+)
 def test_to_signed(word, value):
     assert to_signed(word) == value
 
@@ -106,13 +113,14 @@ def test_gain_constants_come_from_adafruit():
 
 # -- reading --------------------------------------------------------------------
 
+
 def test_reads_signed_values_across_the_24_bit_range(rig):
     values = [0, 1, -1, -2, 8388607, -8388608, 8388606, -8388607]
     for k in range(1, 23):
         values += [2**k, -(2**k), 2**k - 1, -(2**k - 1)]
     array, chips = rig()
     for i in range(0, len(values), 4):
-        batch = (values[i:i + 4] + [0, 0, 0])[:4]
+        batch = (values[i : i + 4] + [0, 0, 0])[:4]
         for chip, value in zip(chips, batch):
             chip.source = value
         frame = settle(array, chips)
@@ -166,7 +174,7 @@ def test_frames_at_the_chips_rate_with_every_conversion_read(rig, vtime):
     array.read_frame()
     reads = [chip.reads for chip in chips]
     made = [chip.conversions for chip in chips]
-    dropped = array.stats.frames_dropped          # the settling after opening
+    dropped = array.stats.frames_dropped  # the settling after opening
     start = vtime.monotonic()
     frames = [array.read_frame() for _ in range(16)]
     elapsed = vtime.monotonic() - start
@@ -207,9 +215,8 @@ def test_shared_clock_reads_what_four_single_chip_readers_read(factory, vtime):
 
 def test_chips_ready_at_different_moments(factory, vtime):
     # Clocked only when every chip was ready: no pulse ever met a busy chip.
-    chips = attach_array(factory, SENSOR, (10, 20, 30, 40), phases_s=(0.0, 0.004, 0.0085, 0.012),
-                         timebase=vtime)
-    chips[2].slow = 1.3             # and one converting slower than nominal
+    chips = attach_array(factory, SENSOR, (10, 20, 30, 40), phases_s=(0.0, 0.004, 0.0085, 0.012), timebase=vtime)
+    chips[2].slow = 1.3  # and one converting slower than nominal
     with HX711Array(SENSOR, timebase=vtime) as array:
         frames = [array.read_frame() for _ in range(12)]
     assert all(f.raw == (10, 20, 30, 40) and f.faults == () for f in frames)
@@ -224,6 +231,7 @@ def test_per_chip_clocks(rig):
 
 
 # -- faults -----------------------------------------------------------------------
+
 
 def test_unplugged_chip_is_a_fault_within_the_deadline_and_the_rest_goes_on(rig, vtime):
     array, chips = rig((1, 2, 3, 4))
@@ -278,7 +286,7 @@ def test_dout_still_low_after_the_25th_pulse_drops_the_frame(rig, factory):
     array, chips = rig((1, 2, 3, 4))
     array.read_frame()
     chips[2].unplugged = True
-    factory.pin(SENSOR.data_pins[2]).pull = "down"    # DOUT held low: looks ready, reads 0
+    factory.pin(SENSOR.data_pins[2]).pull = "down"  # DOUT held low: looks ready, reads 0
     frame = array.read_frame()
     assert array.stats.dropped["dout_not_high"] >= 1
     assert array.stats.resyncs >= 2
@@ -298,9 +306,13 @@ def stall_next_frame(factory, pulse, seconds=STALL_S, *, before_edge=False):
 
 def counts(array, chips):
     s = array.stats
-    return {"power_down": s.dropped["power_down"], "sck_high": s.dropped["sck_high"],
-            "settling": s.dropped["settling"], "resyncs": s.resyncs,
-            "chip_power_downs": chips[0].power_downs}
+    return {
+        "power_down": s.dropped["power_down"],
+        "sck_high": s.dropped["sck_high"],
+        "settling": s.dropped["settling"],
+        "resyncs": s.resyncs,
+        "chip_power_downs": chips[0].power_downs,
+    }
 
 
 def changes(before, after):
@@ -317,7 +329,12 @@ def test_clock_held_high_too_long_drops_the_frame_and_resyncs(rig, factory):
     # was dropped, and so were the 4 read while they settled.
     assert frame.raw == (100, 200, 300, 400)
     assert changes(before, counts(array, chips)) == {
-        "power_down": 1, "sck_high": 0, "settling": SETTLING_CONVERSIONS, "resyncs": 1, "chip_power_downs": 2}
+        "power_down": 1,
+        "sck_high": 0,
+        "settling": SETTLING_CONVERSIONS,
+        "resyncs": 1,
+        "chip_power_downs": 2,
+    }
     assert array.stats.worst_high_s == pytest.approx(STALL_S)
 
 
@@ -366,7 +383,12 @@ def test_a_pulse_measured_long_is_resynced_even_if_the_chips_saw_it_short(rig, f
     frame = array.read_frame()
     assert frame.raw == (100, 200, 300, 400)
     assert changes(before, counts(array, chips)) == {
-        "power_down": 1, "sck_high": 0, "settling": SETTLING_CONVERSIONS, "resyncs": 1, "chip_power_downs": 1}
+        "power_down": 1,
+        "sck_high": 0,
+        "settling": SETTLING_CONVERSIONS,
+        "resyncs": 1,
+        "chip_power_downs": 1,
+    }
     assert array.stats.worst_high_s == pytest.approx(STALL_S)
 
 
@@ -386,8 +408,8 @@ def test_the_train_stops_at_a_pulse_measured_over_60us_and_the_resync_follows(ri
     array.read_frame()
     highs = high_times(clock.states)
     assert highs[6] == pytest.approx(STALL_S)
-    assert highs[7] == pytest.approx(hx711.RESET_HOLD_S)          # the resync
-    assert max(highs[:6] + highs[8:]) == 0                  # ordinary pulses: writes take no time here
+    assert highs[7] == pytest.approx(hx711.RESET_HOLD_S)  # the resync
+    assert max(highs[:6] + highs[8:]) == 0  # ordinary pulses: writes take no time here
     assert len(highs) == 8 + 25 * (SETTLING_CONVERSIONS + 1)
     assert all(chip.comm_errors == [] for chip in chips)
 
@@ -402,13 +424,18 @@ def test_pulse_over_max_high_but_under_power_down_drops_without_resync(rig, fact
     frame = array.read_frame()
     assert frame.raw == (7, 8, 9, 10)
     assert changes(before, counts(array, chips)) == {
-        "power_down": 0, "sck_high": 1, "settling": 0, "resyncs": 0, "chip_power_downs": 0}
+        "power_down": 0,
+        "sck_high": 1,
+        "settling": 0,
+        "resyncs": 0,
+        "chip_power_downs": 0,
+    }
 
 
 def test_glitch_is_rejected_but_a_genuine_zero_is_kept(rig):
     array, chips = rig((0, -1, 1000, 500_000))
     assert array.read_frame().raw == (0, -1, 1000, 500_000)
-    chips[3].inject_glitch(from_pulse=3)    # br reads 2**22 - 1 once
+    chips[3].inject_glitch(from_pulse=3)  # br reads 2**22 - 1 once
     frame = array.read_frame()
     assert frame.raw == (0, -1, 1000, None)
     assert frame.glitches == ("br",)
@@ -419,13 +446,13 @@ def test_glitch_is_rejected_but_a_genuine_zero_is_kept(rig):
 def test_glitch_filter():
     f = GlitchFilter(1)
     assert f.accept(0, 0)
-    assert f.accept(0, -1)                 # 0xFFFFFF near zero: genuine
-    assert f.accept(0, 0)                  # a genuine zero is never a glitch
-    assert f.accept(0, 500_000)            # a big jump without a run of ones
-    assert not f.accept(0, 2**22 - 1)      # 4194303 out of nowhere
+    assert f.accept(0, -1)  # 0xFFFFFF near zero: genuine
+    assert f.accept(0, 0)  # a genuine zero is never a glitch
+    assert f.accept(0, 500_000)  # a big jump without a run of ones
+    assert not f.accept(0, 2**22 - 1)  # 4194303 out of nowhere
     assert f.accept(0, 500_010)
-    assert not f.accept(0, 8388607)        # a one-off rail
-    assert f.accept(0, 8388607)            # a rail that stays is passed on
+    assert not f.accept(0, 8388607)  # a one-off rail
+    assert f.accept(0, 8388607)  # a rail that stays is passed on
 
 
 def test_glitch_filter_can_be_off(rig):
@@ -451,6 +478,7 @@ def test_counters(rig):
 
 # -- gpiozero device behaviour ----------------------------------------------------
 
+
 def test_takes_pins_from_the_default_factory_and_reserves_them(rig, factory):
     array, chips = rig()
     assert array.pin_factory is factory
@@ -458,7 +486,7 @@ def test_takes_pins_from_the_default_factory_and_reserves_them(rig, factory):
         LED(SENSOR.clock_pin)
     array.close()
     assert array.closed
-    LED(SENSOR.clock_pin).close()          # released
+    LED(SENSOR.clock_pin).close()  # released
 
 
 def test_context_manager_and_value(factory, vtime):
@@ -477,6 +505,7 @@ def test_bad_wiring_is_refused(factory):
 
 
 # -- the lgpio fast path, over a stand-in for lgpio ---------------------------------
+
 
 class FakeLgpio:
     """The few lgpio calls the fast path makes, on the factory's mock pins."""
@@ -526,8 +555,11 @@ class FakeLgpio:
 @pytest.mark.parametrize("sensor", [SENSOR, PER_CHIP])
 def test_lgpio_fast_path(rig, factory, monkeypatch, sensor):
     fake = FakeLgpio(factory)
-    monkeypatch.setattr(hx711.array, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
-                        hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter))
+    monkeypatch.setattr(
+        hx711.array,
+        "_lgpio_bus",
+        lambda f, clocks, data, stats, perf_counter: hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter),
+    )
     array, chips = rig((-9, 99, -999, 9999), sensor=sensor)
     assert array.path == "lgpio"
     assert [array.read_frame().raw for _ in range(3)] == [(-9, 99, -999, 9999)] * 3
@@ -535,15 +567,23 @@ def test_lgpio_fast_path(rig, factory, monkeypatch, sensor):
 
 def test_lgpio_fast_path_stops_and_resyncs_at_a_long_pulse(rig, factory, monkeypatch):
     fake = FakeLgpio(factory)
-    monkeypatch.setattr(hx711.array, "_lgpio_bus", lambda f, clocks, data, stats, perf_counter:
-                        hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter))
+    monkeypatch.setattr(
+        hx711.array,
+        "_lgpio_bus",
+        lambda f, clocks, data, stats, perf_counter: hx711._LgpioBus(fake, 0, clocks, data, stats, perf_counter),
+    )
     array, chips = rig((-9, 99, -999, 9999))
     array.read_frame()
     before = counts(array, chips)
     stall_next_frame(factory, pulse=7)
     assert array.read_frame().raw == (-9, 99, -999, 9999)
     assert changes(before, counts(array, chips)) == {
-        "power_down": 1, "sck_high": 0, "settling": SETTLING_CONVERSIONS, "resyncs": 1, "chip_power_downs": 2}
+        "power_down": 1,
+        "sck_high": 0,
+        "settling": SETTLING_CONVERSIONS,
+        "resyncs": 1,
+        "chip_power_downs": 2,
+    }
 
 
 def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory, vtime):
@@ -556,16 +596,16 @@ def test_lgpio_train_is_two_writes_a_pulse_and_one_read_for_all_chips(factory, v
     calls = fake.calls
     samples, worst, over_at = bus.train([0], [0, 1, 2, 3], 25, 1.0)
     assert over_at is None and len(samples) == 25
-    assert fake.calls - calls == 25 * 3                 # write, write, group read
+    assert fake.calls - calls == 25 * 3  # write, write, group read
     words = [sum((s >> j & 1) << (23 - i) for i, s in enumerate(samples[:24])) for j in range(4)]
     assert [to_signed(w) for w in words] == [-9, 99, -999, 9999]
-    assert samples[24] == 0b1111                        # every DOUT high after the 25th
+    assert samples[24] == 0b1111  # every DOUT high after the 25th
     assert all(chip.reads == 1 for chip in chips)
 
 
 # -- why not adafruit_hx711's read path ----------------------------------------------
 
-LOOK_S = 1e-6      # how long adafruit's reader takes to look at DOUT, on virtual time
+LOOK_S = 1e-6  # how long adafruit's reader takes to look at DOUT, on virtual time
 
 
 class LookingTakesTime(PinValue):
@@ -612,6 +652,7 @@ def adafruit(factory, vtime, monkeypatch):
 def shims(monkeypatch):
     """Provide what Blinka on Linux lacks, as little as needed to run."""
     import microcontroller
+
     monkeypatch.setattr(microcontroller, "disable_interrupts", lambda: None, raising=False)
     monkeypatch.setattr(microcontroller, "enable_interrupts", lambda: None, raising=False)
     return microcontroller
@@ -619,6 +660,7 @@ def shims(monkeypatch):
 
 def test_adafruit_needs_disable_interrupts_which_blinka_lacks(adafruit):
     import microcontroller
+
     assert not hasattr(microcontroller, "disable_interrupts")
     chip, sensor = adafruit(timebase=REAL_TIME)
     with pytest.raises(AttributeError, match="disable_interrupts"):
@@ -633,7 +675,7 @@ def test_adafruit_read_is_right_if_a_1us_sleep_took_1us(adafruit, shims):
     # The read path itself is sound: with PD_SCK high for delay_us(1) alone,
     # the chip stays awake and, once settled from the reset, reads true.
     chip, sensor = adafruit(source=1000)
-    downs = chip.power_downs                               # the constructor's reset
+    downs = chip.power_downs  # the constructor's reset
     values = [read_raw(sensor) for _ in range(SETTLING_CONVERSIONS + 1)]
     assert values[-1] == 1000
     assert chip.power_downs == downs
@@ -646,7 +688,7 @@ def test_adafruit_delay_us_holds_sck_high_long_enough_to_power_down(adafruit, sh
     # sleeping thread tens of microseconds late (60-100 us on a Pi and on
     # our VMs; shared/HX711-NOTES.md). Here every sleep ends late_s late.
     chip, sensor = adafruit(source=1000)
-    read_raw(sensor)                                   # the first after the reset (settling)
+    read_raw(sensor)  # the first after the reset (settling)
     downs = chip.power_downs
     vtime.oversleep_s = late_s
     value = read_raw(sensor)
@@ -659,7 +701,7 @@ def test_adafruit_sign_extension_leaves_negative_readings_positive(adafruit, shi
     monkeypatch.setattr(shims, "delay_us", lambda us: None)
     chip, sensor = adafruit(source=-1, power_down_s=None)
     value = read_raw(sensor)
-    assert value == 0xFFFFFFFF == 4294967295          # `value |= 0xFF000000`
+    assert value == 0xFFFFFFFF == 4294967295  # `value |= 0xFF000000`
     assert to_signed(value) == -1
 
 
@@ -667,12 +709,12 @@ def test_adafruit_busy_wait_has_no_timeout(adafruit, shims, monkeypatch):
     # In real time: a hang is a thread still spinning when we look.
     monkeypatch.setattr(shims, "delay_us", lambda us: None)
     chip, sensor = adafruit(source=5, power_down_s=None, timebase=REAL_TIME)
-    chip.unplugged = True                   # DOUT pulled up: never ready
+    chip.unplugged = True  # DOUT pulled up: never ready
     reader = threading.Thread(target=sensor.read, daemon=True)
     reader.start()
     reader.join(timeout=0.7)
     hung = reader.is_alive()
-    chip.unplugged = False                  # let the spinning thread finish
+    chip.unplugged = False  # let the spinning thread finish
     reader.join(timeout=2.0)
     assert hung, "read() should still be spinning on the unplugged chip"
     assert not reader.is_alive()
@@ -684,7 +726,7 @@ def test_adafruit_read_throws_away_a_conversion_per_call(adafruit, shims, monkey
     reads = chip.reads
     values = [sensor.read() for _ in range(3)]
     assert values == [42] * 3
-    assert chip.reads - reads == 6                      # two conversions per value
+    assert chip.reads - reads == 6  # two conversions per value
 
 
 def test_driver_reads_one_conversion_per_frame(rig):

@@ -98,8 +98,7 @@ def test_a_later_long_pulse_in_the_same_frame_counts_too(cushion, factory, measu
     assert [frame.raw for frame in frames] == [expected] * len(frames)
 
 
-def test_settling_after_a_resync_is_four_conversions_of_the_live_chips(cushion, factory, vtime, rate_hz,
-                                                                         unplugged):
+def test_settling_after_a_resync_is_four_conversions_of_the_live_chips(cushion, factory, vtime, rate_hz, unplugged):
     array, chips, expected = cushion(wake_s=0.0)
     live = [j for j in range(4) if j not in unplugged]
     dropped = array.stats.dropped.copy()

@@ -94,6 +94,7 @@ def compress(states):
 
 # -- conversions and DOUT ---------------------------------------------------
 
+
 @pytest.mark.parametrize("rate_hz", [80, 10])
 def test_dout_goes_low_once_per_conversion_period(factory, vtime, rate_hz):
     chip, clk, dout = wire(factory, rate_hz=rate_hz, source=1234, timebase=vtime)
@@ -117,8 +118,9 @@ def test_clock_idles_low_and_a_new_chip_is_settled(factory):
 
 # -- the serial interface -------------------------------------------------
 
+
 def test_24_bits_shift_out_msb_first_on_rising_edges(factory):
-    chip, clk, dout = wire(factory, source=0xA5A5A5 - 0x1000000)   # negative: MSB set
+    chip, clk, dout = wire(factory, source=0xA5A5A5 - 0x1000000)  # negative: MSB set
     wait_ready(dout)
     dout.clear_states()
     clk.clear_states()
@@ -138,17 +140,20 @@ def test_24_bits_shift_out_msb_first_on_rising_edges(factory):
     assert chip.comm_errors == []
 
 
-@pytest.mark.parametrize("counts, word", [
-    (0, 0x000000),
-    (1, 0x000001),
-    (-1, 0xFFFFFF),
-    (8388607, 0x7FFFFF),
-    (-8388608, 0x800000),
-    (10**9, 0x7FFFFF),        # saturates high
-    (-(10**9), 0x800000),     # saturates low
-    (0x123456, 0x123456),
-    (-0x123456, 0xEDCBAA),
-])
+@pytest.mark.parametrize(
+    "counts, word",
+    [
+        (0, 0x000000),
+        (1, 0x000001),
+        (-1, 0xFFFFFF),
+        (8388607, 0x7FFFFF),
+        (-8388608, 0x800000),
+        (10**9, 0x7FFFFF),  # saturates high
+        (-(10**9), 0x800000),  # saturates low
+        (0x123456, 0x123456),
+        (-0x123456, 0xEDCBAA),
+    ],
+)
 def test_twos_complement_and_saturation(factory, counts, word):
     chip, clk, dout = wire(factory, source=counts)
     wait_ready(dout)
@@ -175,6 +180,7 @@ def test_saturate():
 
 # -- channel and gain -------------------------------------------------------
 
+
 def settle_and_read(clk, dout, pulses):
     """Read SETTLING_CONVERSIONS + 1 conversions with ``pulses`` each."""
     words = []
@@ -188,7 +194,7 @@ def test_26_pulses_select_channel_b_after_settling(factory):
     chip, clk, dout = wire(factory, source=500_000, source_b=-7000)
     wait_ready(dout)
     assert read_word(clk, dout, CHAN_B_GAIN_32)[0] == 500_000
-    assert chip.gain_pulses == CHAN_A_GAIN_128   # applies to the *next* conversion
+    assert chip.gain_pulses == CHAN_A_GAIN_128  # applies to the *next* conversion
     words = settle_and_read(clk, dout, CHAN_B_GAIN_32)
     assert chip.gain_pulses == CHAN_B_GAIN_32
     assert all(w != -7000 & 0xFFFFFF for w in words[:SETTLING_CONVERSIONS])
@@ -223,9 +229,9 @@ def test_a_read_left_unfinished_for_a_period_is_abandoned(factory, vtime):
     chip, clk, dout = wire(factory, source=0x0F0F0F, timebase=vtime)
     wait_ready(dout)
     read_word(clk, dout, 10)
-    vtime.sleep(2.5 * chip.period_s)      # PD_SCK low has no maximum, but ...
+    vtime.sleep(2.5 * chip.period_s)  # PD_SCK low has no maximum, but ...
     assert "fewer than 25" in chip.comm_errors[0]
-    assert not dout.state                 # ... the chip gave up and has new data
+    assert not dout.state  # ... the chip gave up and has new data
     assert read_word(clk, dout)[0] == 0x0F0F0F
 
 
@@ -248,9 +254,10 @@ def test_a_conversion_completing_mid_read_does_not_corrupt_it(factory, vtime):
 
 # -- power-down and reset -----------------------------------------------------
 
+
 def test_power_down_rule_by_edge_timestamps():
     chip = HX711Chip(source=5)
-    t = chip.epoch + 0.02            # past the first conversion
+    t = chip.epoch + 0.02  # past the first conversion
     chip.edges += [(True, t), (False, t + 59e-6)]
     chip.sync(t + 1e-3)
     assert chip.power_downs == 0
@@ -263,12 +270,12 @@ def test_power_down_rule_by_edge_timestamps():
 def test_sck_high_over_60us_powers_down_and_low_resets(factory, vtime):
     chip, clk, dout = wire(factory, source=300_000, source_b=9, power_down_s=60e-6, timebase=vtime)
     wait_ready(dout)
-    read_word(clk, dout, CHAN_B_GAIN_32)         # ask for channel B next ...
+    read_word(clk, dout, CHAN_B_GAIN_32)  # ask for channel B next ...
     clk.state = True
     vtime.sleep(0.001)
     assert not chip.powered
     assert dout.state, "DOUT is high while powered down"
-    clk.state = False                             # ... reset: back to A, gain 128
+    clk.state = False  # ... reset: back to A, gain 128
     assert chip.powered
     assert chip.gain_pulses == CHAN_A_GAIN_128
     assert dout.state
@@ -278,15 +285,18 @@ def test_sck_high_over_60us_powers_down_and_low_resets(factory, vtime):
     assert chip.power_downs == 1
 
 
-@pytest.mark.parametrize("high_s, powers_down", [
-    (POWER_DOWN_S - 1e-6, False),
-    (POWER_DOWN_S + 1e-6, True),
-])
+@pytest.mark.parametrize(
+    "high_s, powers_down",
+    [
+        (POWER_DOWN_S - 1e-6, False),
+        (POWER_DOWN_S + 1e-6, True),
+    ],
+)
 def test_power_down_threshold_on_pins(factory, vtime, high_s, powers_down):
     # On virtual time a pulse is exactly as long as the stall inside it.
     chip, clk, dout = wire(factory, source=1, power_down_s=POWER_DOWN_S, timebase=vtime)
     wait_ready(dout)
-    clk.preempt(high_s, after_rises=3)            # the writer stalls on pulse 4
+    clk.preempt(high_s, after_rises=3)  # the writer stalls on pulse 4
     word, after = read_word(clk, dout)
     assert chip.max_high_s == pytest.approx(high_s)
     assert chip.power_downs == powers_down
@@ -296,7 +306,7 @@ def test_power_down_threshold_on_pins(factory, vtime, high_s, powers_down):
 def test_power_down_time_is_judged_in_real_time(factory):
     chip, clk, dout = wire(factory, source=1, power_down_s=60e-6, timebase=REAL_TIME)
     wait_ready(dout)
-    clk.preempt(200e-6, after_rises=3)            # the writer stalls on pulse 4
+    clk.preempt(200e-6, after_rises=3)  # the writer stalls on pulse 4
     read_word(clk, dout)
     assert chip.power_downs >= 1
     assert chip.max_high_s > 200e-6
@@ -306,17 +316,18 @@ def test_a_writer_stalled_before_its_edge_is_not_a_long_pulse(factory, vtime):
     chip, clk, dout = wire(factory, source=0x5A5A5, power_down_s=60e-6, timebase=vtime)
     wait_ready(dout)
     t0 = vtime.perf_counter()
-    clk.preempt(200e-6, before_edge=True)         # inside the write, before the line moves
+    clk.preempt(200e-6, before_edge=True)  # inside the write, before the line moves
     clk.state = True
     first = dout.state
     clk.state = False
-    assert vtime.perf_counter() - t0 == pytest.approx(200e-6)   # what the writer measures
+    assert vtime.perf_counter() - t0 == pytest.approx(200e-6)  # what the writer measures
     assert chip.max_high_s == 0 and chip.power_downs == 0
     rest, after = read_word(clk, dout, pulses=24)  # bits 2-24, then the 25th pulse
     assert ((first << 23) | rest >> 1) == 0x5A5A5 and after
 
 
 # -- waking up: settling ------------------------------------------------------
+
 
 def power_cycle(clk, timebase, hold_s=1e-3):
     """PD_SCK high for ``hold_s`` (past 60 us: power down), then low (reset)."""
@@ -338,19 +349,19 @@ def words_after(clk, dout, count):
 @pytest.mark.parametrize("rate_hz", [80, 10])
 def test_first_four_conversions_after_a_reset_are_far_off_and_come_in(factory, vtime, rate_hz):
     chip, clk, dout = wire(factory, source=-250_000, rate_hz=rate_hz, power_down_s=60e-6, timebase=vtime)
-    assert words_after(clk, dout, 1) == [-250_000]          # a new chip has settled
+    assert words_after(clk, dout, 1) == [-250_000]  # a new chip has settled
     power_cycle(clk, vtime)
     words = words_after(clk, dout, SETTLING_CONVERSIONS + 2)
     misses = [w + 250_000 for w in words]
     offset = chip.settling_offset
-    assert offset >= 100_000                                # far off: kilograms, not grams
+    assert offset >= 100_000  # far off: kilograms, not grams
     assert misses == [offset, offset / 2, offset / 4, offset / 8, 0, 0]
 
 
 def test_settling_goes_by_conversions_made_not_by_conversions_read(factory, vtime):
     chip, clk, dout = wire(factory, source=7, power_down_s=60e-6, timebase=vtime)
     power_cycle(clk, vtime)
-    vtime.sleep(SETTLING_CONVERSIONS * chip.period_s + POLL_S)   # four made, none read
+    vtime.sleep(SETTLING_CONVERSIONS * chip.period_s + POLL_S)  # four made, none read
     assert chip.settling == 0
     # what is ready is the fourth settling conversion; the next is data
     assert words_after(clk, dout, 2) == [7 + chip.settling_offset / 8, 7]
@@ -376,10 +387,11 @@ def test_wake_s_0_has_an_unsettled_conversion_ready_at_once(factory, vtime):
 def test_a_chip_and_its_pins_keep_one_time(factory, vtime):
     attach_chip(factory, CLOCK, DATA, timebase=vtime)
     with pytest.raises(ValueError, match="one time"):
-        attach_chip(factory, CLOCK, 13)                 # the clock pin keeps vtime
+        attach_chip(factory, CLOCK, 13)  # the clock pin keeps vtime
 
 
 # -- misbehaviour -------------------------------------------------------------
+
 
 def test_unplugged_with_pull_up_is_never_ready(factory):
     chip, clk, dout = wire(factory, source=1, pull="up")
@@ -395,7 +407,7 @@ def test_unplugged_without_pull_looks_ready_and_reads_all_ones(factory):
     time.sleep(0.005)
     assert not dout.state, "a floating DOUT looks ready (bogde/HX711#138)"
     word, after = read_word(clk, dout)
-    assert word == 0xFFFFFF and after   # -1, and high after the 25th pulse
+    assert word == 0xFFFFFF and after  # -1, and high after the 25th pulse
 
 
 def test_unplugged_with_pull_down_reads_zero_and_stays_low(factory):
@@ -410,7 +422,7 @@ def test_plugging_back_in_powers_up_and_settles(factory, vtime):
     chip.unplugged = False
     assert chip.settling == SETTLING_CONVERSIONS
     words = settle_and_read(clk, dout, CHAN_A_GAIN_128)
-    assert words[:-1] == [77 + chip.settling_offset / 2 ** k for k in range(SETTLING_CONVERSIONS)]
+    assert words[:-1] == [77 + chip.settling_offset / 2**k for k in range(SETTLING_CONVERSIONS)]
     assert words[-1] == 77
 
 
@@ -452,9 +464,9 @@ def test_glitch_reads_two_to_the_n_minus_one(factory):
     chip, clk, dout = wire(factory, source=1000)
     wait_ready(dout)
     chip.inject_glitch(from_pulse=3)
-    assert read_word(clk, dout)[0] == 2**22 - 1     # 4194303
+    assert read_word(clk, dout)[0] == 2**22 - 1  # 4194303
     wait_ready(dout)
-    assert read_word(clk, dout)[0] == 1000          # one read only
+    assert read_word(clk, dout)[0] == 1000  # one read only
 
 
 def test_glitch_rate_one_glitches_every_read(factory):
@@ -463,15 +475,15 @@ def test_glitch_rate_one_glitches_every_read(factory):
     for _ in range(3):
         wait_ready(dout)
         word = read_word(clk, dout)[0]
-        assert word != 0 and word & (word + 1) == 0      # 2**n - 1
+        assert word != 0 and word & (word + 1) == 0  # 2**n - 1
 
 
 # -- several chips on one clock --------------------------------------------------
 
+
 def test_chips_share_one_clock(factory):
     sensor = Sensor()
-    chips = attach_array(factory, sensor, sources=(1, -2, 0x123456, -8388608),
-                         power_down_s=None)
+    chips = attach_array(factory, sensor, sources=(1, -2, 0x123456, -8388608), power_down_s=None)
     clk = factory.pin(sensor.clock_pin)
     clk.output_with_state(False)
     douts = [factory.pin(n) for n in sensor.data_pins]
@@ -512,5 +524,5 @@ def test_pins_can_keep_no_history(factory):
     for _ in range(500):
         clk.state = True
         clk.state = False
-    dout.state
+    assert dout.state in (True, False)  # a read, which a pin with history would record
     assert len(clk.states) == 1 and len(dout.states) == 1

@@ -9,10 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.config import CHANNELS, Calibration
-from device.config import RAW_MAX, RAW_MIN
+from device.config import CHANNELS, RAW_MAX, RAW_MIN, Calibration
 from device.core.frames import MISSING
-from device.storage.recording import RecordingReader
 from device.sim.physics import FoamLag
 from device.sim.sitter import (
     DEMO_CALIBRATION,
@@ -25,6 +23,7 @@ from device.sim.sitter import (
     random_day,
     write_recording,
 )
+from device.storage.recording import RecordingReader
 
 # A person who neither breathes nor sways, so rendered loads equal the script.
 STILL_PERSON = Person(mass_kg=80.0, seated_share=0.75, breath_kg=0.0, breath_mm=0.0, sway_mm=0.0)
@@ -45,16 +44,29 @@ def office_hour(person: Person = STILL_PERSON) -> Scenario:
     """A short scripted session with one of everything."""
     return (
         Scenario(person)
-        .away(5).sit_down().hold(60)
-        .lean("left", lat=0.30, seconds=20).hold(30)
-        .twist("right", peak=0.40, seconds=3).hold(10)
-        .fidget(0, 30).hold(20)
-        .perch(60).hold(10)                     # quick transitions: two fidgets
-        .slump(45, transition_s=8).hold(5)      # slow transitions: no fidgets
-        .drift(10, 0, 20).hold(5)
-        .fault("fr", "stuck", 5).hold(10)
-        .stand_up().away(30).sit_down().hold(20)  # a short absence
-        .stand_up().away(90)                      # a break
+        .away(5)
+        .sit_down()
+        .hold(60)
+        .lean("left", lat=0.30, seconds=20)
+        .hold(30)
+        .twist("right", peak=0.40, seconds=3)
+        .hold(10)
+        .fidget(0, 30)
+        .hold(20)
+        .perch(60)
+        .hold(10)  # quick transitions: two fidgets
+        .slump(45, transition_s=8)
+        .hold(5)  # slow transitions: no fidgets
+        .drift(10, 0, 20)
+        .hold(5)
+        .fault("fr", "stuck", 5)
+        .hold(10)
+        .stand_up()
+        .away(30)
+        .sit_down()
+        .hold(20)  # a short absence
+        .stand_up()
+        .away(90)  # a break
     )
 
 
@@ -99,7 +111,9 @@ def test_foam_lag_matches_a_plain_recursion_across_its_internal_pieces():
 
 
 def test_scripted_postures_give_the_scripted_lat_and_sag():
-    scenario = Scenario(STILL_PERSON).sit_down().hold(5).lean("left", lat=0.3, seconds=20).hold(5).perch(40, sag=0.4).hold(5)
+    scenario = (
+        Scenario(STILL_PERSON).sit_down().hold(5).lean("left", lat=0.3, seconds=20).hold(5).perch(40, sag=0.4).hold(5)
+    )
     sim = Simulation(scenario, **CLEAN)
     seated = STILL_PERSON.seated_kg
     lean_middle = scenario.moves[1].start + 12.0  # the second move is the way out into the lean
@@ -109,8 +123,17 @@ def test_scripted_postures_give_the_scripted_lat_and_sag():
 
 
 def test_counts_recover_the_true_loads_through_the_calibration():
-    sim = Simulation(office_hour(), DEMO_CALIBRATION, seed=4, noise_kg=0.02, drift_kg_per_h=0.0,
-                     spikes_per_hour=0.0, drop_fraction=0.0, gaps_per_hour=0.0, jitter_s=0.0)
+    sim = Simulation(
+        office_hour(),
+        DEMO_CALIBRATION,
+        seed=4,
+        noise_kg=0.02,
+        drift_kg_per_h=0.0,
+        spikes_per_hour=0.0,
+        drop_fraction=0.0,
+        gaps_per_hour=0.0,
+        jitter_s=0.0,
+    )
     t, raw = frames(sim)
     healthy = ~(raw == MISSING).any(axis=1)
     for fault in sim.truth.faults:
@@ -198,7 +221,12 @@ def test_faults_appear_in_the_raw_data_as_scripted():
     t, raw = frames(sim)
     expected = {"unplugged": None, "rail": RAW_MAX, "rail_low": RAW_MIN, "all_ones": -1}
     assert [(f.channel, f.reason) for f in sim.truth.faults] == [
-        ("fl", "unplugged"), ("fr", "stuck"), ("bl", "rail"), ("br", "all_ones"), ("fl", "rail_low")]
+        ("fl", "unplugged"),
+        ("fr", "stuck"),
+        ("bl", "rail"),
+        ("br", "all_ones"),
+        ("fl", "rail_low"),
+    ]
     for fault in sim.truth.faults:
         channel = CHANNELS.index(fault.channel)
         inside = (t >= fault.start) & (t < fault.end)
@@ -241,7 +269,7 @@ def test_truth_of_a_scripted_hour():
     truth = Simulation(office_hour()).truth
     (lean,) = truth.leans
     assert (lean.side, lean.peak) == ("left", pytest.approx(0.30, abs=1e-6))
-    assert 22.0 < lean.end - lean.start < 27.0      # the 2 s end hold included (SPEC)
+    assert 22.0 < lean.end - lean.start < 27.0  # the 2 s end hold included (SPEC)
     (twist,) = truth.twists
     assert twist.side == "right" and twist.peak == pytest.approx(0.40, abs=0.005)
     assert twist.end - twist.start < 5.0
@@ -257,10 +285,20 @@ def test_truth_of_a_scripted_hour():
 
 def test_a_short_absence_does_not_end_a_session_but_a_break_does():
     scenario = (
-        Scenario(STILL_PERSON).away(10)
-        .sit_down().hold(100).stand_up().away(59.0).sit_down().hold(100)   # short absence
-        .stand_up().away(61.0).sit_down().hold(100)                         # break
-        .stand_up().away(30)                                                # still away at the end
+        Scenario(STILL_PERSON)
+        .away(10)
+        .sit_down()
+        .hold(100)
+        .stand_up()
+        .away(59.0)
+        .sit_down()
+        .hold(100)  # short absence
+        .stand_up()
+        .away(61.0)
+        .sit_down()
+        .hold(100)  # break
+        .stand_up()
+        .away(30)  # still away at the end
     )
     truth = scenario.truth()
     sits, stands = [s.t for s in truth.sits], [s.t for s in truth.stands]
@@ -276,7 +314,18 @@ def test_a_session_open_at_the_end_and_one_begun_before_the_start():
 
 
 def test_no_fidget_close_to_sitting_down_or_standing_up():
-    truth = Scenario(STILL_PERSON).sit_down().hold(1.0).fidget(0, 30).hold(10).fidget(0, -30).hold(1.5).stand_up().away(5).truth()
+    truth = (
+        Scenario(STILL_PERSON)
+        .sit_down()
+        .hold(1.0)
+        .fidget(0, 30)
+        .hold(10)
+        .fidget(0, -30)
+        .hold(1.5)
+        .stand_up()
+        .away(5)
+        .truth()
+    )
     assert truth.fidgets == []
 
 
@@ -343,9 +392,12 @@ def test_random_day_keeps_clear_of_the_detection_boundaries(days):
         # Long still stretches exist somewhere, so stillness prompts happen.
     marks_per_day = []
     for day, truth in days.values():
-        marks = sorted([f.t for f in truth.fidgets] + [s.t for s in truth.sits]
-                       + [x for e in truth.leans + truth.twists + truth.perches + truth.slumps for x in (e.start, e.end)]
-                       + [day.duration_s])
+        marks = sorted(
+            [f.t for f in truth.fidgets]
+            + [s.t for s in truth.sits]
+            + [x for e in truth.leans + truth.twists + truth.perches + truth.slumps for x in (e.start, e.end)]
+            + [day.duration_s]
+        )
         marks_per_day.append(np.diff(marks).max())
     assert max(marks_per_day) > 20 * 60
 

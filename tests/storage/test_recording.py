@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.errors import CushionError
 from device.core.frames import MISSING
+from device.errors import CushionError
 from device.storage.recording import MAX_LINE_BYTES, RecordingReader, RecordingWriter, WriteError, check_output
 
 GOOD = "# rate_hz: 80\n# device: test\nt,fl,fr,bl,br\n0.0,1,2,3,4\n0.0125,-8388608,8388607,0,-1\n"
@@ -62,20 +62,23 @@ def test_large_file_streams_in_blocks(tmp_path):
     assert np.array_equal(raw2, raw) and np.allclose(t2, t)
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ("t,fl,fr,bl\n0,1,2,3\n", "line 1: expected the header"),
-    ("# c\nt,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2,3\n", "line 4: expected 5 fields"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2,x,4\n", "line 3: bl is not a whole number"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2.5,3,4\n", "line 3: fr is not a whole number"),
-    ("t,fl,fr,bl,br\nnan,1,2,3,4\n", "line 2: t is not a finite number"),
-    ("t,fl,fr,bl,br\nabc,1,2,3,4\n", "line 2: t is not a number"),
-    ("t,fl,fr,bl,br\n1.0,1,2,3,4\n0.5,1,2,3,4\n", "line 3: t goes backwards"),
-    ("t,fl,fr,bl,br\n0,1,2,3,8388608\n", "line 2: br = 8388608 is outside the 24-bit range"),
-    ("t,fl,fr,bl,br\n0,-8388609,2,3,4\n", "line 2: fl = -8388609 is outside"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n\n0.2,1,2,3,4\n", "line 3: empty line"),
-    ("t,fl,fr,bl,br\n0,1,2,3,4\n# late comment\n", "line 3: expected 5 fields"),
-    ("# only a comment\n", "no header line"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ("t,fl,fr,bl\n0,1,2,3\n", "line 1: expected the header"),
+        ("# c\nt,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2,3\n", "line 4: expected 5 fields"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2,x,4\n", "line 3: bl is not a whole number"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n0.1,1,2.5,3,4\n", "line 3: fr is not a whole number"),
+        ("t,fl,fr,bl,br\nnan,1,2,3,4\n", "line 2: t is not a finite number"),
+        ("t,fl,fr,bl,br\nabc,1,2,3,4\n", "line 2: t is not a number"),
+        ("t,fl,fr,bl,br\n1.0,1,2,3,4\n0.5,1,2,3,4\n", "line 3: t goes backwards"),
+        ("t,fl,fr,bl,br\n0,1,2,3,8388608\n", "line 2: br = 8388608 is outside the 24-bit range"),
+        ("t,fl,fr,bl,br\n0,-8388609,2,3,4\n", "line 2: fl = -8388609 is outside"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n\n0.2,1,2,3,4\n", "line 3: empty line"),
+        ("t,fl,fr,bl,br\n0,1,2,3,4\n# late comment\n", "line 3: expected 5 fields"),
+        ("# only a comment\n", "no header line"),
+    ],
+)
 def test_malformed_lines_are_named(tmp_path, body, fragment):
     path = tmp_path / "bad.csv"
     path.write_text(body)
@@ -126,8 +129,28 @@ def error_of(tmp_path, data: bytes) -> str:
     return str(info.value)
 
 
-@pytest.mark.parametrize("count", [" 1", "1 ", " 1 ", "+1", "1_000", "\u0661", "1\x00", "\x001", " ", "0x10",
-                                   "1e3", "1.", "1.0", "--1", "-", "1-2", "\uff11"])
+@pytest.mark.parametrize(
+    "count",
+    [
+        " 1",
+        "1 ",
+        " 1 ",
+        "+1",
+        "1_000",
+        "\u0661",
+        "1\x00",
+        "\x001",
+        " ",
+        "0x10",
+        "1e3",
+        "1.",
+        "1.0",
+        "--1",
+        "-",
+        "1-2",
+        "\uff11",
+    ],
+)
 def test_a_count_is_ascii_digits_with_an_optional_minus(tmp_path, count):
     # Each on both paths: a clean block first (the vectorised parse), then
     # the bad line, which the line-by-line parse names.
@@ -135,12 +158,25 @@ def test_a_count_is_ascii_digits_with_an_optional_minus(tmp_path, count):
     assert "line 5: fl is not a whole number" in message
 
 
-@pytest.mark.parametrize("t, problem", [
-    ("nan", "not a finite number"), ("inf", "not a finite number"), ("-Infinity", "not a finite number"),
-    ("1e308", "not a plausible time"), ("1e400", "not a plausible time"), ("2e10", "not a plausible time"),
-    ("-2e10", "not a plausible time"), (" 1", "not a number"), ("+1", "not a number"), ("1_0", "not a number"),
-    ("1\x00", "not a number"), ("0x1", "not a number"), (".", "not a number"), ("1.2.3", "not a number"),
-])
+@pytest.mark.parametrize(
+    "t, problem",
+    [
+        ("nan", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("-Infinity", "not a finite number"),
+        ("1e308", "not a plausible time"),
+        ("1e400", "not a plausible time"),
+        ("2e10", "not a plausible time"),
+        ("-2e10", "not a plausible time"),
+        (" 1", "not a number"),
+        ("+1", "not a number"),
+        ("1_0", "not a number"),
+        ("1\x00", "not a number"),
+        ("0x1", "not a number"),
+        (".", "not a number"),
+        ("1.2.3", "not a number"),
+    ],
+)
 def test_t_must_be_a_plausible_decimal_number(tmp_path, t, problem):
     message = error_of(tmp_path, (HEAD + f"0,1,2,3,4\n{t},1,2,3,4\n").encode())
     assert "line 3: t" in message and problem in message
@@ -154,13 +190,15 @@ def test_t_may_be_any_decimal_form(tmp_path):
 
 
 def test_a_trailing_nul_is_refused_on_both_paths(tmp_path):
-    for body in ("0,1,2,3,4\x00\n", "0,1,,3,4\x00\n"):   # a clean line, and one with an empty field
+    for body in ("0,1,2,3,4\x00\n", "0,1,,3,4\x00\n"):  # a clean line, and one with an empty field
         assert "line 2: br is not a whole number" in error_of(tmp_path, (HEAD + body).encode())
 
 
 _VALID_COUNT = st.from_regex(r"-?[0-9]{1,8}", fullmatch=True)
 _COUNT = st.one_of(_VALID_COUNT, _VALID_COUNT, _VALID_COUNT, st.text(alphabet="0123456789-.e+ _\x00", max_size=5))
-_T_END = st.one_of(st.just(""), st.just(".25"), st.just("."), st.just("e1"), st.text(alphabet="0123456789-.e+ ", max_size=3))
+_T_END = st.one_of(
+    st.just(""), st.just(".25"), st.just("."), st.just("e1"), st.text(alphabet="0123456789-.e+ ", max_size=3)
+)
 _FOUR = st.lists(_COUNT, min_size=4, max_size=4)
 _LINE = st.tuples(_T_END, st.one_of(_FOUR, _FOUR, _FOUR, st.lists(_COUNT, min_size=3, max_size=5)))
 
@@ -209,13 +247,13 @@ def test_a_line_without_end_is_refused_at_once_in_flat_memory(tmp_path):
     path = tmp_path / "long.csv"
     with open(path, "wb") as handle:
         handle.write(HEAD.encode())
-        handle.write(b"1" * (50 << 20))          # 50 MB and no newline
+        handle.write(b"1" * (50 << 20))  # 50 MB and no newline
     started = time.monotonic()
     with pytest.raises(CushionError, match=f"line 2: longer than {MAX_LINE_BYTES} bytes"):
         read_all(path)
     assert time.monotonic() - started < 1.0
     with pytest.raises(CushionError, match="line 1: longer than"):
-        read_all("/dev/zero")                  # endless: memory would grow without a bound
+        read_all("/dev/zero")  # endless: memory would grow without a bound
 
 
 def test_a_long_line_inside_a_block_is_refused(tmp_path):
@@ -230,6 +268,7 @@ def test_what_an_error_quotes_is_cut_short(tmp_path):
 
 
 # -- the writer ---------------------------------------------------------------------
+
 
 def test_writer_refuses_an_existing_file_unless_told(tmp_path):
     path = tmp_path / "r.csv"
@@ -299,12 +338,14 @@ def test_a_last_line_cut_short_is_left_out_with_a_warning_naming_it(tmp_path, bi
     told = []
     reader = RecordingReader(path, warn=told.append)
     frames = np.concatenate([b.raw for b in reader])
-    assert frames[-1].tolist() == [8387078, -8387922, MISSING, 1234645]   # not 1634 for br
+    assert frames[-1].tolist() == [8387078, -8387922, MISSING, 1234645]  # not 1634 for br
     assert len(frames) == 40001 if big else len(frames) == 1
     line = 3 + (40000 if big else 0) + 1
     assert reader.cut_line == line
-    assert told == [f"{path} line {line}: the file ends inside this line (no line ending: the recorder was "
-                    "stopped while writing it?); left out: '6.3108,8388607,-7988000,,1634'"]
+    assert told == [
+        f"{path} line {line}: the file ends inside this line (no line ending: the recorder was "
+        "stopped while writing it?); left out: '6.3108,8388607,-7988000,,1634'"
+    ]
 
 
 def test_a_header_or_comment_without_a_line_ending_is_no_cut_line(tmp_path):

@@ -7,17 +7,17 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
-from device.storage import store as store_module
-from device.errors import CushionError
 from device.core.events import Fault, Fidget, Lean, Posture, Prompt, Session, Sit, Stand, Twist
-from device.core.report import event_to_dict
 from device.core.minutes import Minute
+from device.core.report import event_to_dict
+from device.errors import CushionError
+from device.storage import store as store_module
 from device.storage.store import MIGRATIONS, SCHEMA_VERSION, Snooze, Store, StoreError
 from tests.paths import ROOT
 
@@ -36,7 +36,16 @@ def test_schema_is_created_with_folders(tmp_path):
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
         assert set(store.db.table_names()) >= {
-            "sessions", "events", "minutes", "snoozes", "faults", "settings", "live", "device_info", "meta"}
+            "sessions",
+            "events",
+            "minutes",
+            "snoozes",
+            "faults",
+            "settings",
+            "live",
+            "device_info",
+            "meta",
+        }
         assert "session_id" in store.db["events"].columns_dict
     assert path.is_file()
 
@@ -56,14 +65,32 @@ def test_migrations_upgrade_a_v1_file_keeping_its_rows(tmp_path):
     db = Database(path)
     MIGRATIONS[0](db)
     db.execute("PRAGMA user_version = 1")
-    db["sessions"].insert({"start_wall": at(10).isoformat(), "start_t": 10.0, "end_wall": at(600).isoformat(),
-                           "end_t": 600.0, "prompts": '["move"]', "last_heartbeat_wall": at(600).isoformat()})
-    db["events"].insert_all([
-        {"type": "sit", "wall": at(10).isoformat(), "detected_wall": at(11.5).isoformat(),
-         "data": '{"type": "sit", "t": 10.0, "detected_at": 11.5}'},
-        {"type": "fault", "wall": at(700).isoformat(), "detected_wall": at(701).isoformat(),
-         "data": '{"type": "fault", "channel": "fr", "start": 700.0, "end": 705.0, "detected_at": 701.0}'},
-    ])
+    db["sessions"].insert(
+        {
+            "start_wall": at(10).isoformat(),
+            "start_t": 10.0,
+            "end_wall": at(600).isoformat(),
+            "end_t": 600.0,
+            "prompts": '["move"]',
+            "last_heartbeat_wall": at(600).isoformat(),
+        }
+    )
+    db["events"].insert_all(
+        [
+            {
+                "type": "sit",
+                "wall": at(10).isoformat(),
+                "detected_wall": at(11.5).isoformat(),
+                "data": '{"type": "sit", "t": 10.0, "detected_at": 11.5}',
+            },
+            {
+                "type": "fault",
+                "wall": at(700).isoformat(),
+                "detected_wall": at(701).isoformat(),
+                "data": '{"type": "fault", "channel": "fr", "start": 700.0, "end": 705.0, "detected_at": 701.0}',
+            },
+        ]
+    )
     db.close()
 
     with Store(path) as store:
@@ -154,26 +181,33 @@ def test_session_left_open_can_be_continued(tmp_path):
 
 def test_events_round_trip_with_their_spec_fields(fresh_store):
     events = [
-        Sit(100.0, 101.5), Lean("left", 200.2, 260.9, 0.31, 210.2), Twist("right", 300.0, 303.1, 0.42, 303.1),
-        Fidget(412.5, 28.0, 413.1), Posture("slump", 500.0, 560.0, 530.0), Posture("perch", 600.0, 690.0, 630.0),
-        Prompt("move", 700.0, 700.0), Fault("fr", 800.0, 804.0, 800.5, "stuck"), Stand(900.0, 901.5),
+        Sit(100.0, 101.5),
+        Lean("left", 200.2, 260.9, 0.31, 210.2),
+        Twist("right", 300.0, 303.1, 0.42, 303.1),
+        Fidget(412.5, 28.0, 413.1),
+        Posture("slump", 500.0, 560.0, 530.0),
+        Posture("perch", 600.0, 690.0, 630.0),
+        Prompt("move", 700.0, 700.0),
+        Fault("fr", 800.0, 804.0, 800.5, "stuck"),
+        Stand(900.0, 901.5),
     ]
     fresh_store.write_batch(1000.0, NOON, events=events, sessions=[Session(100.0, None, ("move",))])
     rows = fresh_store.events_between(*DAY)
     assert [row["data"] for row in rows] == [event_to_dict(e) for e in events]
     assert [row["type"] for row in rows] == [e.type for e in events]
-    assert rows[1]["wall"] == "2024-05-01T11:46:40.200+02:00"           # lean start
+    assert rows[1]["wall"] == "2024-05-01T11:46:40.200+02:00"  # lean start
     assert rows[1]["detected_wall"] == "2024-05-01T11:46:50.200+02:00"  # its detected_at
     assert {row["session_id"] for row in rows} == {fresh_store.sessions_between(*DAY)[0]["id"]}
     assert [r["type"] for r in fresh_store.events_between(*DAY, types=["twist", "fidget"])] == ["twist", "fidget"]
     # Bounds are instants, whatever their offset: 09:46:40Z is 11:46:40+02:00.
-    utc = fresh_store.events_between("2024-05-01T09:46:40Z", datetime(2024, 5, 1, 9, 48, tzinfo=timezone.utc))
+    utc = fresh_store.events_between("2024-05-01T09:46:40Z", datetime(2024, 5, 1, 9, 48, tzinfo=UTC))
     assert [r["type"] for r in utc] == ["lean"]
 
 
 def test_fault_events_fill_the_faults_table(fresh_store):
-    fresh_store.write_batch(1000.0, NOON, events=[Fault("bl", 400.0, 430.0, 400.5, "no_data"),
-                                               Fault("fr", 900.0, None, 900.5, "rail")])
+    fresh_store.write_batch(
+        1000.0, NOON, events=[Fault("bl", 400.0, 430.0, 400.5, "no_data"), Fault("fr", 900.0, None, 900.5, "rail")]
+    )
     faults = fresh_store.faults_between(*DAY)
     assert [(f["channel"], f["reason"]) for f in faults] == [("bl", "no_data"), ("fr", "rail")]
     assert faults[0]["end_wall"] == at(430).isoformat(timespec="milliseconds")
@@ -191,7 +225,13 @@ def test_minute_written_twice_adds_up(fresh_store):
     assert row["seated_s"] == 60.0
     assert row["lat_mean"] == pytest.approx((0.1 * 20 + 0.4 * 40) / 60)  # weighted by seated time
     assert row["sag_mean"] == pytest.approx(-0.2)
-    assert (row["fidgets"], row["lean_left_s"], row["lean_right_s"], row["twists"], row["prompts"]) == (3, 5.0, 3.0, 1, 1)
+    assert (row["fidgets"], row["lean_left_s"], row["lean_right_s"], row["twists"], row["prompts"]) == (
+        3,
+        5.0,
+        3.0,
+        1,
+        1,
+    )
     assert store_module.minute_key(at(1005)) == key
     with pytest.raises(ValueError):
         fresh_store.write_batch(1000.0, NOON, minutes=[Minute("12:00")])
@@ -222,10 +262,18 @@ def test_live_row_is_replaced(fresh_store):
 
 
 def test_snoozes_and_device_info_are_recorded(fresh_store):
-    fresh_store.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "break_due", at(1600), "snooze"),
-                                                Snooze(at(1700), "", datetime(2024, 5, 2, tzinfo=TZ), "mute_day")])
+    fresh_store.write_batch(
+        1000.0,
+        NOON,
+        snoozes=[
+            Snooze(NOON, "break_due", at(1600), "snooze"),
+            Snooze(at(1700), "", datetime(2024, 5, 2, tzinfo=TZ), "mute_day"),
+        ],
+    )
     assert [(s["action"], s["until_wall"]) for s in fresh_store.snoozes_between(*DAY)] == [
-        ("snooze", "2024-05-01T12:10:00.000+02:00"), ("mute_day", "2024-05-02T00:00:00.000+02:00")]
+        ("snooze", "2024-05-01T12:10:00.000+02:00"),
+        ("mute_day", "2024-05-02T00:00:00.000+02:00"),
+    ]
     with pytest.raises(ValueError):
         fresh_store.write_batch(1000.0, NOON, snoozes=[Snooze(NOON, "move", NOON, "ignore")])
     fresh_store.set_device_info({"calibrated_on": "2024-04-30", "firmware": "0.1.0"})
@@ -233,14 +281,22 @@ def test_snoozes_and_device_info_are_recorded(fresh_store):
 
 
 def test_batch_is_atomic(fresh_store):
-    good = dict(events=[Sit(900.0, 901.5)], sessions=[Session(900.0, None, ())],
-                minutes=[Minute("2024-05-01T12:00", seated_s=60.0)])
+    good = dict(
+        events=[Sit(900.0, 901.5)],
+        sessions=[Session(900.0, None, ())],
+        minutes=[Minute("2024-05-01T12:00", seated_s=60.0)],
+    )
     bad_minute = Minute("2024-05-01T12:00", fidgets=None)  # NOT NULL: fails after sessions and events went in
     before = fresh_store.transactions
     with pytest.raises(sqlite3.IntegrityError):
         fresh_store.write_batch(1000.0, NOON, **dict(good, minutes=good["minutes"] + [bad_minute]))
     assert fresh_store.transactions == before
-    assert fresh_store.sessions_between(*DAY) == fresh_store.events_between(*DAY) == fresh_store.minutes_between(*DAY) == []
+    assert (
+        fresh_store.sessions_between(*DAY)
+        == fresh_store.events_between(*DAY)
+        == fresh_store.minutes_between(*DAY)
+        == []
+    )
     fresh_store.write_batch(1000.0, NOON, **good)  # the same batch again goes in once, whole
     (session,) = fresh_store.sessions_between(*DAY)
     assert fresh_store.events_between(*DAY)[0]["session_id"] == session["id"]
@@ -306,8 +362,14 @@ while True:
 def test_sigkill_during_writes_leaves_an_intact_file(tmp_path):
     path = tmp_path / "history.db"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     committed = 0
     deadline = time.monotonic() + 4.0
     try:
@@ -338,7 +400,7 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
         store.write_batch(1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5)])
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE diary")
-    for column in ("recent_s", "frames_recent", "dropped_recent"):       # v4's
+    for column in ("recent_s", "frames_recent", "dropped_recent"):  # v4's
         conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
@@ -364,21 +426,34 @@ def test_v4_adds_the_recent_loss_to_a_v3_files_live_row(tmp_path):
         assert store.schema_version == SCHEMA_VERSION >= 4
         live = store.live()
         assert (live["seated"], live["dropped_frames"], live["dropped_recent"]) == (True, 5, None)
-        store.set_live({"seated": True, "dropped_frames": 5, "recent_s": 600.0, "frames_recent": 48000,
-                        "dropped_recent": 3})
+        store.set_live(
+            {"seated": True, "dropped_frames": 5, "recent_s": 600.0, "frames_recent": 48000, "dropped_recent": 3}
+        )
         assert store.live()["dropped_recent"] == 3
 
 
 def test_diary_entries_round_trip_and_delete(fresh_store):
-    first = fresh_store.add_diary_entry(at(500), region="lower", side="left", severity=6, note="after a long call",
-                                     red_flags=["fever"], logged_wall=at(2000))
+    first = fresh_store.add_diary_entry(
+        at(500),
+        region="lower",
+        side="left",
+        severity=6,
+        note="after a long call",
+        red_flags=["fever"],
+        logged_wall=at(2000),
+    )
     second = fresh_store.add_diary_entry(at(900), region="upper", side="centre", severity=2)
     entries = fresh_store.diary_between(*DAY)
     assert [e["id"] for e in entries] == [first, second]  # oldest first
     entry = entries[0]
     assert entry["wall"] == at(500).isoformat(timespec="milliseconds")
     assert entry["logged_wall"] == at(2000).isoformat(timespec="milliseconds")
-    assert (entry["region"], entry["side"], entry["severity"], entry["note"]) == ("lower", "left", 6, "after a long call")
+    assert (entry["region"], entry["side"], entry["severity"], entry["note"]) == (
+        "lower",
+        "left",
+        6,
+        "after a long call",
+    )
     assert entry["red_flags"] == ["fever"] and entries[1]["red_flags"] == []
     assert [e["id"] for e in fresh_store.diary_latest(limit=1)] == [second]  # newest first
     assert fresh_store.diary_entry(first) == entry and fresh_store.diary_entry(999) is None
@@ -388,8 +463,17 @@ def test_diary_entries_round_trip_and_delete(fresh_store):
     assert [e["id"] for e in fresh_store.diary_between(*DAY)] == [second]
 
 
-@pytest.mark.parametrize("bad", [dict(region="neck"), dict(side="both"), dict(severity=11), dict(severity=-1),
-                                 dict(severity=5.5), dict(red_flags=[""])])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(region="neck"),
+        dict(side="both"),
+        dict(severity=11),
+        dict(severity=-1),
+        dict(severity=5.5),
+        dict(red_flags=[""]),
+    ],
+)
 def test_diary_refuses_bad_values(fresh_store, bad):
     entry = dict(region="lower", side="right", severity=3) | bad
     with pytest.raises(ValueError):
@@ -398,6 +482,7 @@ def test_diary_refuses_bad_values(fresh_store, bad):
 
 
 # -- a database that cannot be written is still read -----------------------------------
+
 
 def writes_refused(monkeypatch):
     """The OS refuses to write the database (a read-only disk, or a read-only
@@ -430,7 +515,7 @@ def test_a_database_that_cannot_be_written_opens_read_only(tmp_path, monkeypatch
     with pytest.raises(StoreError, match="read-only"):
         Store(path, read_only=False)
     with pytest.raises(StoreError, match="other.db: cannot open"):
-        Store(tmp_path / "other.db")                   # nothing to read, and it cannot be created
+        Store(tmp_path / "other.db")  # nothing to read, and it cannot be created
     writable_again()
     with Store(path) as store:
         assert not store.read_only
@@ -462,7 +547,7 @@ def test_reconnect_writes_again_and_keeps_this_runs_sessions(tmp_path, monkeypat
     writable_again()
     store.reconnect()
     store.write_batch(1010.0, at(1010), sessions=[Session(900.0, 1004.0, ())])
-    (session,) = store.sessions_between(*DAY)   # the same row, ended: not a second session
+    (session,) = store.sessions_between(*DAY)  # the same row, ended: not a second session
     assert session["end_t"] == 1004.0
     store.close()
 
@@ -495,9 +580,12 @@ def test_a_setting_that_is_not_json_is_skipped_and_reported(fresh_store):
 
 def test_merged_minute_rows_add_up_as_the_database_does(fresh_store):
     key = "2024-05-01T12:00"
-    rows = [Minute(key, seated_s=20.0, lat_mean=0.1, fidgets=1, lean_left_s=5.0),
-            Minute(key, seated_s=40.0, lat_mean=0.4, sag_mean=-0.2, fidgets=2, twists=1),
-            Minute(key, seated_s=0.0), Minute("2024-05-01T12:01", seated_s=3.0, prompts=1)]
+    rows = [
+        Minute(key, seated_s=20.0, lat_mean=0.1, fidgets=1, lean_left_s=5.0),
+        Minute(key, seated_s=40.0, lat_mean=0.4, sag_mean=-0.2, fidgets=2, twists=1),
+        Minute(key, seated_s=0.0),
+        Minute("2024-05-01T12:01", seated_s=3.0, prompts=1),
+    ]
     for row in rows:
         fresh_store.write_batch(1000.0, NOON, minutes=[row])
     stored = fresh_store.minutes_between(NOON, NOON + timedelta(minutes=2))
@@ -513,8 +601,8 @@ def test_the_dashboard_shows_a_database_it_cannot_write(tmp_path, monkeypatch):
     path = tmp_path / "history.db"
     with Store(path) as daemon:
         daemon.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)], sessions=[Session(900.0, 960.0, ())])
-    create_app({"DATABASE": str(path)})       # its first start keeps its secret key in the database
-    writes_refused(monkeypatch)               # then the SD card goes read-only
+    create_app({"DATABASE": str(path)})  # its first start keeps its secret key in the database
+    writes_refused(monkeypatch)  # then the SD card goes read-only
     client = create_app({"DATABASE": str(path)}).test_client()
     for page in ("/", "/api/live", "/settings", "/device", "/diary"):
         assert client.get(page).status_code == 200, page
@@ -526,13 +614,14 @@ def test_a_dashboard_never_started_before_shows_a_database_it_cannot_write(tmp_p
     path = tmp_path / "history.db"
     with Store(path) as daemon:
         daemon.write_batch(1000.0, NOON, events=[Sit(900.0, 901.5)], sessions=[Session(900.0, 960.0, ())])
-    writes_refused(monkeypatch)               # read-only before the dashboard ever kept a key
+    writes_refused(monkeypatch)  # read-only before the dashboard ever kept a key
     client = create_app({"DATABASE": str(path)}).test_client()
     for page in ("/", "/day/2026-11-20", "/settings", "/diary"):
         assert client.get(page).status_code == 200, page
 
 
 # -- a full disk when the database is made: no 0-byte file is left -------------------------------
+
 
 def _no_file_writes():
     """In a child process: every write to a file fails (as on a full disk), EFBIG instead of a signal."""
@@ -545,10 +634,13 @@ def _no_file_writes():
 
 def test_a_database_that_cannot_be_made_leaves_no_empty_file(tmp_path):
     path = tmp_path / "history.db"
-    code = (f"from device.storage.store import Store, StoreError\ntry:\n    Store({str(path)!r})\n"
-            "except StoreError as exc:\n    print(exc)\n")
-    result = subprocess.run([sys.executable, "-c", code], preexec_fn=_no_file_writes, capture_output=True,
-                            text=True, timeout=60)
+    code = (
+        f"from device.storage.store import Store, StoreError\ntry:\n    Store({str(path)!r})\n"
+        "except StoreError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], preexec_fn=_no_file_writes, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.startswith(f"{path}: cannot open the history database")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -556,12 +648,14 @@ def test_a_database_that_cannot_be_made_leaves_no_empty_file(tmp_path):
 def test_on_a_really_full_disk_too(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
     try:
         with contextlib.suppress(OSError):
-            (disk / "filler").write_bytes(b"\0" * 65536)         # fill it to the last byte
+            (disk / "filler").write_bytes(b"\0" * 65536)  # fill it to the last byte
         with pytest.raises(StoreError, match="the disk is full|disk I/O error"):
             Store(disk / "history.db")
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]

@@ -59,16 +59,24 @@ import time
 from gpiozero import Device
 
 from device.config import CHANNELS, Sensor
-from device.hardware.hx711.datasheet import (
-    DATA_BITS, MAX_HIGH_S, POWER_DOWN_S, PULSES, RAIL_HIGH, RAIL_LOW, RESET_HOLD_S, SETTLING_CONVERSIONS, to_signed,
-)
-
-log = logging.getLogger("device.hardware.hx711")
-from device.hardware.hx711.buses import _BIT_AS_DIGIT, _lgpio_bus, _PinBus
+from device.hardware.hx711.buses import _BIT_AS_DIGIT, _lgpio_bus, _LgpioBus, _PinBus
 from device.hardware.hx711.cadence import FAST_RATE_MARGIN, ReadyCadence
+from device.hardware.hx711.datasheet import (
+    DATA_BITS,
+    MAX_HIGH_S,
+    POWER_DOWN_S,
+    PULSES,
+    RAIL_HIGH,
+    RAIL_LOW,
+    RESET_HOLD_S,
+    SETTLING_CONVERSIONS,
+    to_signed,
+)
 from device.hardware.hx711.readings import Frame, GlitchFilter, HX711Stats
 
-WARM_UP_WRITES = 2            # PD_SCK-low writes before each timed train
+log = logging.getLogger("device.hardware.hx711")
+
+WARM_UP_WRITES = 2  # PD_SCK-low writes before each timed train
 
 
 class _Chip:
@@ -78,11 +86,11 @@ class _Chip:
 
     def __init__(self, name: str, clock: int):
         self.name = name
-        self.clock = clock          # index into the clock pins
-        self.fault: str | None = None   # why it is written off (not waited for, not read)
-        self.recovering = False     # answers again, no reading passed on yet
-        self.seen_busy = False      # written off, and DOUT seen high since
-        self.discard = 0            # conversions to read and throw away
+        self.clock = clock  # index into the clock pins
+        self.fault: str | None = None  # why it is written off (not waited for, not read)
+        self.recovering = False  # answers again, no reading passed on yet
+        self.seen_busy = False  # written off, and DOUT seen high since
+        self.discard = 0  # conversions to read and throw away
         self.bad_since: float | None = None
 
 
@@ -112,11 +120,20 @@ class HX711Array(Device):
     settled (5 conversion periods). Use as a context manager or call close().
     """
 
-    def __init__(self, sensor: Sensor | None = None, *, pin_factory=None,
-                 names: tuple[str, ...] = CHANNELS, max_high_s: float = MAX_HIGH_S,
-                 power_down_s: float = POWER_DOWN_S, reject_glitches: bool = True,
-                 poll_s: float | None = None, fast_path: bool = True, timebase=time):
-        self._bus = None
+    def __init__(
+        self,
+        sensor: Sensor | None = None,
+        *,
+        pin_factory=None,
+        names: tuple[str, ...] = CHANNELS,
+        max_high_s: float = MAX_HIGH_S,
+        power_down_s: float = POWER_DOWN_S,
+        reject_glitches: bool = True,
+        poll_s: float | None = None,
+        fast_path: bool = True,
+        timebase=time,
+    ):
+        self._bus: _PinBus | _LgpioBus | None = None
         # Bound once: the real path calls the time module's own functions.
         self._monotonic = timebase.monotonic
         self._perf_counter = timebase.perf_counter
@@ -180,6 +197,13 @@ class HX711Array(Device):
         super().close()
 
     @property
+    def _lines(self) -> _PinBus | _LgpioBus:
+        """The open bus (an error once the array is closed)."""
+        if self._bus is None:
+            raise RuntimeError("the HX711 array is closed")
+        return self._bus
+
+    @property
     def closed(self) -> bool:
         return getattr(self, "_bus", None) is None
 
@@ -199,7 +223,7 @@ class HX711Array(Device):
     def path(self) -> str:
         """How the lines are driven: "pins" (gpiozero pins) or "lgpio"."""
         self._check_open()
-        return self._bus.name
+        return self._lines.name
 
     @property
     def faults(self) -> tuple[str, ...]:
@@ -235,7 +259,7 @@ class HX711Array(Device):
         while True:
             frame = self._attempt(deadline_s)
             if frame is None:
-                if self.stats.faults != faults:     # a chip was just written off: go on
+                if self.stats.faults != faults:  # a chip was just written off: go on
                     faults = self.stats.faults
                     give_up = self._monotonic() + budget
                 elif self._monotonic() > give_up:
@@ -272,7 +296,7 @@ class HX711Array(Device):
         now = self._monotonic()
         if self._not_before is not None and now < self._not_before:
             self._sleep(min(self._not_before, deadline) - now)
-        bus = self._bus
+        bus = self._lines
         off = [j for j in range(len(self._chips)) if self._chips[j].fault is not None]
         pending = list(chips)
         still: list[int] = []
@@ -299,8 +323,7 @@ class HX711Array(Device):
         chip.recovering = chip.seen_busy = False
         chip.bad_since = None
         self.stats.faults += 1
-        log.warning("HX711 %s (DOUT GPIO%s): %s; power-cycling it",
-                    chip.name, self._data_pins[j], reason)
+        log.warning("HX711 %s (DOUT GPIO%s): %s; power-cycling it", chip.name, self._data_pins[j], reason)
 
     def _came_back(self, off: list[int], busy: int) -> bool:
         """Note the DOUT levels of written-off chips. One seen busy and then
@@ -332,14 +355,14 @@ class HX711Array(Device):
         # Write PD_SCK low (as it is) first, so the first timed pulse does not
         # pay for code and caches gone cold while we slept.
         for _ in range(WARM_UP_WRITES):
-            self._bus.set_clocks(clocks, False)
+            self._lines.set_clocks(clocks, False)
         t = self._monotonic()
         # The CPython analogue of the interrupt lock other drivers take: a
         # collection mid-train would hold PD_SCK high for milliseconds.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            samples, worst, over_at = self._bus.train(clocks, members, PULSES, self._power_down_s)
+            samples, worst, over_at = self._lines.train(clocks, members, PULSES, self._power_down_s)
         finally:
             if collecting:
                 gc.enable()
@@ -357,7 +380,7 @@ class HX711Array(Device):
             self._power_cycle(clocks)
             return None
         if worst > self._max_high_s:
-            stats.dropped["sck_high"] += 1       # out of spec, not powered down
+            stats.dropped["sck_high"] += 1  # out of spec, not powered down
             return None
         if elapsed > self._period / 2:
             # A conversion may have completed mid-read: distrust the frame.
@@ -367,7 +390,8 @@ class HX711Array(Device):
         after = samples[DATA_BITS]
         stuck_low = [j for j in members if not after >> j & 1]
         if stuck_low:
-            return self._out_of_step(stuck_low, t)
+            self._out_of_step(stuck_low, t)
+            return None
 
         settling = False
         for j in members:
@@ -428,11 +452,11 @@ class HX711Array(Device):
         chips on ``clocks`` reset to channel A, gain 128, and their next
         SETTLING_CONVERSIONS conversions are read and thrown away."""
         clocks = sorted(clocks)
-        self._bus.set_clocks(clocks, True)
+        self._lines.set_clocks(clocks, True)
         end = self._perf_counter() + RESET_HOLD_S
         while (left := end - self._perf_counter()) > 0:
             self._sleep(left)
-        self._bus.set_clocks(clocks, False)
+        self._lines.set_clocks(clocks, False)
         for chip in self._chips:
             if chip.clock in clocks:
                 chip.discard = SETTLING_CONVERSIONS

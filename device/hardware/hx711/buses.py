@@ -7,10 +7,9 @@ import logging
 import sys
 import time
 
-
+from device.hardware.hx711.readings import HX711Stats
 
 log = logging.getLogger("device.hardware.hx711")
-from device.hardware.hx711.readings import HX711Stats
 
 # _BIT_AS_DIGIT[j] maps a DOUT sample (bit j: chip j's line) to b"0" or b"1".
 _BIT_AS_DIGIT = [bytes(b"01"[sample >> j & 1] for sample in range(256)) for j in range(8)]
@@ -58,7 +57,7 @@ class _PinBus:
         the chips may have powered down, and clocking them on tells nothing."""
         pins = [self._clocks[k] for k in clocks]
         douts = [(1 << j, self._douts[j]) for j in chips]
-        samples = []
+        samples: list[int] = []
         append = samples.append
         worst = 0.0
         over_at = None
@@ -112,18 +111,17 @@ class _LgpioBus:
 
     name = "lgpio"
 
-    def __init__(self, lgpio, handle, clock_pins, data_pins, stats: HX711Stats,
-                 perf_counter=time.perf_counter):
+    def __init__(self, lgpio, handle, clock_pins, data_pins, stats: HX711Stats, perf_counter=time.perf_counter):
         self.stats = stats
         self._perf_counter = perf_counter
         self._lg = lgpio
         self._h = handle
         for gpio in (*clock_pins, *data_pins):
             with contextlib.suppress(lgpio.error):
-                lgpio.gpio_free(handle, gpio)   # in case a gpiozero pin holds it
+                lgpio.gpio_free(handle, gpio)  # in case a gpiozero pin holds it
         lgpio.group_claim_output(handle, list(clock_pins), [0] * len(clock_pins))
         lgpio.group_claim_input(handle, list(data_pins), lgpio.SET_PULL_UP)
-        self._clock = clock_pins[0]    # group leaders
+        self._clock = clock_pins[0]  # group leaders
         self._data = data_pins[0]
 
     def levels(self, chips) -> int:

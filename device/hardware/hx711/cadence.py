@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 
-
-
 log = logging.getLogger("device.hardware.hx711")
 
-FAST_RATE_MARGIN = 1.25       # "80 SPS" boards measure up to ~92
-GUARD_POLLS = 2               # wake this many poll intervals before the predicted ready
+FAST_RATE_MARGIN = 1.25  # "80 SPS" boards measure up to ~92
+GUARD_POLLS = 2  # wake this many poll intervals before the predicted ready
 
 
 class ReadyCadence:
@@ -41,8 +39,8 @@ class ReadyCadence:
         self.guard_s = GUARD_POLLS * poll_s
         self._shortest = period_s / 1.5
         self._longest = period_s * 1.5
-        self._last_mid: float | None = None   # when the last conversion came (estimated)
-        self._phase_only = False              # _last_mid is a guess, not a bracket's middle
+        self._last_mid: float | None = None  # when the last conversion came (estimated)
+        self._phase_only = False  # _last_mid is a guess, not a bracket's middle
 
     def ready(self, last_busy: float | None, seen: float) -> float | None:
         if last_busy is None:
@@ -63,7 +61,7 @@ class ReadyCadence:
             self._phase_only = False
         elif self._last_mid is not None:
             gap = mid - self._last_mid
-            if 0.6 * self.period_s < gap < 1.4 * self.period_s:    # one conversion apart
+            if 0.6 * self.period_s < gap < 1.4 * self.period_s:  # one conversion apart
                 period = self.period_s + self.SMOOTHING * (gap - self.period_s)
                 self.period_s = min(max(period, self._shortest), self._longest)
         self._last_mid = mid

@@ -20,22 +20,24 @@ try:
     with contextlib.redirect_stdout(io.StringIO()):
         from adafruit_hx711.hx711 import HX711 as AdafruitHX711
 except Exception:  # Blinka could not identify the board: same numbers, by hand
+
     class AdafruitHX711:  # type: ignore[no-redef]
         CHAN_A_GAIN_128 = 25
         CHAN_A_GAIN_64 = 27
         CHAN_B_GAIN_32 = 26
 
+
 CHAN_A_GAIN_128 = AdafruitHX711.CHAN_A_GAIN_128
 CHAN_B_GAIN_32 = AdafruitHX711.CHAN_B_GAIN_32
 CHAN_A_GAIN_64 = AdafruitHX711.CHAN_A_GAIN_64
-PULSES = AdafruitHX711.CHAN_A_GAIN_128   # 24 data bits + 1: channel A, gain 128 next
+PULSES = AdafruitHX711.CHAN_A_GAIN_128  # 24 data bits + 1: channel A, gain 128 next
 DATA_BITS = 24
-MAX_HIGH_S = 50e-6            # datasheet: PD_SCK high 0.2 to 50 us
-POWER_DOWN_S = 60e-6          # datasheet: high longer than this powers the chip down
-RESET_HOLD_S = 1e-3           # how long adafruit's _initialize holds PD_SCK high
-SETTLING_CONVERSIONS = 4      # datasheet: not data after power-up, reset, gain change
-RAIL_LOW = RAW_MIN                # two's complement output saturates here ...
-RAIL_HIGH = RAW_MAX               # ... and here
+MAX_HIGH_S = 50e-6  # datasheet: PD_SCK high 0.2 to 50 us
+POWER_DOWN_S = 60e-6  # datasheet: high longer than this powers the chip down
+RESET_HOLD_S = 1e-3  # how long adafruit's _initialize holds PD_SCK high
+SETTLING_CONVERSIONS = 4  # datasheet: not data after power-up, reset, gain change
+RAIL_LOW = RAW_MIN  # two's complement output saturates here ...
+RAIL_HIGH = RAW_MAX  # ... and here
 
 
 def to_signed(word: int) -> int:

@@ -6,7 +6,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-
 from device.hardware.hx711.datasheet import (
     trailing_ones,
 )
@@ -49,14 +48,14 @@ class HX711Stats:
 
     frames: int = 0
     dropped: Counter = field(default_factory=Counter)
-    discarded: int = 0        # settling conversions read and thrown away (one per chip)
-    resyncs: int = 0          # power cycles
-    faults: int = 0           # a chip stopped answering
-    glitches: int = 0         # readings rejected as glitches
-    rails: int = 0            # rail readings passed on
+    discarded: int = 0  # settling conversions read and thrown away (one per chip)
+    resyncs: int = 0  # power cycles
+    faults: int = 0  # a chip stopped answering
+    glitches: int = 0  # readings rejected as glitches
+    rails: int = 0  # rail readings passed on
     clock_pulses: int = 0
     pin_writes: int = 0
-    pin_reads: int = 0        # one per DOUT sampled (one per group read on lgpio)
+    pin_reads: int = 0  # one per DOUT sampled (one per group read on lgpio)
     worst_high_s: float = 0.0
 
     @property
@@ -89,8 +88,12 @@ class GlitchFilter:
         prev = self._prev[channel]
         self._prev[channel] = value
         last = self._last[channel]
-        if (last is not None and value != prev and trailing_ones(value) >= self.min_run
-                and abs(value - last) > self.min_jump):
+        if (
+            last is not None
+            and value != prev
+            and trailing_ones(value) >= self.min_run
+            and abs(value - last) > self.min_jump
+        ):
             return False
         self._last[channel] = value
         return True

@@ -66,15 +66,38 @@ attach_array). The datasheet's numbers are the driver's
 """
 
 from device.hardware.hx711.datasheet import (
-    CHAN_A_GAIN_64, CHAN_A_GAIN_128, CHAN_B_GAIN_32, POWER_DOWN_S, RAIL_HIGH, RAIL_LOW, SETTLING_CONVERSIONS, saturate,
+    CHAN_A_GAIN_64,
+    CHAN_A_GAIN_128,
+    CHAN_B_GAIN_32,
+    POWER_DOWN_S,
+    RAIL_HIGH,
+    RAIL_LOW,
+    SETTLING_CONVERSIONS,
+    saturate,
 )
 from device.sim.hx711.chip import HX711Chip
-from device.sim.hx711.wiring import attach_array, attach_chip
 from device.sim.hx711.pins import DEFAULT_HISTORY, FLOAT_COUPLING_S, HX711ClockPin, HX711DataPin, Source
 from device.sim.hx711.timebase import REAL_TIME, RealTime, VirtualTime
+from device.sim.hx711.wiring import attach_array, attach_chip
 
 __all__ = [
-    "CHAN_A_GAIN_64", "CHAN_A_GAIN_128", "CHAN_B_GAIN_32", "DEFAULT_HISTORY", "FLOAT_COUPLING_S", "POWER_DOWN_S",
-    "RAIL_HIGH", "RAIL_LOW", "REAL_TIME", "SETTLING_CONVERSIONS", "HX711Chip", "HX711ClockPin", "HX711DataPin",
-    "RealTime", "Source", "VirtualTime", "attach_array", "attach_chip", "saturate",
+    "CHAN_A_GAIN_64",
+    "CHAN_A_GAIN_128",
+    "CHAN_B_GAIN_32",
+    "DEFAULT_HISTORY",
+    "FLOAT_COUPLING_S",
+    "POWER_DOWN_S",
+    "RAIL_HIGH",
+    "RAIL_LOW",
+    "REAL_TIME",
+    "SETTLING_CONVERSIONS",
+    "HX711Chip",
+    "HX711ClockPin",
+    "HX711DataPin",
+    "RealTime",
+    "Source",
+    "VirtualTime",
+    "attach_array",
+    "attach_chip",
+    "saturate",
 ]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import random
 
-
 from device.hardware.hx711.datasheet import (
-    CHAN_A_GAIN_64, CHAN_A_GAIN_128, CHAN_B_GAIN_32, POWER_DOWN_S, SETTLING_CONVERSIONS, saturate,
+    CHAN_A_GAIN_64,
+    CHAN_A_GAIN_128,
+    CHAN_B_GAIN_32,
+    POWER_DOWN_S,
+    SETTLING_CONVERSIONS,
+    saturate,
 )
-from device.sim.hx711.timebase import REAL_TIME
 from device.sim.hx711.pins import FLOAT_COUPLING_S, HX711ClockPin, HX711DataPin, Source
+from device.sim.hx711.timebase import REAL_TIME
 
 
 class HX711Chip:
@@ -43,10 +47,23 @@ class HX711Chip:
     whenever read.
     """
 
-    def __init__(self, source: Source = 0, *, source_b: Source = 0, rate_hz: int = 80,
-                 phase_s: float = 0.0, epoch: float | None = None, seed: int | None = 0,
-                 power_down_s: float | None = POWER_DOWN_S, settling_offset: float = 400_000,
-                 wake_s: float | None = None, timebase=REAL_TIME):
+    _pulses: int  # pulses in the read under way (0: none)
+    _stray: bool
+
+    def __init__(
+        self,
+        source: Source = 0,
+        *,
+        source_b: Source = 0,
+        rate_hz: int = 80,
+        phase_s: float = 0.0,
+        epoch: float | None = None,
+        seed: int | None = 0,
+        power_down_s: float | None = POWER_DOWN_S,
+        settling_offset: float = 400_000,
+        wake_s: float | None = None,
+        timebase=REAL_TIME,
+    ):
         if rate_hz not in (10, 80):
             raise ValueError(f"rate_hz must be 10 or 80, got {rate_hz}")
         self.timebase = timebase
@@ -62,11 +79,11 @@ class HX711Chip:
         self.rng = random.Random(seed)
         self.clock: HX711ClockPin | None = None
         self.dout: HX711DataPin | None = None
-        self.edges: list[tuple[bool, float]] = []   # clock edges not yet replayed
+        self.edges: list[tuple[bool, float]] = []  # clock edges not yet replayed
 
         # Misbehaviour switches.
-        self.noise = 0.0          # standard deviation of extra noise, counts
-        self.glitch_rate = 0.0    # probability that a read glitches
+        self.noise = 0.0  # standard deviation of extra noise, counts
+        self.glitch_rate = 0.0  # probability that a read glitches
         self._rate_hz = rate_hz
         self._slow = 1.0
         self._stuck: int | None = None
@@ -254,8 +271,13 @@ class HX711Chip:
             for high, t in edges:
                 if high:
                     pulses = self._pulses
-                    if (0 < pulses < 24 and self._glitch_at is None and t < self._next_tick
-                            and self._powered and not self._unplugged):
+                    if (
+                        0 < pulses < 24
+                        and self._glitch_at is None
+                        and t < self._next_tick
+                        and self._powered
+                        and not self._unplugged
+                    ):
                         pulses += 1
                         self._pulses = pulses
                         self._line = bool(self._reg >> (24 - pulses) & 1)
@@ -265,8 +287,13 @@ class HX711Chip:
                         self._rise(t)
                 else:
                     high_for = t - self._t_rise
-                    if (t < self._next_tick and (limit is None or high_for <= limit)
-                            and self._powered and not self._unplugged and not self._stray):
+                    if (
+                        t < self._next_tick
+                        and (limit is None or high_for <= limit)
+                        and self._powered
+                        and not self._unplugged
+                        and not self._stray
+                    ):
                         self._clock_high = False
                         self._t_fall = t
                         if high_for > self._max_high:
@@ -293,14 +320,14 @@ class HX711Chip:
     def _start(self, first: float, settling: int) -> None:
         """Power up with the first conversion due at ``first``."""
         self._powered = True
-        self._t_up = first - self._period   # conversions complete at t_up + k * period, k >= 1
+        self._t_up = first - self._period  # conversions complete at t_up + k * period, k >= 1
         self._ticks = 0
         self._next_tick = first
         self._settle = settling
         self._ready = False
         self._reg = 0
-        self._pulses = 0             # pulses in the read under way (0: none)
-        self._read_ticks = 0         # conversions that completed during it
+        self._pulses = 0  # pulses in the read under way (0: none)
+        self._read_ticks = 0  # conversions that completed during it
         self._selection = CHAN_A_GAIN_128
         self._pending = CHAN_A_GAIN_128
         self._glitch_at: int | None = None
@@ -343,8 +370,7 @@ class HX711Chip:
     def _update(self, now: float) -> None:
         if self._unplugged or not self._powered:
             return
-        if self._clock_high and self.power_down_s is not None \
-                and now - self._t_rise > self.power_down_s:
+        if self._clock_high and self.power_down_s is not None and now - self._t_rise > self.power_down_s:
             self._advance(self._t_rise + self.power_down_s)
             self._power_down()
             return
@@ -372,7 +398,8 @@ class HX711Chip:
                 self._lost += new if lost else new - 1
                 if not lost:
                     self._comm_errors.append(
-                        f"read abandoned after {self._pulses} pulses (fewer than 25 in a conversion period)")
+                        f"read abandoned after {self._pulses} pulses (fewer than 25 in a conversion period)"
+                    )
             elif self._pending != self._selection:
                 # Pulses 25-27 chose the channel and gain of what follows.
                 self._selection = self._pending
@@ -389,7 +416,7 @@ class HX711Chip:
         self._last_value = value
         if new <= settling_before:
             # Settling: far off, then half as far each conversion.
-            place = SETTLING_CONVERSIONS - settling_before + new     # 1 for the first
+            place = SETTLING_CONVERSIONS - settling_before + new  # 1 for the first
             value = saturate(value + self.settling_offset / 2 ** (place - 1))
         self._reg = value & 0xFFFFFF
         self._ready = True
@@ -404,7 +431,7 @@ class HX711Chip:
         self._t_rise = t
 
     def _fall(self, t: float) -> None:
-        self._update(t)         # powers down if PD_SCK was high too long
+        self._update(t)  # powers down if PD_SCK was high too long
         self._clock_high = False
         self._t_fall = t
         high_for = t - self._t_rise
@@ -413,7 +440,7 @@ class HX711Chip:
         if self._unplugged:
             return
         if not self._powered:
-            self._power_up(t)   # PD_SCK low again: reset
+            self._power_up(t)  # PD_SCK low again: reset
         elif self._stray:
             self._stray = False
             self._comm_errors.append("clock pulse while no conversion was ready")

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 # it reads high while PD_SCK is high and for this long after, low otherwise.
 FLOAT_COUPLING_S = 1e-3
 
-DEFAULT_HISTORY = 10_000      # state changes a simulated pin remembers
-_MAX_QUEUED_EDGES = 128       # a chip nobody reads catches up at this many
+DEFAULT_HISTORY = 10_000  # state changes a simulated pin remembers
+_MAX_QUEUED_EDGES = 128  # a chip nobody reads catches up at this many
 
 Source = Callable[[float], float] | int | float
 
@@ -37,13 +37,15 @@ class HX711ClockPin(MockPin):
     from ``timebase.perf_counter()``, the clock the chips judge pulses by.
     """
 
+    _state: bool  # MockPin's level (gpiozero is untyped here)
+
     def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY, timebase=REAL_TIME):
         self.history = history
         self.timebase = timebase
-        self._now = timebase.perf_counter      # bound once: called on every edge
+        self._now = timebase.perf_counter  # bound once: called on every edge
         self._stall = timebase.stall
         self.listeners: list[HX711Chip] = []
-        self.queued = 0                         # edges since the last catch_up
+        self.queued = 0  # edges since the last catch_up
         self._preempt: list[list] = []  # [rising edges to let pass, seconds, before_edge]
         super().__init__(factory, info)
 
@@ -53,7 +55,7 @@ class HX711ClockPin(MockPin):
 
     def _set_state(self, value):
         if self._function != "output":
-            return super()._set_state(value)     # gpiozero's error for an input pin
+            return super()._set_state(value)  # gpiozero's error for an input pin
         self._change_state(bool(value))
 
     def _change_state(self, value):
@@ -118,11 +120,13 @@ class HX711DataPin(MockPin):
     matters while the chip is unplugged (the HX711 drives DOUT push-pull).
     """
 
+    _state: bool  # MockPin's level (gpiozero is untyped here)
+
     def __init__(self, factory, info, history: int | None = DEFAULT_HISTORY, timebase=REAL_TIME):
         self.history = history
         self.timebase = timebase
         self._now = timebase.perf_counter
-        self._monotonic = timebase.monotonic   # pin histories, as MockPin keeps them
+        self._monotonic = timebase.monotonic  # pin histories, as MockPin keeps them
         self.chip: HX711Chip | None = None
         super().__init__(factory, info)
 
@@ -154,8 +158,7 @@ class HX711DataPin(MockPin):
             chip.sync(now)
             level = chip._line if not chip._unplugged else chip.line(now)
             if level != self._state and self._change_state(level):
-                if self._when_changed is not None and self._edges in (
-                        "both", "rising" if level else "falling"):
+                if self._when_changed is not None and self._edges in ("both", "rising" if level else "falling"):
                     self._call_when_changed()
         return self._state
 

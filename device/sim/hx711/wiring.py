@@ -11,9 +11,15 @@ from device.sim.hx711.pins import DEFAULT_HISTORY, HX711ClockPin, HX711DataPin, 
 from device.sim.hx711.timebase import REAL_TIME
 
 
-def attach_chip(factory: MockFactory, clock_pin: int | str, data_pin: int | str,
-                chip: HX711Chip | None = None, *, history: int | None = DEFAULT_HISTORY,
-                **kwargs) -> HX711Chip:
+def attach_chip(
+    factory: MockFactory,
+    clock_pin: int | str,
+    data_pin: int | str,
+    chip: HX711Chip | None = None,
+    *,
+    history: int | None = DEFAULT_HISTORY,
+    **kwargs,
+) -> HX711Chip:
     """Plug a simulated HX711 into ``factory``'s pins; kwargs go to HX711Chip.
 
     Call before the driver opens the pins (the factory then hands the driver
@@ -26,9 +32,15 @@ def attach_chip(factory: MockFactory, clock_pin: int | str, data_pin: int | str,
     return chip
 
 
-def attach_array(factory: MockFactory, sensor, sources: Sequence[Source] = (0, 0, 0, 0), *,
-                 phases_s: Sequence[float] = (0.0, 0.0, 0.0, 0.0),
-                 history: int | None = DEFAULT_HISTORY, **kwargs) -> list[HX711Chip]:
+def attach_array(
+    factory: MockFactory,
+    sensor,
+    sources: Sequence[Source] = (0, 0, 0, 0),
+    *,
+    phases_s: Sequence[float] = (0.0, 0.0, 0.0, 0.0),
+    history: int | None = DEFAULT_HISTORY,
+    **kwargs,
+) -> list[HX711Chip]:
     """Plug one simulated HX711 per data pin of ``sensor`` (a config.Sensor),
     on its shared clock or its per-chip clocks, with one epoch for all.
     kwargs go to every HX711Chip (``seed`` is offset by the chip's index)."""
@@ -38,7 +50,16 @@ def attach_array(factory: MockFactory, sensor, sources: Sequence[Source] = (0, 0
     seed = kwargs.pop("seed", 0)
     chips = []
     for i, (clock, data) in enumerate(zip(clocks, sensor.data_pins)):
-        chips.append(attach_chip(factory, clock, data, history=history, source=sources[i],
-                                 phase_s=phases_s[i], seed=None if seed is None else seed + i,
-                                 **kwargs))
+        chips.append(
+            attach_chip(
+                factory,
+                clock,
+                data,
+                history=history,
+                source=sources[i],
+                phase_s=phases_s[i],
+                seed=None if seed is None else seed + i,
+                **kwargs,
+            )
+        )
     return chips
