@@ -1,4 +1,4 @@
-"""The layers of device/ are contracts a tool checks (pyproject.toml, docs/architecture.md): a leak fails `make lint`."""
+"""The layers of device/ are contracts a tool checks (pyproject.toml, docs/architecture.md): a leak fails lint."""
 
 import shutil
 import subprocess
