@@ -16,6 +16,7 @@ import numpy as np
 
 from device.config import CHANNELS, RAW_MAX, RAW_MIN, Calibration, Geometry
 from device.core.frames import MISSING, FrameBlock
+from device.hardware.hx711.datasheet import to_signed
 from device.sim.physics import (
     FoamLag,
     _BodyMotion,
@@ -308,8 +309,7 @@ class _Renderer:
             row = frame - first
             if faulty[row, channel]:
                 continue
-            flipped = (int(raw[row, channel]) & 0xFFFFFF) ^ (1 << bit)
-            raw[row, channel] = flipped - (1 << 24) if flipped & 0x800000 else flipped
+            raw[row, channel] = to_signed(int(raw[row, channel]) ^ (1 << bit))  # one bit of the 24 flipped
 
 
 def write_recording(sim: Simulation, path: str | Path, metadata: dict[str, str] | None = None) -> int:
