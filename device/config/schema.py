@@ -28,8 +28,9 @@ GPIO_PINS = range(28)  # BCM numbers of the 40-pin header's GPIO lines
 
 # Kinds of value: "float", "int", "bool", "choice" (a string of `choices`),
 # "floats4" / "ints4" (one per corner, fl fr bl br), "quiet_hours" (a list of
-# "HH:MM-HH:MM" ranges). An "int" with `choices` takes only those.
-KINDS = ("float", "int", "bool", "choice", "floats4", "ints4", "quiet_hours")
+# "HH:MM-HH:MM" ranges), "str" (free text, matching `pattern` if it has one).
+# An "int" with `choices` takes only those.
+KINDS = ("float", "int", "bool", "choice", "floats4", "ints4", "quiet_hours", "str")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,9 @@ class Spec:
     sign is free. choices: the strings a "choice" takes. label and help: the
     key in a person's words (the settings page shows them, never the key).
     note: the template's short comment (default: the label). optional: None
-    is a value (the key may be left out for good).
+    is a value (the key may be left out for good). pattern: a "str" must
+    match it (pattern_text says so in words); high, for a "str", is its
+    longest length.
     """
 
     kind: str
@@ -56,13 +59,15 @@ class Spec:
     magnitude: bool = False
     optional: bool = False
     example: Any = None  # the template shows this for an optional key
+    pattern: str = ""
+    pattern_text: str = ""
 
     def range_text(self) -> str:
         """The range in words, for the template and error messages ("from 1 to 240 min")."""
         unit = f" {self.unit}" if self.unit and "GPIO" not in self.unit else ""
         if self.choices:
             return " or ".join(f'"{c}"' if isinstance(c, str) else str(c) for c in self.choices)
-        if self.low is None and self.high is None:
+        if self.low is None and self.high is None or self.kind == "str":
             return ""
         size = " in size" if self.magnitude else ""
         return f"{_num(self.low)} to {_num(self.high)}{unit}{size}"
@@ -88,9 +93,11 @@ def setting(
     magnitude: bool = False,
     optional: bool = False,
     example: Any = None,
+    pattern: str = "",
+    pattern_text: str = "",
 ) -> Any:
     """A dataclass field with its Spec (see Spec for the arguments)."""
-    spec = Spec(kind, unit, low, high, label, help, choices, note, magnitude, optional, example)
+    spec = Spec(kind, unit, low, high, label, help, choices, note, magnitude, optional, example, pattern, pattern_text)
     return field(default=default, metadata={"spec": spec})
 
 
@@ -590,6 +597,76 @@ class Alerts:
 
 
 @dataclass(frozen=True, slots=True)
+class Mqtt:
+    """The link to an MQTT broker (SPEC section 8): Home Assistant, or a hub for many cushions.
+
+    Off unless `host` is set: nothing leaves the Pi. The password is read
+    from `password_file`, never kept in the config.
+    """
+
+    host: str = setting(
+        "",
+        "str",
+        high=253,
+        label="Broker",
+        help="The MQTT broker's host name or address; empty: MQTT off, nothing leaves the Pi.",
+        note='e.g. "192.168.1.10"; empty: MQTT off',
+        pattern=r"[A-Za-z0-9.:\-\[\]]*",
+        pattern_text="a host name or an IP address",
+    )
+    port: int = setting(1883, "int", low=1, high=65535, label="Broker port", note="8883 with tls = true")
+    tls: bool = setting(False, "bool", label="TLS", note="encrypt the connection (the broker's certificate is checked)")
+    ca_file: str = setting(
+        "",
+        "str",
+        high=4096,
+        label="CA certificate file",
+        note="the CA that signed the broker's certificate; empty: the system's CAs",
+    )
+    username: str = setting("", "str", high=256, label="User name", note="empty: no login")
+    password_file: str = setting(
+        "",
+        "str",
+        high=4096,
+        label="Password file",
+        note="the password is read from this file, never kept in the config",
+    )
+    cushion_id: str = setting(
+        "",
+        "str",
+        high=64,
+        label="Cushion id",
+        pattern=r"[a-z0-9_-]*",
+        pattern_text="lower-case letters, digits, _ and - only",
+        note="in topics; empty: derived once from the machine and kept",
+    )
+    topic_prefix: str = setting(
+        "smart-cushion",
+        "str",
+        high=200,
+        label="Topic prefix",
+        note="topics are {topic_prefix}/{cushion_id}/...",
+        pattern=r"[^#+/\s][^#+\s]*[^#+/\s]|[^#+/\s]",
+        pattern_text="text without spaces, # or +, and no / at either end",
+    )
+    discovery_prefix: str = setting(
+        "homeassistant",
+        "str",
+        high=200,
+        label="Home Assistant discovery prefix",
+        note="where Home Assistant looks for devices",
+        pattern=r"[^#+/\s][^#+\s]*[^#+/\s]|[^#+/\s]",
+        pattern_text="text without spaces, # or +, and no / at either end",
+    )
+    publish_load: bool = setting(
+        False,
+        "bool",
+        label="Publish the seated load",
+        note="the seated load in kg is health data: off unless asked for",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     calibration: Calibration = field(default_factory=Calibration)
     geometry: Geometry = field(default_factory=Geometry)
@@ -597,6 +674,7 @@ class Config:
     breaks: Breaks = field(default_factory=Breaks)
     sensor: Sensor = field(default_factory=Sensor)
     alerts: Alerts = field(default_factory=Alerts)
+    mqtt: Mqtt = field(default_factory=Mqtt)
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
@@ -606,6 +684,7 @@ SECTION_NOTES = {
     "sensor": "BCM GPIO numbers (hardware/wiring.md)",
     "detect": "loads in kg, times in seconds",
     "breaks": "times in minutes unless _s",
+    "mqtt": "off unless host is set (docs/mqtt.md)",
 }
 # Settings the person may change from the dashboard (stored in the database
 # as "section.key" -> value, applied over the config file without a restart).

@@ -15,6 +15,7 @@ that could fail is refused before it is stored.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from device.config.schema import (
     Key,
     Rule,
     Spec,
+    _num,
     key,
     keys,
 )
@@ -51,8 +53,8 @@ class ConfigError(CushionError):
     source: the file (or "settings"); section, key: where (key None for a
     whole section); index: the list element, if one; rule: what was broken
     ("unknown_section", "not_table", "unknown_key", "not_setting", "type",
-    "finite", "length", "range", "choice", "quiet_hours", "relation",
-    "pin_shared"); value: what was found. For "range": spec (low, high,
+    "finite", "length", "range", "choice", "pattern", "quiet_hours",
+    "relation", "pin_shared"); value: what was found. For "range": spec (low, high,
     unit); for "relation": the Rule and other_value; for "pin_shared":
     other ((section, key, index) of the key that has the pin); for "quiet_hours":
     problem (a key of quiet_hours.PROBLEMS); for "type": expected.
@@ -121,6 +123,10 @@ class ConfigError(CushionError):
             if self.problem == "form":
                 return f"{where}: {PROBLEMS['form']}, got {self.value!r}"
             return f"{where}: {self.value!r}{':' if self.problem == 'clock' else ''} {PROBLEMS[self.problem]}"
+        if rule == "pattern":
+            assert self.spec is not None
+            what = self.spec.pattern_text or "plain text"
+            return f"{where}: must be {what} (at most {_num(self.spec.high)} characters), got {self.value!r}"
         if rule == "relation":
             assert self.relation is not None
             return (
@@ -179,6 +185,10 @@ def _convert(source: str, k: Key, kind: str, value: Any, index: int | None = Non
 
 def _check_range(source: str, k: Key, value: Any, index: int | None = None) -> None:
     spec = k.spec
+    if spec.kind == "str":
+        if spec.high is not None and len(value) > spec.high or spec.pattern and not re.fullmatch(spec.pattern, value):
+            raise ConfigError(source, k.section, k.name, "pattern", value, index=index, spec=spec)
+        return
     if spec.choices:
         if value not in spec.choices:
             raise ConfigError(source, k.section, k.name, "choice", value, index=index, spec=spec)
