@@ -251,9 +251,11 @@ class Connection:
                 migration(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def _select(self, table: str, where: str | None, args: Sequence[Any], order_by: str | None) -> list[dict]:
+    def _select(
+        self, table: str, where: str | None, args: Sequence[Any], order_by: str | None, limit: int | None = None
+    ) -> list[dict]:
         with self._errors("read the history database"):
-            rows = list(self.db.table(table).rows_where(where, args, order_by=order_by))
+            rows = list(self.db.table(table).rows_where(where, args, order_by=order_by, limit=limit))
         for row in rows:
             for key in _JSON_COLUMNS.get(table, ()):
                 if row.get(key) is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ class History(Connection):
         snoozes: Iterable[Snooze] = (),
         live: Mapping[str, Any] | None = None,
         durable: bool = False,
+        event_uids: Sequence[str] | None = None,
     ) -> None:
         """Write everything gathered since the last batch in one transaction.
 
@@ -62,6 +64,8 @@ class History(Connection):
         Every batch also stamps last_heartbeat_wall on this run's open sessions,
         so a batch with nothing else in it is a heartbeat.
         minutes: per-minute summaries, added to a minute already stored.
+        event_uids: the events' stable ids, one each (a hub storing what a
+        cushion sent); None gives each a new random one.
         snoozes: button presses. live: the live row (see `set_live`).
 
         Either all of it is written or none: on StoreError (disk read-only,
@@ -89,12 +93,14 @@ class History(Connection):
                 for sid, end, _ in self._sessions.values():
                     if end is None and sid not in written:
                         self.db.table("sessions").update(sid, {"last_heartbeat_wall": now_label})
+                uids = iter(event_uids) if event_uids is not None else (secrets.token_hex(8) for _ in event_rows)
                 rows = []
                 faults = []
                 for event, data in event_rows:
                     t = time_of(event)
                     rows.append(
                         {
+                            "uid": next(uids),
                             "type": event.type,
                             "wall": wall_at(t),
                             "detected_wall": wall_at(event.detected_at),
@@ -231,6 +237,28 @@ class History(Connection):
             where += f" AND type IN ({', '.join('?' * len(types))})"
             args.extend(types)
         return self._pages("events", where, args, "wall", page_size)
+
+    def events_after(self, row_id: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Events stored after row `row_id`, in the order they were stored (the MQTT outbox)."""
+        return self._select("events", "id > ?", [row_id], "id", limit=limit)
+
+    def last_event_id(self) -> int:
+        """The row id of the newest event (0 if none)."""
+        with self._errors("read the history database"):
+            row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
+        return int(row[0])
+
+    def known_uids(self, uids: Sequence[str]) -> set[str]:
+        """Which of these event ids are stored already."""
+        if not uids:
+            return set()
+        found: set[str] = set()
+        for start in range(0, len(uids), 500):
+            chunk = list(uids[start : start + 500])
+            with self._errors("read the history database"):
+                cursor = self.db.execute(f"SELECT uid FROM events WHERE uid IN ({', '.join('?' * len(chunk))})", chunk)
+            found.update(row[0] for row in cursor)
+        return found
 
     def minutes_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
         """Minute summaries from a's minute up to (not including) b's, in order."""

@@ -193,7 +193,21 @@ def _v4_live_recent_loss(db: Database) -> None:
     db.table("live").add_column("dropped_recent", int)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_tables, _v2_event_sessions, _v3_diary, _v4_live_recent_loss]
+def _v5_event_ids(db: Database) -> None:
+    """events.uid: each event's stable id (16 hex digits, random), the `id` of its
+    MQTT message (SPEC section 8): the same event sent twice is known as one."""
+    db.table("events").add_column("uid", str)
+    db.execute("UPDATE events SET uid = lower(hex(randomblob(8))) WHERE uid IS NULL")
+    db.execute("CREATE UNIQUE INDEX events_uid ON events (uid)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_tables,
+    _v2_event_sessions,
+    _v3_diary,
+    _v4_live_recent_loss,
+    _v5_event_ids,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -55,6 +55,15 @@ class Settings(Connection):
         rows = self._select("meta", "key = 'settings_version'", [], None)
         return rows[0]["value"] if rows else 0
 
+    def meta(self, key: str) -> int | None:
+        """A whole number the software keeps about itself (the MQTT outbox's mark, say), or None."""
+        rows = self._select("meta", "key = ?", [key], None)
+        return int(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: int) -> None:
+        with self._transaction("write to the history database"):
+            self.db.table("meta").insert({"key": key, "value": int(value)}, replace=True)
+
     def set_device_info(self, values: Mapping[str, Any]) -> None:
         """Record facts about the device (JSON values), e.g. {"calibrated_on": "2024-05-01"}."""
         with self._transaction("write device information"):

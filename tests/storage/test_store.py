@@ -402,6 +402,7 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
     conn.execute("DROP TABLE diary")
     for column in ("recent_s", "frames_recent", "dropped_recent"):  # v4's
         conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
+    drop_v5(conn)
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
@@ -412,6 +413,29 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
         assert store.diary_latest() == []
 
 
+def drop_v5(conn):
+    conn.execute("DROP INDEX events_uid")
+    conn.execute("ALTER TABLE events DROP COLUMN uid")
+
+
+def test_v5_gives_every_stored_event_a_stable_id_of_its_own(tmp_path):
+    path = tmp_path / "v4.db"
+    with Store(path) as store:
+        store.write_batch(1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5),
+                                                                                      Stand(950.0, 951.5)])
+    conn = sqlite3.connect(path)
+    drop_v5(conn)
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        uids = [row["uid"] for row in store.events_after(0)]
+        assert len(uids) == 2 and len(set(uids)) == 2 and all(len(u) == 16 for u in uids)
+        store.write_batch(1000.0, NOON, events=[Sit(990.0, 991.5)])
+        assert len({row["uid"] for row in store.events_after(0)}) == 3
+        assert store.known_uids([uids[0], "feedfacefeedface"]) == {uids[0]}
+
+
 def test_v4_adds_the_recent_loss_to_a_v3_files_live_row(tmp_path):
     path = tmp_path / "v3.db"
     with Store(path) as store:
@@ -419,6 +443,7 @@ def test_v4_adds_the_recent_loss_to_a_v3_files_live_row(tmp_path):
     conn = sqlite3.connect(path)
     for column in ("recent_s", "frames_recent", "dropped_recent"):
         conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
+    drop_v5(conn)
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
