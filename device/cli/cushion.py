@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 
+from device import version
 from device.errors import CushionError
 
 
@@ -126,6 +127,17 @@ def _cmd_dashboard(args) -> int:
     return 0
 
 
+def _cmd_hub(args) -> int:
+    from pathlib import Path
+
+    from device.cli.hub import run_hub
+    from device.daemon.service import setup_logging
+
+    setup_logging(args.verbose)
+    config_path, config = _config(args.config)
+    return run_hub(Path(config_path), config, Path(args.db), seconds=args.seconds)
+
+
 def _cmd_set_password(args) -> int:
     from pathlib import Path
 
@@ -227,7 +239,7 @@ def build_parser():
     import argparse
 
     parser = argparse.ArgumentParser(prog="cushion", description="Smart cushion: sitting habits from four load cells.")
-    parser.add_argument("--version", action="version", version=f"cushion {_version()}")
+    parser.add_argument("--version", action="version", version=f"cushion {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.commands = commands.choices  # type: ignore[attr-defined]  # for _parse: a bad option shows its command's usage
 
@@ -315,6 +327,13 @@ def build_parser():
     )
     p.set_defaults(func=_cmd_dashboard)
 
+    p = commands.add_parser("hub", help="keep the history of every cushion under the MQTT topic prefix (docs/mqtt.md)")
+    p.add_argument("--config", help="config file with the [mqtt] broker (default: ~/.config/smart-cushion/config.toml)")
+    p.add_argument("--db", required=True, help="the hub's database (each cushion's history goes beside it)")
+    p.add_argument("--seconds", type=_positive, help="stop after this many seconds (default: at Ctrl-C or SIGTERM)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_cmd_hub)
+
     p = commands.add_parser("set-password", help="set the dashboard password (read from the terminal or stdin)")
     p.add_argument(
         "--db",
@@ -323,16 +342,6 @@ def build_parser():
     )
     p.set_defaults(func=_cmd_set_password)
     return parser
-
-
-def _version() -> str:
-    """The installed project's version (pyproject.toml)."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("smart-cushion")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
 
 
 def _parse(parser, argv):

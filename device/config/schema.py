@@ -665,6 +665,11 @@ class Mqtt:
         note="the seated load in kg is health data: off unless asked for",
     )
 
+    @property
+    def enabled(self) -> bool:
+        """MQTT is on: a broker host is set."""
+        return bool(self.host)
+
 
 @dataclass(frozen=True, slots=True)
 class Config:

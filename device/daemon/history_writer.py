@@ -122,6 +122,9 @@ class HistoryWriter:
         for row in merge_minutes(list(self._minutes.values()) + list(rows)):
             self._minutes[row.minute] = row
 
+    def has_events(self) -> bool:
+        return bool(self._events)
+
     def has_history(self) -> bool:
         return bool(self._events or self._sessions or self._snoozes or self._minutes)
 

@@ -11,6 +11,11 @@ jumps when a Pi without RTC syncs NTP, only labels stored rows.
 
 Settings from the dashboard that do not validate (or are not even JSON) are
 logged and ignored one by one: the config file's value applies for those.
+
+With MQTT on (device.mqtt.publisher), the loop offers its live values to the
+publisher once a second, writes a history batch within MQTT_FLUSH_S of an
+event (the batch is the publisher's outbox) and takes the broker's commands
+between frames; the network itself is the publisher's threads' business.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from device.config import Alerts as AlertsConfig
-from device.config import Config, config_with_valid_settings
+from device.config import Config, ConfigError, config_with_settings, config_with_valid_settings
 from device.core.events import Event, Fault, Fidget, Prompt, Session, Sit, Stand
 from device.core.minutes import MinuteAccumulator
 from device.core.pipeline import Pipeline
@@ -44,6 +49,9 @@ __all__ = ["BUSY_TIMEOUT_S", "Daemon", "DaemonCounters"]
 
 log = logging.getLogger("cushion")
 
+MQTT_FLUSH_S = 0.5  # with MQTT on, events are stored (and so published) this soon
+# silenced_by's reasons as SPEC section 8's state names them (the buzzer turned off is muted).
+MQTT_SILENCED = {"quiet hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "muted"}
 STALL_S = 1.0  # frames stopping this long is the daemon stopped or starved: logged
 WALL_STEP_S = 2.0  # the wall clock moving this much against the frame clock is logged
 
@@ -74,6 +82,8 @@ class Daemon:
     the previous devices and is reported in device_info "settings_problem".
     device_info: facts for the database's device_info, written once it can be.
     retry_s: how often a failed write is tried again.
+    mqtt: a device.mqtt.publisher.Publisher (started and stopped by the
+    caller), or None: MQTT off. Its commands come in through `on_command`.
     """
 
     def __init__(
@@ -90,6 +100,7 @@ class Daemon:
         device_info: Mapping[str, Any] | None = None,
         retry_s: float = RETRY_S,
         open_alerts: Callable[[AlertsConfig], Any] | None = None,
+        mqtt: Any = None,
     ):
         self.file_config = file_config
         self.source = source
@@ -116,6 +127,8 @@ class Daemon:
         self.snooze = SnoozeState()
         self.gate = PromptGate(self.config.breaks)
         self._button: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.mqtt = mqtt
+        self._commands: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._sessions_seen = 0
         self._last_flush_t: float | None = None
         self._last_live_t: float | None = None
@@ -273,6 +286,7 @@ class Daemon:
         block = self.source.read()
         self.counters.steps += 1
         self._handle_button()
+        self._handle_commands()
         if len(block):
             if self._last_t is None:
                 self._first_t = float(block.t[0])
@@ -295,7 +309,9 @@ class Daemon:
             assert self._last_live_t is not None and self._last_flush_t is not None
             if t - self._last_live_t >= self.live_s:
                 self._write_live(t)
-            if t - self._last_flush_t >= self.flush_s:
+            if t - self._last_flush_t >= self.flush_s or (
+                self.mqtt is not None and self.history.has_events() and t - self._last_flush_t >= MQTT_FLUSH_S
+            ):
                 self.flush(t)
         if time.monotonic() >= self._next_settings_poll:
             self._next_settings_poll = time.monotonic() + self.settings_poll_s
@@ -433,6 +449,65 @@ class Daemon:
                 self.alerts.stop_sound()
             log.info("%s until %s", action, until.strftime("%H:%M"))
 
+    # ---- commands from MQTT ---------------------------------------------------
+
+    def on_command(self, command: Any) -> None:
+        """A device.mqtt.publisher.Command (called from paho's thread)."""
+        self._commands.put(command)
+
+    def _handle_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if command.kind == "snooze":
+                self._snooze_command(command.minutes)
+            else:
+                self._set_command(command.settings)
+
+    def _snooze_command(self, minutes: float | None) -> None:
+        now = self.source.wall_of(self._last_t if self._last_t is not None else 0.0)
+        if minutes is None:
+            minutes = self.config.alerts.snooze_min
+        if minutes == 0:
+            self.snooze.snoozed_until = None
+            log.info("snooze ended by MQTT")
+            self.mqtt.result("snooze", True, "snooze ended", snoozed_until=None)
+            return
+        until = self.snooze.snooze(now, minutes)
+        self.history.add_snooze(Snooze(now, self._last_prompt_kind, until, "snooze"))
+        if self.alerts is not None:
+            self.alerts.stop_sound()
+        log.info("snooze by MQTT until %s", until.strftime("%H:%M"))
+        self.mqtt.result(
+            "snooze",
+            True,
+            f"snoozed until {until.strftime('%H:%M')}",
+            snoozed_until=until.isoformat(timespec="seconds"),
+        )
+
+    def _set_command(self, wanted: dict[str, Any]) -> None:
+        """Settings from MQTT, validated as the dashboard's are (all together, over the stored ones),
+        then stored as the dashboard stores them: the settings poll applies them."""
+        if self.store is None:
+            self.mqtt.result("set", False, "the history database, where settings are kept, cannot be written now")
+            return
+        try:
+            stored = self.store.settings()
+            merged = {k: v for k, v in {**stored, **wanted}.items() if v is not None}
+            config_with_settings(self.file_config, merged)
+            self.store.set_settings(wanted)
+        except ConfigError as exc:
+            self.mqtt.result("set", False, str(exc))
+            return
+        except StoreError as exc:
+            self.history.disk_error(exc)
+            self.mqtt.result("set", False, f"not saved: {exc}")
+            return
+        log.info("settings changed by MQTT: %s", ", ".join(f"{k} = {_short_json(v)}" for k, v in wanted.items()))
+        self.mqtt.result("set", True, "saved; in effect within a second or two", settings=wanted)
+
     # ---- settings -----------------------------------------------------------
 
     def _poll_settings(self) -> None:
@@ -516,7 +591,28 @@ class Daemon:
         self._last_live_t = t
         self._check_wall_clock(t)
         # Stamped with the real clock, so the dashboard can tell a stopped daemon.
-        self.history.write_live(lambda: self.live_status(t), datetime.now().astimezone())
+        if self.mqtt is None:
+            self.history.write_live(lambda: self.live_status(t), datetime.now().astimezone())
+            return
+        values = self.live_status(t)
+        self.history.write_live(lambda: values, datetime.now().astimezone())
+        self.mqtt.offer(self._mqtt_state(values, t))
+
+    def _mqtt_state(self, values: dict, t: float) -> dict:
+        """The live values and what else MQTT's state tells: lean, posture, why the buzzer is silent."""
+        lateral, posture = self.pipeline.lateral, self.pipeline.posture
+        lean = None
+        if lateral.start is not None and lateral.lean_detected_at is not None:
+            lean = "right" if lateral.side > 0 else "left"
+        silenced = self.snooze.silenced_by(self.source.wall_of(t), self.quiet, self.config.alerts.buzzer_enabled)
+        return {
+            **values,
+            "lean": lean,
+            "posture": posture.kind if posture.detected_at is not None else None,
+            "silenced": MQTT_SILENCED.get(silenced) if silenced else None,
+            "reminders": self.config.alerts.buzzer_enabled,
+            "break_after_min": self.config.breaks.break_after_min,
+        }
 
     def flush(self, t: float, final: bool = False) -> None:
         """Hand the history since the last flush to the writer, which writes it in one durable
@@ -524,6 +620,8 @@ class Daemon:
         self._last_flush_t = t
         self.history.add_minutes(self.minutes.take())
         self.history.flush(t, self.source.wall_of(t), lambda: self.live_status(t), final=final)
+        if self.mqtt is not None:
+            self.mqtt.history_written()
 
     def _reopened(self, store: Store) -> bool:
         """The database is open again after a failure: do what could not be done without it."""

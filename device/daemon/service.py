@@ -15,6 +15,10 @@ opened or written is the daemon's to retry (device.daemon.loop), while sampling
 and prompting go on. What does stop it is what the user must fix first: a
 bad config file, GPIO pins that cannot be opened.
 
+With an [mqtt] host in the config, a device.mqtt.publisher.Publisher runs
+beside the loop (started after the daemon, stopped after its last batch so
+the last events go out); a broker that cannot be reached is only logged.
+
 Exit status of `run`: 0 after a clean stop (SIGTERM, SIGINT, --seconds, the
 end of the simulated day); 1 if the last history could not be saved at
 shutdown (the log says what was lost); 2 for a CushionError (the CLI).
@@ -117,7 +121,7 @@ def run(
     # From the start: a SIGTERM while the pins settle is a clean stop too.
     stop = threading.Event()
     restore = stop_on_signals(stop)
-    source = daemon = None
+    source = daemon = publisher = None
     try:
         config_path, config = prepare_config(config_path, warn=log.warning)
         db_path = db_path or default_db_path()
@@ -125,6 +129,9 @@ def run(
             _use_mock_pins(config)
         source = open_source(config, sim, speed, seed, hours, start_wall)
         daemon_holder: list = []
+        open_store = lambda: Store.open(db_path, busy_timeout_s=BUSY_TIMEOUT_S)  # noqa: E731
+        if config.mqtt.enabled:
+            publisher = _open_publisher(config, db_path, daemon_holder)
         info = {
             "source": "simulated sitter" + (" through the HX711 model" if sim and speed == 1 else "")
             if sim
@@ -143,10 +150,20 @@ def run(
             source,
             None,
             device_info=info,
-            open_store=lambda: Store.open(db_path, busy_timeout_s=BUSY_TIMEOUT_S),
+            open_store=open_store,
             open_alerts=(lambda alerts_config: _open_alerts(alerts_config, daemon_holder)) if alerts_on else None,
+            mqtt=publisher,
         )
         daemon_holder.append(daemon)
+        if publisher is not None:
+            publisher.start()
+            log.info(
+                "MQTT: publishing as %s to %s:%d (%s)",
+                publisher.cushion_id,
+                config.mqtt.host,
+                config.mqtt.port,
+                "TLS" if config.mqtt.tls else "no TLS",
+            )
         log.info(
             "running: config %s, history %s, %s",
             config_path,
@@ -168,6 +185,8 @@ def run(
         return 1 if daemon.lost else 0
     finally:
         try:
+            if publisher is not None:
+                publisher.stop()
             if daemon is not None and daemon.alerts is not None:
                 daemon.alerts.close()
             if source is not None:
@@ -176,6 +195,21 @@ def run(
                 daemon.store.close()
         finally:
             restore()
+
+
+def _open_publisher(config: Config, db_path: Path, daemon_holder: list):
+    """The MQTT publisher for [mqtt], its commands going to the daemon (once there is one)."""
+    from device.mqtt.publisher import Publisher, cushion_id_for
+    from device.storage.store import Store
+
+    # The publisher's thread reads the outbox with a connection of its own; it may wait for the loop's writes.
+    open_store = lambda: Store.open(db_path, busy_timeout_s=1.0)  # noqa: E731
+    return Publisher(
+        config,
+        open_store,
+        cushion_id_for(config, open_store),
+        on_command=lambda command: daemon_holder and daemon_holder[0].on_command(command),
+    )
 
 
 def _open_alerts(a: AlertsConfig, daemon_holder: list):
