@@ -47,6 +47,7 @@ from device.storage.aggregates import Aggregates
 from device.storage.database import StoreError
 from device.storage.diary import Diary
 from device.storage.history import History
+from device.storage.received import Received
 from device.storage.schema import (
     DIARY_REGIONS,
     DIARY_SIDES,
@@ -74,7 +75,7 @@ __all__ = [
 ]
 
 
-class Store(History, Settings, Diary, Aggregates):
+class Store(History, Settings, Diary, Aggregates, Received):
     """The history database at `path` (created with its folders if missing).
 
     busy_timeout_s: how long a write waits for another process's write to
@@ -82,6 +83,6 @@ class Store(History, Settings, Diary, Aggregates):
     as a context manager; use it from the thread that opened it (the daemon
     and each dashboard request open their own).
 
-    Its verbs come in groups (history, settings, diary, aggregates), each a
+    Its verbs come in groups (history, settings, diary, aggregates, received), each a
     module of device.storage over one connection (device.storage.database).
     """
