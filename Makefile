@@ -12,7 +12,7 @@ LOCKED_INSTALL := pip install --quiet --require-hashes --no-deps
 # The project itself: built by the locked setuptools already in the venv.
 PROJECT_INSTALL := pip install --quiet --no-deps --no-build-isolation
 
-.PHONY: demo test test-latest bench lint lock clean install uninstall
+.PHONY: demo demo-fleet test test-latest bench lint lock clean install uninstall
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	rm -rf $(VENV)
@@ -23,6 +23,10 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m device.cli.demo --port $(PORT)
+
+# Three simulated cushions, a local Mosquitto, a hub and its dashboard (needs Debian's mosquitto).
+demo-fleet: $(STAMP)
+	$(BIN)/python -m device.cli.demo_fleet --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

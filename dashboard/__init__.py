@@ -27,6 +27,7 @@ from flask import Flask, request
 
 from device.config import load_config
 from device.errors import CushionError
+from device.storage.fleet import is_fleet
 from device.storage.store import Store
 
 __all__ = ["create_app", "serve", "set_password"]
@@ -62,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Read once: a broken config file is a clear error at start-up, not on a page.
     app.config["BASE_CONFIG"] = load_config(app.config["CUSHION_CONFIG"])
+    # A hub's database (device.mqtt.hub): the fleet page, and each cushion's pages from its own file.
+    app.config.setdefault("FLEET", is_fleet(app.config["DATABASE"]))
 
     from dashboard import auth, csrf, db, error_pages, formatting
 
@@ -78,9 +81,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     error_pages.init_app(app)
     formatting.init_app(app)
 
-    from dashboard.views import advice, day, device, diary, export, now, settings, trends
+    from dashboard.views import advice, day, device, diary, export, fleet, now, settings, trends
 
-    for module in (now, day, trends, advice, diary, settings, device, export):
+    for module in (fleet, now, day, trends, advice, diary, settings, device, export):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
 

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dashboard.db import get_store
+from dashboard.db import get_own_store
 from device.errors import CushionError
 from device.storage.store import Store, StoreError
 
@@ -168,7 +168,7 @@ def login_required() -> bool:
 def logged_in() -> bool:
     if not login_required():
         return True
-    info = get_store().device_info()
+    info = get_own_store().device_info()
     hashed = info.get(PASSWORD_KEY)
     if not isinstance(hashed, str) or not hashed:
         return False
@@ -203,7 +203,7 @@ def _check_login():
         return None
     if logged_in():
         if login_required():
-            _sessions().renew(get_store(), session["sid"], _lifetime_s())
+            _sessions().renew(get_own_store(), session["sid"], _lifetime_s())
         return None
     if request.path.startswith("/api/"):
         response = jsonify(error="log in first: this dashboard is on the network and needs its password")
@@ -258,7 +258,7 @@ def login():
     if request.method == "POST":
         throttle: _Throttle = current_app.extensions["cushion_login_throttle"]
         address = request.remote_addr or "?"
-        store = get_store()
+        store = get_own_store()
         hashed = password_hash(store)
         if throttle.blocked(address):
             error, status = "Too many wrong passwords: wait a minute and try again.", 429
@@ -280,7 +280,7 @@ def login():
 def logout():
     """Log out on the server too: a copy of the cookie kept from before opens nothing afterwards."""
     if login_required():
-        _sessions().end(get_store(), session.get("sid"))
+        _sessions().end(get_own_store(), session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login") if login_required() else url_for("now.index"))
 

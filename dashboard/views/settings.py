@@ -33,7 +33,8 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200):
     defaults = {f.name: settings_form.as_text(settings_form.config_value(base, f)) for f in fields}
     version = store.settings_version()
     # What the daemon could not apply of these settings (a pin in use), if it said so.
-    problem = store.device_info().get("settings_problem")
+    info = store.device_info()
+    problem = info.get("settings_problem")
     not_applied = problem["problem"] if isinstance(problem, dict) and problem.get("version") == version else None
     return render_template(
         "settings.html",
@@ -47,7 +48,31 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200):
         not_applied=not_applied,
         error_list=[(f, errors[f.name]) for g in groups for f in g["fields"] if f.name in errors],
         config_file=current_app.config["CUSHION_CONFIG"],
+        sharing=_sharing(base, info),
     ), status
+
+
+def _sharing(base, info: dict[str, Any]) -> dict[str, Any] | None:
+    """What goes to an MQTT broker, and to which (None: MQTT is off, nothing leaves the cushion).
+
+    The broker's keys are in the config file only (not settings): who the data
+    goes to is not a choice to make from a browser. The publisher leaves its
+    last connection state in device_info "mqtt_status"."""
+    mqtt = base.mqtt
+    if not mqtt.enabled:
+        return None
+    said = info.get("mqtt_status")
+    status: dict[str, Any] = said if isinstance(said, dict) else {}
+    return {
+        "broker": f"{mqtt.host}:{mqtt.port}",
+        "tls": mqtt.tls,
+        "username": mqtt.username,
+        "cushion_id": mqtt.cushion_id or status.get("cushion_id") or info.get("mqtt_cushion_id") or "(not known yet)",
+        "topics": f"{mqtt.topic_prefix}/{mqtt.cushion_id or status.get('cushion_id') or '<id>'}/",
+        "load": mqtt.publish_load,
+        "connected": status.get("connected"),
+        "since": status.get("since"),
+    }
 
 
 def _stored_changes() -> list[dict]:

@@ -148,6 +148,7 @@ class Publisher:
         self._state: dict[str, Any] | None = None
         self._state_at = -1e9
         self._store_trouble: str | None = None
+        self._status_said: bool | None = None  # the connection state last written to device_info
         self.published_events = 0
 
     # ---- the daemon's side ------------------------------------------------------
@@ -244,6 +245,7 @@ class Publisher:
         self._take_acks()
         if store is None:
             return
+        self._say_status(store)
         if self.link.connected.is_set():
             self._send_events(store)
             self._send_state(store)
@@ -314,6 +316,23 @@ class Publisher:
         if acked:
             self._last_ack = time.monotonic()
             self._mark = min(self._in_flight.values()) - 1 if self._in_flight else self._sent
+
+    def _say_status(self, store: Store) -> None:
+        """device_info "mqtt_status" for the Settings page: the cushion id, the broker, connected or not since when."""
+        connected = self.link.connected.is_set()
+        if connected == self._status_said:
+            return
+        store.set_device_info(
+            {
+                "mqtt_status": {
+                    "cushion_id": self.cushion_id,
+                    "broker": f"{self.config.mqtt.host}:{self.config.mqtt.port}",
+                    "connected": connected,
+                    "since": datetime.now().astimezone().isoformat(timespec="seconds"),
+                }
+            }
+        )
+        self._status_said = connected
 
     def _save_mark(self, store: Store, force: bool = False) -> None:
         if self._mark != self._saved_mark and (force or time.monotonic() - self._mark_saved_at >= MARK_SAVE_S):

@@ -6,7 +6,9 @@ message) and when each was heard. Each cushion's history (events, sessions,
 the live row) goes to a database of its own beside it,
 ``HUB_DB.cushions/<cushion_id>.db``, with the schema of a cushion's own
 (device.storage.store), so that every dashboard page works on any one of
-them unchanged.
+them unchanged. HUB_DB itself also holds the dashboard's own things (its
+password, its login sessions) in a cushion's schema, so its table leaves
+PRAGMA user_version to that schema.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any
 
 from device.storage.database import StoreError, _as_datetime, _label
 
-FLEET_VERSION = 1
 _CUSHION_ID = re.compile(r"[a-z0-9_-]{1,64}\Z")
 
 
@@ -64,7 +65,6 @@ class FleetStore:
                     " availability_wall TEXT, state TEXT, state_wall TEXT, first_seen_wall TEXT NOT NULL,"
                     " last_seen_wall TEXT NOT NULL)"
                 )
-                self.conn.execute(f"PRAGMA user_version = {FLEET_VERSION}")
                 self.conn.commit()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.path}: cannot open the hub's database: {exc}") from None
