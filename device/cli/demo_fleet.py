@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--seconds", type=float, help="stop after this many seconds (default: at Ctrl-C)")
     args = parser.parse_args(argv)
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops the demo as Ctrl-C does: every process, then the broker
+
+    signal.signal(signal.SIGTERM, stop)
     return run(args.port, args.seconds)
 
 
