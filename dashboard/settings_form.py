@@ -48,7 +48,9 @@ FIRST = (
 )
 _FORM_KINDS = {"float": "float", "int": "int", "bool": "bool", "choice": "str", "quiet_hours": "list"}
 _QUIET_PROBLEMS = {
-    "form": "“{text}” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00.",
+    "form": "“{text}” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00, optionally after "
+    "the days (Mon-Fri 18:00-08:00), or days alone for whole days (Sat-Sun).",
+    "day": "“{text}”: days are Mon, Tue, Wed, Thu, Fri, Sat and Sun, one day or one span such as Mon-Fri.",
     "clock": "“{text}”: hours run from 00 to 23 and minutes from 00 to 59.",
     "empty": "“{text}” starts and ends at the same time. To silence the buzzer all day, untick “Buzzer on” instead.",
 }

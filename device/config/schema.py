@@ -478,9 +478,10 @@ class Breaks:
         low=0,
         high=24,
         label="Quiet hours",
-        help="Ranges like 22:00-07:00, separated by commas; the buzzer is silent then, prompts are still "
+        help="Ranges like 22:00-07:00, separated by commas, each optionally for some days only "
+        "(Mon-Fri 18:00-08:00), or whole days (Sat-Sun); the buzzer is silent then, prompts are still "
         "recorded. Empty: none.",
-        note='e.g. ["22:00-07:00"]: the buzzer stays silent then',
+        note='e.g. ["22:00-07:00"], or work hours only: ["Mon-Fri 18:00-08:00", "Sat-Sun"]',
         example=("22:00-07:00",),
     )
 

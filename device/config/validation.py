@@ -122,7 +122,7 @@ class ConfigError(CushionError):
         if rule == "quiet_hours":
             if self.problem == "form":
                 return f"{where}: {PROBLEMS['form']}, got {self.value!r}"
-            return f"{where}: {self.value!r}{':' if self.problem == 'clock' else ''} {PROBLEMS[self.problem]}"
+            return f"{where}: {self.value!r}{':' if self.problem in ('clock', 'day') else ''} {PROBLEMS[self.problem]}"
         if rule == "pattern":
             assert self.spec is not None
             what = self.spec.pattern_text or "plain text"

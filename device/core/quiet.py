@@ -46,7 +46,8 @@ class QuietHours:
         """Is the wall-clock time `when` inside any quiet range?"""
         clock = when.time()
         seconds = clock.hour * 3600 + clock.minute * 60 + clock.second + clock.microsecond / 1e6
-        return any(r.contains(seconds) for r in self.ranges)
+        weekday = when.weekday()
+        return any(r.contains(seconds, weekday) for r in self.ranges)
 
     def __bool__(self) -> bool:
         return bool(self.ranges)

@@ -86,6 +86,8 @@ lean_min_s = 12
         ),
         ("[breaks]\nquiet_hours = [' 22 : 00 - 07 : 00 ']", 'quiet_hours[0]: expected "HH:MM-HH:MM"'),
         ("[breaks]\nquiet_hours = ['07:00-07:00']", "quiet_hours[0]: '07:00-07:00' starts and ends at the same time"),
+        ("[breaks]\nquiet_hours = ['Moon 22:00-07:00']", "quiet_hours[0]: 'Moon 22:00-07:00': days are Mon, Tue"),
+        ("[breaks]\nquiet_hours = ['Mon,Wed 22:00-07:00']", "one day or one span such as Mon-Fri"),
         ("[sensor]\ndata_pins = [6, 6, 19, 26]", "[sensor] data_pins[1] = 6: same pin as [sensor] data_pins[0]"),
         ("[sensor]\nclock_pin = 999", "[sensor] clock_pin = 999: must be a BCM GPIO number from 0 to 27"),
         ("[alerts]\nbuzzer_pin = 27", "[alerts] led_pin = 27: same pin as [alerts] buzzer_pin"),

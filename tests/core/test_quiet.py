@@ -249,3 +249,46 @@ def test_gate_passes_every_prompt_the_scheduler_gives():
     assert kinds.count("break_due") == 1
     assert [t for k, t in given if k == "break_overdue"] == [3600, 75 * 60 + 45, 5400, 6300, 7200, 8100]
     assert kinds.count("move") >= 6
+
+
+# -- quiet hours for some days only (a work-hours schedule) ----------------------------
+
+WORK_HOURS_ONLY = QuietHours(["Mon-Fri 18:00-08:00", "Sat-Sun"])
+
+
+@pytest.mark.parametrize(
+    ("when", "quiet"),
+    [
+        ("2026-03-02 09:00", False),  # Monday at work
+        ("2026-03-02 17:59", False),
+        ("2026-03-02 18:00", True),  # Monday evening
+        ("2026-03-03 07:59", True),  # Tuesday before work: Monday's evening range
+        ("2026-03-03 08:00", False),
+        ("2026-03-06 19:00", True),  # Friday evening
+        ("2026-03-07 12:00", True),  # Saturday, all day
+        ("2026-03-08 23:59", True),  # Sunday night
+        ("2026-03-02 07:00", True),  # Monday before work: the weekday range, on Monday's clock
+        ("2026-03-07 07:00", True),  # Saturday, all day
+    ],
+)
+def test_quiet_hours_for_weekdays_follow_a_work_schedule(when, quiet):
+    moment = datetime.strptime(when, "%Y-%m-%d %H:%M")
+    assert WORK_HOURS_ONLY.is_quiet(moment) is quiet
+
+
+def test_a_work_schedule_leaves_exactly_the_working_hours_for_reminders():
+    monday = datetime(2026, 3, 2)
+    sounding = {
+        (monday + timedelta(minutes=m)).strftime("%a %H:%M")
+        for m in range(0, 7 * 24 * 60, 30)
+        if not WORK_HOURS_ONLY.is_quiet(monday + timedelta(minutes=m))
+    }
+    assert len(sounding) == 5 * 20  # 08:00 to 17:30, every half hour, Monday to Friday
+    assert "Mon 08:00" in sounding and "Fri 17:30" in sounding and "Fri 18:00" not in sounding
+
+
+def test_days_say_on_which_days_the_clock_times_are_quiet():
+    friday_night = QuietHours(["Fri 22:00-02:00"])
+    assert friday_night.is_quiet(datetime(2026, 3, 6, 23, 0))  # Friday 23:00
+    assert friday_night.is_quiet(datetime(2026, 3, 6, 1, 0))  # Friday 01:00
+    assert not friday_night.is_quiet(datetime(2026, 3, 7, 1, 0))  # Saturday 01:00

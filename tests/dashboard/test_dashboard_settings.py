@@ -67,6 +67,16 @@ def test_a_saved_setting_bumps_settings_version(client, db_path):
     assert 'name="breaks.break_after_min" value="40"' in page
 
 
+def test_quiet_hours_for_a_work_schedule_are_saved_as_the_daemon_reads_them(client, db_path):
+    form = current_form(client) | {"breaks.quiet_hours": "Mon-Fri 18:00-08:00, Sat-Sun"}
+    assert post(client, "/settings", form).status_code == 302
+    stored, _ = settings(db_path)
+    assert stored == {"breaks.quiet_hours": ["Mon-Fri 18:00-08:00", "Sat-Sun"]}
+    ranges = config_with_settings(Config(), stored).breaks.quiet_hours
+    assert [str(r) for r in ranges] == ["Mon-Fri 18:00-08:00", "Sat-Sun"]
+    assert 'value="Mon-Fri 18:00-08:00, Sat-Sun"' in text(client.get("/settings"))
+
+
 def test_setting_a_value_back_to_the_default_removes_it(client, db_path):
     post(client, "/settings", current_form(client) | {"breaks.repeat_min": "10"})
     assert settings(db_path) == ({"breaks.repeat_min": 10.0}, 1)
@@ -84,7 +94,8 @@ def test_setting_a_value_back_to_the_default_removes_it(client, db_path):
         ("detect.lean_start", "0.95", "Must be from 0.05 to 0.9; you entered 0.95."),
         ("alerts.button_pin", "-3", "Must be a GPIO (BCM) number from 0 to 27, or -1 for none; you entered -3."),
         ("breaks.break_after_min", "soon", "Enter a number, not “soon”."),
-        ("breaks.quiet_hours", "late", "“late” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00."),
+        ("breaks.quiet_hours", "late", "“late” is not a time range: write it as HH:MM-HH:MM, for example 22:00-07:00,"),
+        ("breaks.quiet_hours", "Weekdays 18:00-08:00", "“Weekdays 18:00-08:00”: days are Mon, Tue, Wed, Thu, Fri"),
         ("breaks.quiet_hours", "25:00-07:00", "“25:00-07:00”: hours run from 00 to 23 and minutes from 00 to 59."),
         ("breaks.quiet_hours", "22:00-22:00", "starts and ends at the same time"),
         ("breaks.overdue_after_min", "30", "Must be later than “Break due after” (45 min); you entered 30."),
