@@ -8,6 +8,12 @@ here and downloaded by the browser; nothing is sent anywhere else. It is
 streamed: written as the rows are read from the database, a page at a time,
 so the memory an export takes does not grow with its range (a Pi with 512 MB
 may be asked for three years, several times at once).
+
+Two readers, two formats. The CSV is for a person with a spreadsheet: plain
+headers, local times with their offset, durations in minutes, events and red
+flags in words. The JSON is for programs: the history's own keys (SPEC
+section 5's `type`, `t`, `start`, `end`..., the `_wall` labels), unchanged,
+with a few readable fields added beside them (`label`, `duration_min`...).
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 
 from dashboard import params
+from dashboard.advice import RED_FLAGS
+from dashboard.formatting import CHANNEL_NAMES
 from dashboard.history import local_midnight, today, ts_of
+from dashboard.views.device import REASONS
+from dashboard.views.diary import where_label
 from device.storage.store import Store
 
 bp = Blueprint("export", __name__)
@@ -28,50 +38,165 @@ bp = Blueprint("export", __name__)
 KINDS = ("sessions", "events", "diary")
 FORMATS = ("csv", "json")
 CHUNK = 64 * 1024  # characters written at a time
-EVENT_FIELDS = ("side", "kind", "start", "end", "peak", "size_mm", "channel", "reason", "t", "detected_at")
-COLUMNS = {
-    "sessions": ("id", "start_wall", "end_wall", "duration_s", "prompts", "last_heartbeat_wall"),
-    "events": ("id", "type", "wall", "detected_wall", "session_id", "duration_s") + EVENT_FIELDS,
-    "diary": ("id", "wall", "logged_wall", "region", "side", "severity", "note", "red_flags"),
-}
+DIARY_KEYS = ("id", "wall", "logged_wall", "region", "side", "severity", "note", "red_flags")
+
+# ---- words for people ----------------------------------------------------------------------
+
+PROMPT_LABELS = {"break_due": "Break reminder", "break_overdue": "Overdue break reminder", "move": "Move nudge"}
+POSTURE_LABELS = {"perch": "Perched forward", "slump": "Slumped back"}
+RED_FLAG_LABELS = {flag.key: flag.label for flag in RED_FLAGS}  # as the diary page shows them
+
+
+def red_flag_labels(keys: Iterable[str]) -> list[str]:
+    """The red flags' words, in the guide's order (the diary page's); a key it doesn't know stays as it is."""
+    keys = list(keys)
+    return [RED_FLAG_LABELS[key] for key in RED_FLAG_LABELS if key in keys] + [
+        key for key in keys if key not in RED_FLAG_LABELS
+    ]
+
+
+def local_time(label: str | None) -> str:
+    """'2024-05-01 09:30:12 +02:00': a stored wall label in local time, with its UTC offset."""
+    if not label:
+        return ""
+    moment = datetime.fromisoformat(label).astimezone()
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
+
+
+def minutes(seconds: float | None) -> float | None:
+    """Seconds as minutes, to a tenth."""
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _how_long(seconds: float) -> str:
+    """'30 s', '2.5 min', '12 min': for a label ("Leaned left for 2.5 min")."""
+    if seconds < 59.5:
+        return f"{max(seconds, 0):.0f} s"
+    return f"{round(seconds / 60, 1):g} min"
+
+
+def prompt_label(kind: str) -> str:
+    return PROMPT_LABELS.get(kind, kind)
+
+
+def event_label(kind: str, data: dict, duration_s: float | None) -> str:
+    """What happened, in words: 'Leaned left for 2.5 min', 'Twist to the right', 'Sensor fault on front-left'."""
+    held = f" for {_how_long(duration_s)}" if duration_s is not None else ""
+    if kind == "lean":
+        return f"Leaned {data.get('side', '')}{held}"
+    if kind == "twist":
+        return f"Twist to the {data.get('side', '')}"
+    if kind in POSTURE_LABELS:
+        return POSTURE_LABELS[kind] + held
+    if kind == "prompt":
+        return prompt_label(data.get("kind", ""))
+    if kind == "fault":
+        channel = data.get("channel", "")
+        return f"Sensor fault on {CHANNEL_NAMES.get(channel, channel)}"
+    return {"fidget": "Fidget", "sit": "Sat down", "stand": "Stood up"}.get(kind, kind.replace("_", " ").capitalize())
+
+
+def event_details(kind: str, data: dict) -> str:
+    """The rest of what the cushion measured, in words ('at most 64% of your weight on the left')."""
+    if kind in ("lean", "twist") and isinstance(data.get("peak"), (int, float)):
+        return f"at most {round((1 + abs(data['peak'])) / 2 * 100)}% of your weight on the {data.get('side', '')}"
+    if kind == "fidget" and isinstance(data.get("size_mm"), (int, float)):
+        return f"your weight moved {data['size_mm']:.0f} mm"
+    if kind == "fault":
+        reason = REASONS.get(data.get("reason") or "", data.get("reason") or "")
+        still = "still going when last heard from" if data.get("end") is None else ""
+        return "; ".join(filter(None, (reason, still)))
+    return ""
+
+
+# ---- the rows: the JSON's, from which the CSV takes its columns ----------------------------------
 
 
 def _sessions(store: Store, a, b) -> Iterator[dict]:
     for row in store.iter_sessions_between(a, b):
-        end = row["end_wall"] or row["last_heartbeat_wall"]
-        yield {
-            "id": row["id"],
-            "start_wall": row["start_wall"],
-            "end_wall": row["end_wall"],
-            "duration_s": round(ts_of(end) - ts_of(row["start_wall"]), 1),
-            "prompts": row["prompts"],
-            "last_heartbeat_wall": row["last_heartbeat_wall"],
-        }
+        yield session_row(row)
+
+
+def session_row(row: dict) -> dict:
+    end = row["end_wall"] or row["last_heartbeat_wall"]
+    duration = round(ts_of(end) - ts_of(row["start_wall"]), 1)
+    return {
+        "id": row["id"],
+        "start_wall": row["start_wall"],
+        "end_wall": row["end_wall"],
+        "duration_s": duration,
+        "prompts": row["prompts"],
+        "last_heartbeat_wall": row["last_heartbeat_wall"],
+        "duration_min": minutes(duration),
+        "prompt_labels": [prompt_label(kind) for kind in row["prompts"]],
+    }
 
 
 def _events(store: Store, a, b) -> Iterator[dict]:
     for row in store.iter_events_between(a, b):
-        data = row["data"]
-        start, end = data.get("start"), data.get("end")
-        duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
-        yield {
-            "id": row["id"],
-            "type": row["type"],
-            "wall": row["wall"],
-            "detected_wall": row["detected_wall"],
-            "session_id": row["session_id"],
-            "duration_s": duration,
-            "data": data,
-        }
+        yield event_row(row)
+
+
+def event_row(row: dict) -> dict:
+    data = row["data"]
+    start, end = data.get("start"), data.get("end")
+    duration = round(end - start, 3) if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "wall": row["wall"],
+        "detected_wall": row["detected_wall"],
+        "session_id": row["session_id"],
+        "duration_s": duration,
+        "data": data,
+        "label": event_label(row["type"], data, duration),
+        "duration_min": minutes(duration),
+    }
 
 
 def _diary(store: Store, a, b) -> Iterator[dict]:
     # A person's own entries: a few a week, never many enough to need paging.
     for row in store.diary_between(a, b):
-        yield {key: row[key] for key in COLUMNS["diary"]}
+        yield diary_row(row)
+
+
+def diary_row(row: dict) -> dict:
+    return {key: row[key] for key in DIARY_KEYS} | {
+        "where_label": where_label(row["region"], row["side"]),
+        "red_flag_labels": red_flag_labels(row["red_flags"]),
+    }
 
 
 ROWS = {"sessions": _sessions, "events": _events, "diary": _diary}
+
+# The CSV's columns: (header, the cell from a row above).
+Column = tuple[str, Callable[[dict], object]]
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "sessions": (
+        ("Session no.", lambda r: r["id"]),
+        ("Start (local time)", lambda r: local_time(r["start_wall"])),
+        ("End (local time)", lambda r: local_time(r["end_wall"] or r["last_heartbeat_wall"])),
+        ("Duration (min)", lambda r: r["duration_min"]),
+        ("Reminders from the cushion", lambda r: r["prompt_labels"]),
+        ("Note", lambda r: "" if r["end_wall"] else "Not over yet: it ends where the cushion was last heard from"),
+    ),
+    "events": (
+        ("When (local time)", lambda r: local_time(r["wall"])),
+        ("What happened", lambda r: r["label"]),
+        ("Duration (min)", lambda r: r["duration_min"]),
+        ("Details", lambda r: event_details(r["type"], r["data"])),
+        ("Session no.", lambda r: r["session_id"]),
+    ),
+    "diary": (
+        ("When (local time)", lambda r: local_time(r["wall"])),
+        ("Written down (local time)", lambda r: local_time(r["logged_wall"])),
+        ("Where", lambda r: r["where_label"]),
+        ("How bad (0-10)", lambda r: r["severity"]),
+        ("Note", lambda r: r["note"]),
+        ("Red flags", lambda r: r["red_flag_labels"]),
+    ),
+}
 
 
 def _cell(value) -> str:
@@ -79,7 +204,7 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        value = ";".join(map(str, value))
+        value = "; ".join(map(str, value))
     text = str(value)
     if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         text = "'" + text
@@ -88,14 +213,13 @@ def _cell(value) -> str:
 
 def _csv(kind: str, rows: Iterable[dict]) -> Iterator[str]:
     buffer = io.StringIO()
+    # A byte-order mark first: without it, Excel reads UTF-8 (a note's "é", "°") as another encoding.
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     columns = COLUMNS[kind]
-    writer.writerow(columns)
+    writer.writerow([header for header, _ in columns])
     for row in rows:
-        flat = dict(row)
-        if kind == "events":
-            flat.update({key: row["data"].get(key) for key in EVENT_FIELDS})
-        writer.writerow([_cell(flat.get(column)) for column in columns])
+        writer.writerow([_cell(cell(row)) for _, cell in columns])
         if buffer.tell() > CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)
