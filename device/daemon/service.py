@@ -164,6 +164,14 @@ def run(
                 config.mqtt.port,
                 "TLS" if config.mqtt.tls else "no TLS",
             )
+            if config.mqtt.username and config.mqtt.username != publisher.cushion_id:
+                # MQTT 3.1.1 brokers drop a publish their ACL denies without a word to the client.
+                log.info(
+                    "MQTT: user name %s is not the cushion id %s: fine unless the broker's ACL keys topics "
+                    "by user name (the fleet set-up of docs/mqtt.md does), which would drop this cushion's messages",
+                    config.mqtt.username,
+                    publisher.cushion_id,
+                )
         log.info(
             "running: config %s, history %s, %s",
             config_path,

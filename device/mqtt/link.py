@@ -11,6 +11,7 @@ message and its thread sends it.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -159,6 +160,30 @@ class BrokerLink:
 
     def _connect_failed(self, client: paho.Client, userdata: Any) -> None:
         self.connected.clear()
+        if not self._trouble_said:  # paho does not say why: find out once per outage
+            self._say_trouble(
+                f"cannot reach the broker {self._where()}: {self._why_not()}; retrying, at most every "
+                f"{RECONNECT_MAX_S} s (sampling and prompting go on)"
+            )
+
+    def _why_not(self) -> str:
+        """Why a connection cannot be made: the socket's or the TLS handshake's own words."""
+        try:
+            sock = socket.create_connection((self.mqtt.host, self.mqtt.port), timeout=3.0)
+        except OSError as exc:
+            return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        try:
+            if not self.mqtt.tls:
+                return "it takes connections, but not this client's (TLS needed? see [mqtt] tls)"
+            context = ssl.create_default_context(cafile=self.mqtt.ca_file or None)
+            with context.wrap_socket(sock, server_hostname=self.mqtt.host):
+                return "the TLS handshake works now; it failed a moment ago"
+        except ssl.SSLCertVerificationError as exc:
+            return f"its TLS certificate is not trusted: {exc.verify_message} (check [mqtt] ca_file and host)"
+        except (ssl.SSLError, OSError) as exc:
+            return f"TLS failed: {getattr(exc, 'reason', None) or exc} (is port {self.mqtt.port} a TLS port?)"
+        finally:
+            sock.close()
         self._say_trouble(
             f"cannot reach the broker {self._where()}; retrying, at most every "
             f"{RECONNECT_MAX_S} s (sampling and prompting go on)"

@@ -174,7 +174,8 @@ def discovery_payload(topics: Topics, cushion_id: str, config: Config, version: 
             "p": platform,
             "name": name,
             "unique_id": f"{cushion_id}_{object_id}",
-            "object_id": f"{cushion_id}_{object_id}",
+            # Home Assistant's entity id (object_id is deprecated since 2025.10): only [a-z0-9_] after the dot.
+            "default_entity_id": f"{platform}.{cushion_id.replace('-', '_')}_{object_id}",
             **extra,
         }
 

@@ -1,4 +1,4 @@
-"""`make demo-fleet`: three cushions, a broker, a hub and its dashboard come up, and say so; without mosquitto, what to install."""
+"""`make demo-fleet`: a broker, three cushions, a hub and its dashboard come up; without mosquitto, what to install."""
 
 from __future__ import annotations
 
@@ -25,9 +25,13 @@ def test_without_mosquitto_it_says_what_to_install(monkeypatch, capsys):
 @pytest.mark.skipif(mosquitto_path() is None, reason="MOSQUITTO NOT INSTALLED (apt-get install mosquitto)")
 def test_three_cushions_reach_the_fleet_page(tmp_path):
     port = free_port()
-    demo = subprocess.Popen([sys.executable, "-m", "device.cli.demo_fleet", "--port", str(port), "--seconds", "40"],
-                            cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/bin"},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "device.cli.demo_fleet", "--port", str(port), "--seconds", "40"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         cushions = []
         deadline = time.monotonic() + 35

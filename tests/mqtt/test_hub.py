@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from device.storage.fleet import FleetStore
-from device.storage.store import Store
+from device.storage.store import Store, StoreError
 from tests.mqtt.conftest import write_config
 from tests.mqtt.test_cushion_mqtt import run_args, uids
 
@@ -20,8 +20,11 @@ def hub_uids(hub_db: Path, cushion_id: str = "desk-1") -> list[str]:
     path = FleetStore.history_path_of(hub_db, cushion_id)
     if not path.exists():
         return []
-    with Store.open(path, read_only=True) as store:
-        return [row["uid"] for row in store.events_after(0, limit=100_000)]
+    try:
+        with Store.open(path, read_only=True) as store:
+            return [row["uid"] for row in store.events_after(0, limit=100_000)]
+    except StoreError:  # the hub is creating it this very moment
+        return []
 
 
 def wait_until_hub_has(hub_db: Path, wanted: list[str], cushion_id: str = "desk-1", timeout: float = 30.0) -> list[str]:

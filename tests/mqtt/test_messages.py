@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -22,9 +23,17 @@ from device.mqtt.messages import (
 )
 
 LIVE = {
-    "seated": True, "sitting_s": 1234.56, "next_prompt_kind": "break_due", "next_prompt_in_s": 60.04,
-    "total_kg": 71.26, "fidgets_per_10min": 3, "faults": ["fl"], "break_due": False, "lean": "left",
-    "posture": None, "silenced": "quiet_hours",
+    "seated": True,
+    "sitting_s": 1234.56,
+    "next_prompt_kind": "break_due",
+    "next_prompt_in_s": 60.04,
+    "total_kg": 71.26,
+    "fidgets_per_10min": 3,
+    "faults": ["fl"],
+    "break_due": False,
+    "lean": "left",
+    "posture": None,
+    "silenced": "quiet_hours",
 }
 TOPICS = Topics.of("smart-cushion", "desk-1", "homeassistant")
 
@@ -52,8 +61,11 @@ def test_the_state_is_sent_again_for_a_change_but_not_for_time_passing():
 
 
 def test_an_event_message_is_the_report_keys_with_its_id_and_wall():
-    row = {"uid": "0123456789abcdef", "wall": "2026-03-02T09:10:00.000+01:00",
-           "data": {"type": "twist", "side": "right", "start": 600.0, "end": 601.5, "peak": 0.4, "detected_at": 602}}
+    row = {
+        "uid": "0123456789abcdef",
+        "wall": "2026-03-02T09:10:00.000+01:00",
+        "data": {"type": "twist", "side": "right", "start": 600.0, "end": 601.5, "peak": 0.4, "detected_at": 602},
+    }
     assert event_payload(row) == {**row["data"], "id": "0123456789abcdef", "wall": row["wall"]}
 
 
@@ -86,6 +98,9 @@ def test_discovery_names_every_entity_with_a_unique_id_and_the_availability():
     cmps = found["cmps"]
     assert {c["p"] for c in cmps.values()} == {"binary_sensor", "sensor", "event", "button", "switch", "number"}
     assert len({c["unique_id"] for c in cmps.values()}) == len(cmps)
+    entity_ids = [c["default_entity_id"] for c in cmps.values()]
+    assert all(re.fullmatch(rf"{c['p']}\.desk_1_[a-z0-9_]+", c["default_entity_id"]) for c in cmps.values())
+    assert len(set(entity_ids)) == len(cmps) and not any("object_id" in c for c in cmps.values())
     assert cmps["occupancy"]["device_class"] == "occupancy"
     assert cmps["sitting_time"]["device_class"] == cmps["seated_today"]["device_class"] == "duration"
     assert cmps["lean"]["device_class"] == cmps["posture"]["device_class"] == "enum"
