@@ -14,6 +14,7 @@ from dashboard.formatting import short_date
 
 # ---- bar charts per day or per week -------------------------------------------
 
+MONDAY_LABEL_PCT = 16.0  # a "30 Nov" label's width on a phone's plot, in % of it
 AXIS_PX = 52  # the value labels sit in their own strip on the right, clear of the bars
 
 
@@ -77,9 +78,11 @@ def _day_labels(svg: _Svg, slots: Sequence[date], baseline: float, week: bool) -
                         "class": "axis-tick",
                     },
                 )
+                if i * slot > 100 - MONDAY_LABEL_PCT:
+                    continue  # no room for "30 Nov" before the edge, nor ending at it beside the last one
                 svg.add(
                     "text",
-                    {"x": _pct(i * slot), "y": baseline + 15, "text_anchor": anchor_at(i * slot), "class": "axis"},
+                    {"x": _pct(i * slot), "y": baseline + 15, "text_anchor": "start", "class": "axis"},
                     f"{day.day} {day:%b}",
                 )
         return 20

@@ -222,3 +222,20 @@ def test_a_weeks_average_day_leaves_out_today_too(client, week_to_today):
     assert this_week["days_with_data"] == len(whole)
     if whole:  # not on a Monday, when today is the week's only day
         assert this_week["seated_s"] == pytest.approx(6.5 * 3600)
+
+
+@pytest.mark.parametrize("last_day", [date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 13)])  # Mon, Tue, Sun
+def test_thirty_days_of_mondays_leave_room_for_each_label_before_the_edge(last_day):
+    """A Monday near the right edge gets its tick but no label: it would run off the chart or into the
+    previous Monday's label on a phone (seen on a Monday, 7 December)."""
+    import re
+
+    from dashboard.charts.bars import MONDAY_LABEL_PCT, Series, bar_chart
+
+    slots = [last_day - timedelta(days=29 - i) for i in range(30)]
+    svg = str(bar_chart(slots, [Series("Seated", [1.0] * 30, "seated")], label="t", fmt=str))
+    xs = [
+        float(x) for x in re.findall(r'<text x="([\d.]+)%" y="[\d.]+" text-anchor="\w+" class="axis">\d+ \w{3}<', svg)
+    ]
+    assert xs and max(xs) <= 100 - MONDAY_LABEL_PCT
+    assert all(b - a > 20 for a, b in zip(xs, xs[1:]))  # a week apart
