@@ -42,6 +42,7 @@ __all__ = [
     "ts_of",
     "with_running_session",
     "DayDetail",
+    "Episode",
     "day_detail",
     "EpisodeContext",
     "episode_contexts",
@@ -78,6 +79,18 @@ class Mark:
 
 
 @dataclass(slots=True)
+class Episode:
+    """An episode of pain the person logged in the diary: when (Unix seconds), where, the kind, how bad."""
+
+    id: int
+    t: float
+    region: str
+    side: str
+    kind: str | None  # None: not given
+    severity: int
+
+
+@dataclass(slots=True)
 class DayDetail:
     day: date
     totals: DayTotals
@@ -89,15 +102,17 @@ class DayDetail:
     marks: list[Mark] = field(default_factory=list)  # prompts, twists, fidgets
     session_rows: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)  # from the diary, not the cushion
 
     @property
     def empty(self) -> bool:
+        """Nothing from the cushion (the diary's episodes alone draw no timeline)."""
         return not (self.sessions or self.spans or self.marks)
 
     def window(self, min_hours: float = 4.0) -> tuple[float, float]:
         """The stretch of the day the timeline shows: whole hours around everything that happened."""
         times = [s.start for s in self.sessions + self.spans] + [s.end for s in self.sessions + self.spans]
-        times += [m.t for m in self.marks]
+        times += [m.t for m in self.marks] + [e.t for e in self.episodes]
         if not times:
             return self.start + 8 * 3600, self.start + 18 * 3600
         hour = 3600.0
@@ -175,6 +190,11 @@ def day_detail(store: Store, day: date, now: float | None = None) -> DayDetail:
             is_open = end is None
             stop = min(now, detail.end) if is_open else t + _duration(data)
             detail.spans.append(Span("fault", t, max(stop, t), label=data.get("channel", ""), open=is_open))
+
+    for row in store.diary_between(a, b):
+        detail.episodes.append(
+            Episode(row["id"], ts_of(row["wall"]), row["region"], row["side"], row.get("kind"), row["severity"])
+        )
     return detail
 
 

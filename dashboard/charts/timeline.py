@@ -1,4 +1,4 @@
-"""The day's timeline: sittings and breaks, prompts, leans and twists.
+"""The day's timeline: sittings and breaks, prompts, leans and twists, and the pain logged in the diary.
 
 Its time axis cuts long empty stretches short.
 """
@@ -15,7 +15,8 @@ from markupsafe import Markup, escape
 from dashboard.advice import ADVICE_FOR_EVENT
 from dashboard.charts.svg import _pct, _Svg
 from dashboard.formatting import duration, time_of_day
-from dashboard.history import DayDetail
+from dashboard.history import DayDetail, Episode
+from device.storage.schema import DIARY_KIND_NAMES, DIARY_REGION_NAMES
 
 # ---- the day's timeline ------------------------------------------------------
 
@@ -26,6 +27,7 @@ class Lane:
     label: str
     advice: str  # the ADVICE_FOR_EVENT key its label links to
     height: int
+    href: str = ""  # where its label links to instead, if not to advice
 
 
 def _short_duration(seconds: float) -> str:
@@ -124,6 +126,8 @@ _MARKERS = (
     '<path id="m-move" d="M0,-5.5 L5,0 L0,5.5 L-5,0 Z"/>'
     '<path id="m-twist-left" d="M-5.5,0 L4,-5 L4,5 Z"/>'
     '<path id="m-twist-right" d="M5.5,0 L-4,-5 L-4,5 Z"/>'
+    '<path id="m-pain" d="M0,-5.9 L1.6,-1.7 L6.2,-1.4 L2.7,1.5 L3.8,5.9 L0,3.4 '
+    'L-3.8,5.9 L-2.7,1.5 L-6.2,-1.4 L-1.6,-1.7 Z"/>'
     '<pattern id="hatch-fault" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
     '<rect width="6" height="6" class="hatch-bg"/><rect width="3" height="6" class="hatch-fg"/></pattern>'
     '<pattern id="hatch-cut" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -157,9 +161,54 @@ def _hour_labels(axis: TimeAxis, hours: Sequence[float], width_px: float, cut_ch
     return chosen
 
 
+def episode_title(episode: Episode) -> str:
+    """'Pain at 12:00: lower back, left, spasm, 6/10': an episode in words (its mark's tooltip, the chart's label)."""
+    words = [DIARY_REGION_NAMES.get(episode.region, episode.region), episode.side]
+    if episode.kind:
+        words.append(DIARY_KIND_NAMES.get(episode.kind, episode.kind))
+    return f"Pain at {time_of_day(episode.t)}: {', '.join(words)}, {episode.severity}/10"
+
+
+def episode_text(episode: Episode) -> str:
+    """'Lower back, spasm': the few words shown beside an episode's mark, where they fit."""
+    words = [DIARY_REGION_NAMES.get(episode.region, episode.region)]
+    if episode.kind:
+        words.append(DIARY_KIND_NAMES.get(episode.kind, episode.kind))
+    return ", ".join(words).capitalize()
+
+
+_PAIN_GAP_PX = 8.0  # from an episode's mark to its text
+_PAIN_MARK_PX = 7.0  # half a mark's width, and a little room
+
+
+def _pain_labels(axis: TimeAxis, episodes: Sequence[Episode], width_px: float) -> list[str | None]:
+    """For each episode (in time order), where its text goes on a chart `width_px` wide:
+    "start" (to the right of its mark), "end" (to the left) or None (no room). A text
+    never covers another episode's mark or text, nor runs off the chart."""
+    per_pct = width_px / 100.0
+    xs = [axis.x(e.t) * per_pct for e in episodes]  # pixels from the left
+    taken = [(x - _PAIN_MARK_PX, x + _PAIN_MARK_PX) for x in xs]
+    placed: list[str | None] = []
+    for i, (episode, x) in enumerate(zip(episodes, xs)):
+        width = len(episode_text(episode)) * _CHAR_PX
+        others = taken[:i] + taken[i + 1 :]
+        choice = None
+        for anchor, (a, b) in (
+            ("start", (x + _PAIN_GAP_PX, x + _PAIN_GAP_PX + width)),
+            ("end", (x - _PAIN_GAP_PX - width, x - _PAIN_GAP_PX)),
+        ):
+            if a >= 0 and b <= width_px and not any(a < right and left < b for left, right in others):
+                choice = anchor
+                taken.append((a, b))
+                break
+        placed.append(choice)
+    return placed
+
+
 def timeline_busy(detail: DayDetail, now: float | None = None) -> list[tuple[float, float]]:
-    """The moments something is on the timeline (sessions, spans, marks and now)."""
+    """The moments something is on the timeline (sessions, spans, marks, diary episodes and now)."""
     busy = [(s.start, s.end) for s in detail.sessions + detail.spans] + [(m.t, m.t) for m in detail.marks]
+    busy += [(e.t, e.t) for e in detail.episodes]
     if now is not None and detail.start <= now < detail.end:
         busy.append((now, now))
     return busy
@@ -183,6 +232,10 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
 
     lanes = [
         Lane("sitting", "Sitting (blue) and breaks (green)", "long_session", 22),
+    ]
+    if detail.episodes:  # right under the sitting, so an episode lines up with what led to it
+        lanes.append(Lane("pain", "Pain you logged in the diary ★", "", 16, href="/diary"))
+    lanes += [
         Lane("prompts", "Prompts: ● due ▲ overdue ◆ move", "break_due", 33),
         Lane("lateral", "Leans: left above, right below; twists ◀▶", "lean", 26),
         Lane("posture", "Perching and slumping", "perch", 12),
@@ -261,8 +314,8 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
 
     for lane in lanes:
         top, _ = tops[lane.key]
-        advice = ADVICE_FOR_EVENT[lane.advice].section
-        svg.raw(f'<a href="/advice#{escape(advice)}">')
+        href = lane.href or f"/advice#{ADVICE_FOR_EVENT[lane.advice].section}"
+        svg.raw(f'<a href="{escape(href)}">')
         svg.add("text", {"x": "0", "y": top - 3, "class": "lane-label"}, lane.label)
         svg.raw("</a>")
 
@@ -350,6 +403,32 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
             still = " (still going)" if item.open else ""
             span_rect("faults", item.start, item.end, "fault", f"Fault on {item.label} {what}{still}")
 
+    # Diary episodes: a star each, linked to the entry, with a few words beside it where they fit
+    # (decided for a phone's width and a laptop's, as the hour labels are).
+    episodes = sorted(detail.episodes, key=lambda e: e.t)
+    phone_at = _pain_labels(axis, episodes, PHONE_PX)
+    desktop_at = _pain_labels(axis, episodes, DESKTOP_PX)
+    for episode, on_phone, on_desktop in zip(episodes, phone_at, desktop_at):
+        lane_top, lane_bottom = tops["pain"]
+        middle = (lane_top + lane_bottom) / 2
+        at_x = _pct(x(episode.t))
+        svg.raw(f'<a href="/diary#entry-{int(episode.id)}">')
+        svg.add("use", {"href": "#m-pain", "x": at_x, "y": middle, "class": "pain"}, title=episode_title(episode))
+        texts = (
+            [(on_phone, "pain-label")]
+            if on_phone == on_desktop
+            else [(on_phone, "pain-label phone-only"), (on_desktop, "pain-label minor")]
+        )
+        for side_of_mark, css in texts:
+            if side_of_mark is not None:
+                dx = _PAIN_GAP_PX if side_of_mark == "start" else -_PAIN_GAP_PX
+                svg.add(
+                    "text",
+                    {"x": at_x, "dx": dx, "y": middle + 4, "text_anchor": side_of_mark, "class": css},
+                    episode_text(episode),
+                )
+        svg.raw("</a>")
+
     if show_now and now is not None:
         pct = x(now)
         now_x = _pct(pct)
@@ -367,4 +446,6 @@ def timeline(detail: DayDetail, now: float | None = None) -> Markup:
     label = f"Timeline of {detail.day.isoformat()} from {time_of_day(lo)} to {time_of_day(hi)}"
     if axis.cuts:
         label += "; shortened: " + ", ".join(f"{time_of_day(c.start)}–{time_of_day(c.end)}" for c in axis.cuts)
+    if episodes:
+        label += "; " + "; ".join(episode_title(e) for e in episodes)
     return svg.render(height, label, "chart timeline")

@@ -1,4 +1,8 @@
-"""The Day page (/day/YYYY-MM-DD): a timeline of sessions, breaks and events, and the day's totals."""
+"""The Day page (/day/YYYY-MM-DD): a timeline of sessions, breaks and events, and the day's totals.
+
+The episodes of pain logged in the diary that day are drawn on the timeline
+too (a star each, linked to the entry) and listed under it in words.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +61,7 @@ def show(day_text: str):
         cuts=cuts,
         long_sessions=sum(row["long"] for row in detail.session_rows),
         timeline=None if detail.empty else charts.timeline(detail, now=now),
+        episodes=[(e.id, charts.episode_title(e)) for e in sorted(detail.episodes, key=lambda e: e.t)],
         previous=day - timedelta(days=1),
         next=day + timedelta(days=1) if day < today() else None,
         is_today=day == today(),

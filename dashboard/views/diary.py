@@ -1,13 +1,24 @@
 """The pain diary (/diary): log an episode in two taps and see what the cushion saw before it.
 
-Two taps: how bad (0-10), then where in the back; each "where" button saves
-the form. When, a note and red flags are optional; an entry without a time
-is stamped with the moment it is saved (never the moment the page was
-loaded). For each episode the page puts the hours before it next to the
-person's usual figures for the same hours, marking those well above usual.
+Two taps: how bad (0-10), then where it hurts (neck, upper, middle or lower
+back, buttock, hip or leg, and the side); each "where" button saves the form.
+The kind of pain (spasm, ache, sharp, numbness or tingling), when, a note and
+red flags are optional; an entry without a time is stamped with the moment it
+is saved (never the moment the page was loaded). For each episode the page
+puts the hours before it next to the person's usual figures for the same
+hours, marking those well above usual.
 A ticked red flag gets its plain instruction to seek medical attention;
 recent ones are summed up in one banner above the form. Deleting takes a
 confirmation. Nothing here is ever sent anywhere.
+
+Numbness or tingling in a leg is the guide's first red flag ("spasms with
+leg numbness or weakness", under "requiring immediate attention"; also in
+its list of signs to seek medical attention for): an entry of that kind in
+the leg counts as having the `leg_numbness` flag wherever flags are shown
+(on the entry, in the recent banner, in /api/diary's red_flag_actions),
+ticked or not. It is derived, not stored: the entry keeps what the person
+entered. Numbness elsewhere is not one of the guide's red flags and gets no
+such message.
 """
 
 from __future__ import annotations
@@ -22,7 +33,14 @@ from dashboard.advice import ADVICE_FOR_EVENT, RED_FLAGS
 from dashboard.db import get_store
 from dashboard.formatting import count, duration, number, when
 from dashboard.history import EpisodeContext, episode_contexts, local_midnight, today
-from device.storage.store import DIARY_REGIONS, DIARY_SIDES
+from device.storage.schema import (
+    DIARY_KIND_NAMES,
+    DIARY_KINDS,
+    DIARY_REGION_NAMES,
+    DIARY_REGION_SIDES,
+    DIARY_REGIONS,
+    DIARY_SIDES,
+)
 
 bp = Blueprint("diary", __name__)
 
@@ -32,12 +50,35 @@ SHOWN = 50
 MAX_NOTE = 2000
 RED_FLAG_RECENT_DAYS = 7
 FLAGS = {flag.key: flag for flag in RED_FLAGS}
-REGION_NAMES = {"upper": "Upper back", "middle": "Middle back", "lower": "Lower back"}
-SIDE_NAMES = {"left": "left", "centre": "centre", "right": "right"}
+# The words for the stored values are device.storage.schema's; here only how they are put together.
+REGION_NAMES = {region: name.capitalize() for region, name in DIARY_REGION_NAMES.items()}
+SIDE_NAMES = {side: side for side in DIARY_SIDES}
 
 
 def where_label(region: str, side: str) -> str:
+    """'Lower back, left': where an episode was, in plain words."""
     return f"{REGION_NAMES.get(region, region)}, {SIDE_NAMES.get(side, side)}"
+
+
+def kind_label(kind: str | None) -> str:
+    """'spasm', 'numbness or tingling'; '' when not given (entries before the kind was asked)."""
+    return DIARY_KIND_NAMES.get(kind, kind) if kind else ""
+
+
+def episode_label(entry: dict) -> str:
+    """'Lower back, left, spasm': where, and the kind of pain when given (an old entry reads as it did)."""
+    kind = kind_label(entry.get("kind"))
+    return where_label(entry["region"], entry["side"]) + (f", {kind}" if kind else "")
+
+
+# An episode of this kind in this region is one of the guide's red flags (see the module's docstring).
+IMPLIED_FLAGS = {("leg", "numbness"): "leg_numbness"}
+
+
+def red_flags_of(entry: dict) -> list[str]:
+    """The red flags an entry has: those ticked, and the one its kind in its region is (numbness in a leg)."""
+    implied = IMPLIED_FLAGS.get((entry["region"], entry.get("kind") or ""))
+    return [key for key in FLAGS if key in entry["red_flags"] or key == implied]
 
 
 def flag_messages(keys) -> list[dict]:
@@ -102,10 +143,15 @@ def _parse_form(form) -> tuple[dict, dict[str, str]]:
         entry["severity"] = int(severity)
     where = form.get("where") or "-".join(filter(None, (form.get("region"), form.get("side"))))
     region, _, side = where.partition("-")
-    if region not in DIARY_REGIONS or side not in DIARY_SIDES:
-        errors["where"] = "Choose where in the back it hurts."
+    if region not in DIARY_REGIONS or side not in DIARY_REGION_SIDES[region]:
+        errors["where"] = "Choose where it hurts: tap one of the buttons below."
     else:
         entry["region"], entry["side"] = region, side
+    kind = form.get("kind") or ""
+    if kind and kind not in DIARY_KINDS:
+        names = ", ".join(DIARY_KIND_NAMES.values())
+        errors["kind"] = f"Choose the kind of pain from the list ({names}), or “not sure”."
+    entry["kind"] = kind or None
     flags = form.getlist("red_flags")
     unknown = [key for key in flags if key not in FLAGS]
     if unknown:
@@ -121,9 +167,7 @@ def _parse_form(form) -> tuple[dict, dict[str, str]]:
 def recent_red_flags(entries: list[dict], days: int = RED_FLAG_RECENT_DAYS) -> list[str]:
     """The red flags noted in the last `days` days, each once in a few words, in the guide's order."""
     cutoff = datetime.now().astimezone() - timedelta(days=days)
-    keys = {
-        key for e in entries if e["red_flags"] and datetime.fromisoformat(e["wall"]) >= cutoff for key in e["red_flags"]
-    }
+    keys = {key for e in entries if datetime.fromisoformat(e["wall"]) >= cutoff for key in red_flags_of(e)}
     return [flag.short for flag in RED_FLAGS if flag.key in keys]
 
 
@@ -139,11 +183,15 @@ def _page(form=None, errors=None, status=200):
         contexts=contexts,
         form=form or MultiDict(),
         errors=errors or {},
-        regions=("upper", "middle", "lower"),
+        regions=DIARY_REGIONS,
         sides=DIARY_SIDES,
+        region_sides=DIARY_REGION_SIDES,
         region_names=REGION_NAMES,
+        kinds=DIARY_KIND_NAMES,
         red_flags=RED_FLAGS,
         where_label=where_label,
+        episode_label=episode_label,
+        red_flags_of=red_flags_of,
         flag_messages=flag_messages,
         recent_flags=recent_red_flags(entries),
         recent_days=RED_FLAG_RECENT_DAYS,
@@ -171,12 +219,12 @@ def add():
         region=entry["region"],
         side=entry["side"],
         severity=entry["severity"],
+        kind=entry["kind"],
         note=entry["note"],
         red_flags=entry["red_flags"],
     )
     flash(
-        f"Saved: {where_label(entry['region'], entry['side']).lower()}, {entry['severity']}/10, "
-        f"{when(entry['wall'].astimezone())}.",
+        f"Saved: {episode_label(entry).lower()}, {entry['severity']}/10, {when(entry['wall'].astimezone())}.",
         "ok",
     )
     # Back to the top of the page, where the message is (the red-flag banner too, if one was ticked).
@@ -195,7 +243,7 @@ def delete(entry_id: int):
             "confirm.html",
             title="Delete this entry?",
             question=f"Delete the entry of {when(entry['wall'])} "
-            f"({entry['severity']}/10, {where_label(entry['region'], entry['side']).lower()}) "
+            f"({entry['severity']}/10, {episode_label(entry).lower()}) "
             "for good? It cannot be brought back.",
             items=[entry["note"]] if entry["note"] else [],
             action=url_for("diary.delete", entry_id=entry_id),
@@ -210,7 +258,9 @@ def delete(entry_id: int):
 
 def entry_to_dict(entry: dict, context=None) -> dict:
     data = {key: entry[key] for key in ("id", "wall", "logged_wall", "region", "side", "severity", "note", "red_flags")}
-    data["red_flag_actions"] = flag_messages(entry["red_flags"])
+    data["kind"] = entry.get("kind")
+    data["label"] = episode_label(entry)
+    data["red_flag_actions"] = flag_messages(red_flags_of(entry))
     if context is not None:
         data["before"] = context.to_dict()
     return data

@@ -1,4 +1,9 @@
-"""The pain diary: episodes of back pain the person logs on the dashboard."""
+"""The pain diary: episodes of pain the person logs on the dashboard.
+
+Where it hurts (a region and a side) and the kind of pain are stored as the
+short words of device.storage.schema (DIARY_REGIONS, DIARY_REGION_SIDES,
+DIARY_KINDS), which also holds their plain names for the pages.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from device.storage.database import Connection, _as_datetime, _label
-from device.storage.schema import DIARY_REGIONS, DIARY_SIDES
+from device.storage.schema import DIARY_KINDS, DIARY_REGION_SIDES, DIARY_REGIONS
 
 
 class Diary(Connection):
@@ -22,21 +27,26 @@ class Diary(Connection):
         region: str,
         side: str,
         severity: int,
+        kind: str | None = None,
         note: str = "",
         red_flags: Iterable[str] = (),
         logged_wall: datetime | None = None,
     ) -> int:
-        """Log an episode of back pain; returns its id.
+        """Log an episode of pain; returns its id.
 
         wall: when it happened (naive = local). region: one of DIARY_REGIONS;
-        side: one of DIARY_SIDES; severity: 0 (none) to 10 (worst); red_flags:
-        keys of the warning signs ticked. logged_wall: when it was written down
-        (default now). Bad values raise ValueError.
+        side: one of the region's DIARY_REGION_SIDES (a hip or a leg has no
+        centre); severity: 0 (none) to 10 (worst); kind: one of DIARY_KINDS,
+        or None when not given; red_flags: keys of the warning signs ticked.
+        logged_wall: when it was written down (default now). Bad values raise
+        ValueError and nothing is stored.
         """
         if region not in DIARY_REGIONS:
             raise ValueError(f"region must be one of {DIARY_REGIONS}, got {region!r}")
-        if side not in DIARY_SIDES:
-            raise ValueError(f"side must be one of {DIARY_SIDES}, got {side!r}")
+        if side not in DIARY_REGION_SIDES[region]:
+            raise ValueError(f"side of the {region} must be one of {DIARY_REGION_SIDES[region]}, got {side!r}")
+        if kind is not None and kind not in DIARY_KINDS:
+            raise ValueError(f"kind must be one of {DIARY_KINDS} or None, got {kind!r}")
         if isinstance(severity, bool) or not isinstance(severity, int) or not 0 <= severity <= 10:
             raise ValueError(f"severity must be a whole number from 0 to 10, got {severity!r}")
         flags = list(red_flags)
@@ -48,6 +58,7 @@ class Diary(Connection):
             "region": region,
             "side": side,
             "severity": severity,
+            "kind": kind,
             "note": str(note),
             "red_flags": json.dumps(flags),
         }
@@ -57,7 +68,7 @@ class Diary(Connection):
         return entry_id
 
     def diary_between(self, a: datetime | str, b: datetime | str) -> list[dict]:
-        """Diary entries whose time is in [a, b), oldest first (red_flags decoded)."""
+        """Diary entries whose time is in [a, b), oldest first (red_flags decoded; kind None when not given)."""
         return self._select(
             "diary",
             "julianday(wall) >= julianday(?) AND julianday(wall) < julianday(?)",

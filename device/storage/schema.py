@@ -33,8 +33,33 @@ class Snooze:
 
 
 SNOOZE_ACTIONS = ("snooze", "mute_day")
-DIARY_REGIONS = ("lower", "middle", "upper")  # where in the back, bottom to top
-DIARY_SIDES = ("left", "centre", "right")
+
+# The pain diary's words, in one place: the value stored -> the plain words
+# the pages show, in the order the form offers them. Values once stored never
+# change meaning: "lower", "middle" and "upper" are parts of the back (all a
+# diary entry could say before v6); the rest came with v6.
+DIARY_REGION_NAMES = {  # head to foot: the sitting-related pain a physiotherapist asks about
+    "neck": "neck",
+    "upper": "upper back",
+    "middle": "middle back",
+    "lower": "lower back",
+    "buttock": "buttock",
+    "hip": "hip",
+    "leg": "leg",
+}
+DIARY_REGIONS = tuple(DIARY_REGION_NAMES)
+DIARY_SIDES = ("left", "centre", "right")  # the person's own left and right
+# The sides each region can have: a hip or a leg is on the left or the right, never in the centre.
+DIARY_REGION_SIDES = {
+    region: ("left", "right") if region in ("hip", "leg") else DIARY_SIDES for region in DIARY_REGIONS
+}
+DIARY_KIND_NAMES = {  # the kind of pain; NULL in the database: not given (every entry before v6)
+    "spasm": "spasm",
+    "ache": "ache",
+    "sharp": "sharp",
+    "numbness": "numbness or tingling",
+}
+DIARY_KINDS = tuple(DIARY_KIND_NAMES)
 
 # The live row: column -> what it holds. Missing keys are stored as NULL.
 LIVE_COLUMNS = {
@@ -201,12 +226,21 @@ def _v5_event_ids(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX events_uid ON events (uid)")
 
 
+def _v6_diary_kind(db: Database) -> None:
+    """diary.kind: the kind of pain, one of DIARY_KINDS ("spasm", "ache", "sharp",
+    "numbness"), NULL when not given (so every entry written before). From v6
+    region may also be "neck", "buttock", "hip" or "leg" (DIARY_REGIONS): new
+    values in the same column, so old rows read as they did."""
+    db.table("diary").add_column("kind", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_tables,
     _v2_event_sessions,
     _v3_diary,
     _v4_live_recent_loss,
     _v5_event_ids,
+    _v6_diary_kind,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -409,3 +409,54 @@ def test_a_cookie_kept_from_before_logging_out_opens_nothing(browser, served_on_
         assert replay(url + "/api/export/diary.json", kept["value"])[0] == 401
     finally:
         browser.delete_all_cookies()
+
+
+def test_an_episode_logged_through_the_form_is_on_the_day_timeline(browser, served, tmp_path_factory):
+    """Severity, the kind of pain and an earlier time, then "where" saves; the Day page draws it, at phone
+    and desktop width, with its words beside the mark. Screenshots of both pages at both widths."""
+    from selenium.webdriver.common.by import By
+
+    folder = screens_folder(tmp_path_factory)
+    day = [d for d in served.days_with_sessions if d < date.today()][-1]  # a whole day on the cushion
+    set_viewport(browser, *PHONE, mobile=True)
+    browser.get(served.url + "/diary")
+    browser.find_element(By.CSS_SELECTOR, "label[for=sev-7]").click()
+    browser.find_element(By.CSS_SELECTOR, "label[for=kind-spasm]").click()
+    browser.find_element(By.CSS_SELECTOR, "details.extras summary").click()
+    when = browser.find_element(By.ID, "when")
+    browser.execute_script("arguments[0].value = arguments[1]", when, f"{day}T14:30")
+    browser.save_screenshot(str(folder / "diary-form-phone.png"))
+    browser.find_element(By.CSS_SELECTOR, "button[value=lower-right]").click()
+    assert wait_for(lambda: "Saved" in browser.page_source)
+    assert "Saved: lower back, right, spasm, 7/10" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
+    (entry,) = browser.find_elements(By.CSS_SELECTOR, "article.entry")
+    assert "Lower back, right, spasm" in entry.text
+
+    for size, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        set_viewport(browser, *size, mobile=size == PHONE)
+        if size == DESKTOP:
+            browser.get(served.url + "/diary")
+            browser.save_screenshot(str(folder / "diary-form-desktop.png"))
+        browser.get(f"{served.url}/day/{day}")
+        svg = browser.find_element(By.CSS_SELECTOR, "svg.timeline")
+        (star,) = svg.find_elements(By.CSS_SELECTOR, "use.pain")
+        title = star.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+        assert title == "Pain at 14:30: lower back, right, spasm, 7/10"
+        assert star.is_displayed()
+        (words,) = shown(browser, svg.find_elements(By.CSS_SELECTOR, "text.pain-label"))
+        assert words.text == "Lower back, spasm"
+        inside, mark, text_box = box(browser, svg), box(browser, star), box(browser, words)
+        assert inside["left"] <= text_box["left"] and text_box["right"] <= inside["right"] + 1, (name, text_box)
+        assert not overlap(mark, text_box), name
+        for other in shown(browser, svg.find_elements(By.CSS_SELECTOR, "text.axis, text.lane-label, text.bar-text")):
+            assert not overlap(text_box, box(browser, other)), (name, other.text)
+        assert "Pain at 14:30: lower back, right, spasm, 7/10" in svg.get_attribute("aria-label")
+        assert "In your diary for this day:" in browser.find_element(By.TAG_NAME, "body").text
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= size[0]
+        full = browser.execute_script("return document.documentElement.scrollHeight")
+        set_viewport(browser, size[0], min(full, 12000), mobile=size == PHONE)
+        browser.save_screenshot(str(folder / f"day-with-episode-{name}.png"))
+    # The mark leads to the entry in the diary.
+    link = browser.find_element(By.CSS_SELECTOR, "svg.timeline a[href^='/diary#entry-']").get_dom_attribute("href")
+    browser.get(served.url + link)
+    assert "entry-" + browser.find_element(By.CSS_SELECTOR, "article.entry").get_attribute("id")[6:] in link

@@ -193,3 +193,98 @@ def test_hour_labels_clear_each_other_and_a_cut_at_every_time_of_the_evening(wid
         boxes.sort()
         for (_, a1), (b0, _) in zip(boxes, boxes[1:]):
             assert a1 <= b0, (minutes, boxes)
+
+
+# -- pain logged in the diary, on the timeline --------------------------------------------
+
+
+def test_a_diary_episode_is_drawn_on_the_timeline_with_its_words(client, day_db):
+    with Store(day_db) as store:
+        entry_id = store.add_diary_entry(
+            MIDNIGHT.replace(hour=12), region="lower", side="left", severity=6, kind="spasm"
+        )
+    page = text(client.get(f"/day/{DAY}"))
+    svg = timeline_of(page)
+    # A star on a lane of its own, linked to the entry, its words in the tooltip and beside it.
+    assert re.search(
+        rf'<a href="/diary#entry-{entry_id}"><use href="#m-pain" x="[\d.]+%" y="[\d.]+" class="pain">'
+        r"<title>Pain at 12:00: lower back, left, spasm, 6/10</title></use>",
+        svg,
+    )
+    assert re.search(r'class="pain-label">Lower back, spasm</text></a>', svg)
+    assert ">Pain you logged in the diary ★</text>" in svg and '<a href="/diary">' in svg
+    # The text alternative: the chart's label, and the list under it.
+    label = re.search(r'aria-label="([^"]*)"', svg).group(1)
+    assert label.endswith("; Pain at 12:00: lower back, left, spasm, 6/10")
+    seen = visible(page)
+    assert "In your diary for this day: Pain at 12:00: lower back, left, spasm, 6/10" in seen
+    assert f'href="/diary#entry-{entry_id}"><span class="swatch shape pain"' in page
+    assert "Pain you logged (diary)" in seen  # in the legend
+
+
+def test_an_episode_without_a_kind_reads_as_where_and_how_bad(client, day_db):
+    with Store(day_db) as store:
+        store.add_diary_entry(MIDNIGHT.replace(hour=9, minute=40), region="upper", side="centre", severity=3)
+    svg = timeline_of(text(client.get(f"/day/{DAY}")))
+    assert "<title>Pain at 09:40: upper back, centre, 3/10</title>" in svg
+    assert 'class="pain-label">Upper back</text>' in svg
+
+
+def test_no_pain_lane_on_a_day_without_episodes(client, day_db):
+    page = text(client.get(f"/day/{DAY}"))
+    assert "m-pain" in page  # the shape is defined...
+    assert 'class="pain"' not in page and "Pain you logged" not in page and "In your diary" not in page  # ...unused
+
+
+def test_an_evening_episode_widens_the_timeline_and_is_never_cut_away(client, day_db):
+    with Store(day_db) as store:
+        store.add_diary_entry(MIDNIGHT.replace(hour=19, minute=30), region="leg", side="right", severity=5)
+        detail = day_detail(store, DAY)
+    (episode,) = detail.episodes
+    axis = charts.timeline_axis(detail)
+    assert axis.hi >= episode.t and not axis.in_cut(episode.t)
+    assert axis.cuts  # 13:20-19:30 is empty on the cushion: drawn short, up to the episode
+    assert 'class="pain-label">Leg</text>' in timeline_of(text(client.get(f"/day/{DAY}")))
+
+
+def test_episodes_close_together_keep_their_words_apart():
+    """Episodes minutes apart: on each width no text covers another's text or mark, none runs off."""
+    from dashboard.charts import _CHAR_PX, TimeAxis
+    from dashboard.charts.timeline import _pain_labels, episode_text
+    from dashboard.history import Episode
+
+    day = datetime(2026, 12, 1).timestamp()
+    episodes = [
+        Episode(1, day + 9.5 * 3600, "lower", "left", "spasm", 6),
+        Episode(2, day + 9.6 * 3600, "neck", "right", "ache", 3),
+        Episode(3, day + 17.9 * 3600, "leg", "left", "numbness", 4),
+    ]
+    axis = TimeAxis(day + 8 * 3600, day + 18 * 3600, [(e.t, e.t) for e in episodes])
+    for width in (320.0, 900.0):
+        placed = _pain_labels(axis, episodes, width)
+        assert placed[2] == "end"  # the last one reaches back from the chart's end
+        # Six minutes apart: both have words on a laptop (one each side); on a phone the marks
+        # touch and only the second has room for its words.
+        assert placed[:2] == (["end", "start"] if width == 900.0 else [None, "start"])
+        marks, words = [], []
+        for e, anchor in zip(episodes, placed):
+            x = axis.x(e.t) / 100 * width
+            marks.append((x - 6, x + 6))
+            w = len(episode_text(e)) * _CHAR_PX
+            if anchor == "start":
+                words.append((x + 8, x + 8 + w))
+            elif anchor == "end":
+                words.append((x - 8 - w, x - 8))
+        assert all(0 <= a and b <= width for a, b in words)
+        for i, (a, b) in enumerate(words):
+            for c, d in marks + words[:i]:
+                assert b <= c or d <= a, (width, (a, b), (c, d))
+
+
+def test_a_day_with_only_a_diary_episode_lists_it(client, db_path):
+    with Store(db_path) as store:
+        entry_id = store.add_diary_entry(MIDNIGHT.replace(hour=16), region="hip", side="left", severity=4, kind="ache")
+    page = text(client.get(f"/day/{DAY}"))
+    assert "Nothing recorded on this day." in page and '<svg class="chart' not in page
+    assert "In your diary for this day: Pain at 16:00: hip, left, ache, 4/10" in visible(page)
+    assert f'href="/diary#entry-{entry_id}"' in page

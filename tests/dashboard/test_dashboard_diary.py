@@ -21,9 +21,12 @@ def test_empty_diary_says_so_and_that_nothing_leaves_the_device(client):
     page = text(client.get("/diary"))
     assert "No episodes logged yet." in page
     assert "never sends anything anywhere" in page
-    # Two taps: a 0-10 scale, then nine "where" buttons that each save the form.
+    # Two taps: a 0-10 scale, then a "where" button per region and side (a hip or a leg has no centre),
+    # each saving the form; the kind of pain in between is optional ("not sure" is picked until another is).
     assert len(re.findall(r'type="radio" id="sev-\d+" name="severity"', page)) == 11
-    assert len(re.findall(r'<button type="submit" name="where" value="\w+-\w+"', page)) == 9
+    assert len(re.findall(r'<button type="submit" name="where" value="\w+-\w+"', page)) == 5 * 3 + 2 * 2
+    assert len(re.findall(r'type="radio" id="kind-\w+" name="kind"', page)) == 5
+    assert re.search(r'id="kind-none" name="kind" value="" checked', page)
     for flag in RED_FLAGS:
         assert f'value="{flag.key}"' in page
 
@@ -142,8 +145,11 @@ def test_recent_red_flags_make_one_short_banner_above_the_form(client, db_path):
     [
         ({"where": "lower-left"}, "severity", "Choose how bad it is"),
         ({"severity": "11", "where": "lower-left"}, "severity", "Choose how bad it is"),
-        ({"severity": "3"}, "where", "Choose where in the back"),
-        ({"severity": "3", "where": "neck-left"}, "where", "Choose where in the back"),
+        ({"severity": "3"}, "where", "Choose where it hurts"),
+        ({"severity": "3", "where": "elbow-left"}, "where", "Choose where it hurts"),
+        ({"severity": "3", "where": "hip-centre"}, "where", "Choose where it hurts"),
+        ({"severity": "3", "where": "leg-both"}, "where", "Choose where it hurts"),
+        ({"severity": "3", "where": "lower-left", "kind": "burning"}, "kind", "Choose the kind of pain from the list"),
         ({"severity": "3", "where": "lower-left", "when": "yesterday"}, "when", "YYYY-MM-DDTHH:MM"),
         ({"severity": "3", "where": "lower-left", "when": "2999-01-01T10:00"}, "when", "in the future"),
         ({"severity": "3", "where": "lower-left", "red_flags": ["unicorns"]}, "red_flags", "Unknown red flag"),
@@ -266,3 +272,84 @@ def test_the_diary_export_form_covers_every_entry(client, db_path):
     page = text(client.get("/diary"))
     form = page[page.index('<form class="card export"') :]
     assert 'name="from" value="2023-03-09"' in form and 'value="diary" selected' in form
+
+
+# -- regions beyond the back, the kind of pain ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "where,region,side,words",
+    [
+        ("neck-centre", "neck", "centre", "Neck, centre"),
+        ("upper-left", "upper", "left", "Upper back, left"),
+        ("middle-right", "middle", "right", "Middle back, right"),
+        ("lower-centre", "lower", "centre", "Lower back, centre"),
+        ("buttock-left", "buttock", "left", "Buttock, left"),
+        ("hip-right", "hip", "right", "Hip, right"),
+        ("leg-left", "leg", "left", "Leg, left"),
+    ],
+)
+def test_each_region_is_taken_and_listed_in_words(client, db_path, where, region, side, words):
+    response = post(client, "/diary", {"severity": "4", "where": where})
+    assert response.status_code == 302
+    (entry,) = entries(db_path)
+    assert (entry["region"], entry["side"], entry["kind"]) == (region, side, None)
+    page = visible(client.get(response.headers["Location"]))
+    assert f"Saved: {words.lower()}, 4/10, " in page
+    assert f"4/10 {words} " in page  # the entry's heading
+
+
+@pytest.mark.parametrize(
+    "kind,words",
+    [("spasm", "spasm"), ("ache", "ache"), ("sharp", "sharp"), ("numbness", "numbness or tingling")],
+)
+def test_each_kind_of_pain_is_taken_and_listed_in_words(client, db_path, kind, words):
+    response = post(client, "/diary", {"severity": "6", "kind": kind, "where": "lower-left"})
+    assert response.status_code == 302
+    (entry,) = entries(db_path)
+    assert entry["kind"] == kind
+    page = visible(client.get("/diary"))
+    assert f"Saved: lower back, left, {words}, 6/10, " in page
+    assert f"6/10 Lower back, left, {words} " in page
+
+
+def test_not_sure_of_the_kind_stores_none_and_reads_like_an_old_entry(client, db_path):
+    post(client, "/diary", {"severity": "3", "kind": "", "where": "neck-right"})
+    with Store(db_path) as store:
+        store.add_diary_entry(datetime.now() - timedelta(hours=2), region="lower", side="left", severity=5)
+    new, old = entries(db_path)
+    assert new["kind"] is None and old["kind"] is None
+    page = visible(client.get("/diary"))
+    assert "3/10 Neck, right " in page and "5/10 Lower back, left " in page
+
+
+def test_a_refused_kind_keeps_what_was_picked_and_stores_nothing(client, db_path):
+    page = text(post(client, "/diary", {"severity": "5", "kind": "ache"}))  # no "where": refused
+    assert re.search(r'id="kind-ache" name="kind" value="ache" checked', page)
+    assert 'id="kind-none" name="kind" value="" checked' not in page
+    response = post(client, "/diary", {"severity": "5", "kind": "<b>throbbing</b>", "where": "hip-left"})
+    assert response.status_code == 400 and entries(db_path) == []
+    assert "Choose the kind of pain from the list (spasm, ache, sharp, numbness or tingling)" in visible(response)
+    assert "<b>throbbing" not in text(response)
+
+
+def test_numbness_in_a_leg_is_the_guides_red_flag_ticked_or_not(client, db_path):
+    response = post(
+        client, "/diary", {"severity": "5", "kind": "numbness", "where": "leg-right"}, follow_redirects=True
+    )
+    page = visible(response)
+    assert "Get medical attention promptly. A red flag in the last 7 days: numb or weak legs." in page
+    assert "Seek medical attention promptly. Red flag noted: Numbness or weakness in one or both legs" in page
+    (entry,) = entries(db_path)
+    assert entry["red_flags"] == []  # derived from what was entered, not stored
+    data = client.get("/api/diary").get_json()
+    (api_entry,) = data["entries"]
+    assert (api_entry["kind"], api_entry["label"]) == ("numbness", "Leg, right, numbness or tingling")
+    assert [flag["key"] for flag in api_entry["red_flag_actions"]] == ["leg_numbness"]
+
+
+def test_numbness_elsewhere_is_not_a_red_flag(client):
+    post(client, "/diary", {"severity": "5", "kind": "numbness", "where": "buttock-left"})
+    page = visible(client.get("/diary"))
+    assert "Buttock, left, numbness or tingling" in page
+    assert "medical attention" not in page

@@ -20,6 +20,7 @@ from device.errors import CushionError
 from device.storage import store as store_module
 from device.storage.store import MIGRATIONS, SCHEMA_VERSION, Snooze, Store, StoreError
 from tests.paths import ROOT
+from tests.storage.older_files import undo_after
 
 TZ = timezone(timedelta(hours=2))
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=TZ)  # wall time when the frame clock reads 1000.0 s
@@ -399,10 +400,10 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
     with Store(path) as store:
         store.write_batch(1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5)])
     conn = sqlite3.connect(path)
+    undo_after(conn, 4)
     conn.execute("DROP TABLE diary")
     for column in ("recent_s", "frames_recent", "dropped_recent"):  # v4's
         conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
-    drop_v5(conn)
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
@@ -413,18 +414,14 @@ def test_v3_adds_the_diary_to_a_v2_file_keeping_its_rows(tmp_path):
         assert store.diary_latest() == []
 
 
-def drop_v5(conn):
-    conn.execute("DROP INDEX events_uid")
-    conn.execute("ALTER TABLE events DROP COLUMN uid")
-
-
 def test_v5_gives_every_stored_event_a_stable_id_of_its_own(tmp_path):
     path = tmp_path / "v4.db"
     with Store(path) as store:
-        store.write_batch(1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5),
-                                                                                      Stand(950.0, 951.5)])
+        store.write_batch(
+            1000.0, NOON, sessions=[Session(900.0, 950.0, ())], events=[Sit(900.0, 901.5), Stand(950.0, 951.5)]
+        )
     conn = sqlite3.connect(path)
-    drop_v5(conn)
+    undo_after(conn, 4)
     conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
@@ -443,7 +440,7 @@ def test_v4_adds_the_recent_loss_to_a_v3_files_live_row(tmp_path):
     conn = sqlite3.connect(path)
     for column in ("recent_s", "frames_recent", "dropped_recent"):
         conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
-    drop_v5(conn)
+    undo_after(conn, 4)
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
@@ -491,7 +488,7 @@ def test_diary_entries_round_trip_and_delete(fresh_store):
 @pytest.mark.parametrize(
     "bad",
     [
-        dict(region="neck"),
+        dict(region="elbow"),
         dict(side="both"),
         dict(severity=11),
         dict(severity=-1),
