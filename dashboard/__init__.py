@@ -81,9 +81,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     error_pages.init_app(app)
     formatting.init_app(app)
 
-    from dashboard.views import advice, day, device, diary, export, fleet, now, settings, trends
+    from dashboard.views import advice, day, device, diary, export, fleet, now, report, settings, trends
 
-    for module in (fleet, now, day, trends, advice, diary, settings, device, export):
+    for module in (fleet, now, day, trends, advice, diary, settings, device, export, report):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
 
