@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dashboard.advice import ADVICE_FOR_EVENT, advice_for_now
+from dashboard.companion import SPASM_RECENT_H, BreakProgress, move_for
 from dashboard.formatting import channel, countdown, duration, plural, time_of_day, timer
 from dashboard.history import totals_for_days, ts_of
 from device.config import Config
@@ -18,6 +19,8 @@ from device.storage.store import Store
 # Events that restart the stillness clock (SPEC section 3: stillness nudge).
 _MOVEMENTS = ("sit", "fidget", "lean", "twist", "perch", "slump", "prompt")
 TWIST_RECENT_S = 300.0
+COMPANION_AWAY_MAX_S = 30 * 60.0  # away longer than this is not a break any more: no companion
+REQUEST_SLOW_S = 5.0  # a snooze asked for and not taken this long after: say so
 
 
 def cushion_box(config: Config) -> dict:
@@ -109,7 +112,10 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         "fidget_text": "—",
         "faults": [],
         "fault_text": "",
-        "muted_text": "",
+        "silence": "unknown",
+        "silence_text": "",
+        "silence_pending": "",
+        "companion": None,
         "total_kg": None,
         # Counted and rounded as the sitting timer is (the running session up to the live row's
         # time, never rounded up), so one session reads the same on both lines.
@@ -150,6 +156,10 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
 
     kind = row["next_prompt_kind"]
     in_s = row["next_prompt_in_s"]
+    # The move for the coming break: the same from the prompt through the break (today's
+    # breaks count it only once the person sits down again), another for the next one.
+    move = move_for(today.breaks, _spasm_recently(store, now))
+    view["move"] = move.title
     view["next_prompt_kind"] = kind
     state = _break_state(sitting, view["break_due"], breaks) if in_session else "none"
     view["break_state"] = state
@@ -163,12 +173,12 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         if kind == "break_overdue" and in_s is not None:
             view["break_text"] += f"; next reminder in {countdown(in_s)}"
         view["banner_text"] = (
-            f"Break overdue: you've been sitting {timer(sitting)}. Stand up now and walk for a few minutes."
+            f"Break overdue: you've been sitting {timer(sitting)}. Stand up now: {_lower(move.title)}."
         )
     elif state == "due":
         overdue_in = breaks.overdue_after_min * 60 - sitting
         view["break_text"] = f"Break due now; overdue in {countdown(overdue_in)}"
-        view["banner_text"] = "Break due: stand up and walk for a few minutes."
+        view["banner_text"] = f"Break due: stand up and {_lower(move.title)}."
     else:
         due_in = in_s if kind == "break_due" and in_s is not None else breaks.break_after_min * 60 - sitting
         view["break_text"] = f"Break due in {countdown(due_in)}"
@@ -215,8 +225,8 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     view["faults"] = _faults(row["faults"])
     if view["faults"]:
         view["fault_text"] = "Sensor fault: " + ", ".join(channel(c) for c in view["faults"])
-    if row["muted_until_wall"] and ts_of(row["muted_until_wall"]) > now.timestamp():
-        view["muted_text"] = f"Prompts snoozed until {time_of_day(row['muted_until_wall'])}"
+    view.update(_silence(store, row, now))
+    view["companion"] = _companion(row, view["status"], breaks.break_min_s, move)
 
     if view["faults"] and not seated:
         view["advice"] = _advice(ADVICE_FOR_EVENT["fault"])
@@ -235,6 +245,73 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
     )
     view["advice"] = _advice(advice)
     return view
+
+
+def _lower(title: str) -> str:
+    return title[:1].lower() + title[1:]
+
+
+def _silence(store: Store, row: dict, now: datetime) -> dict:
+    """What the buzzer will do: silent and why (until when), or it sounds; a request not taken yet."""
+    reason = row.get("silenced")
+    until = row.get("silenced_until_wall")
+    until_text = ""
+    if until:
+        until_at = datetime.fromisoformat(until)
+        until_at = until_at if until_at.tzinfo else until_at.astimezone()
+        day = until_at.date()
+        if day == now.date():
+            until_text = f" until {time_of_day(until)}"
+        elif day == now.date() + timedelta(days=1) and until_at.hour == 0 and until_at.minute == 0:
+            until_text = " until tomorrow"
+        elif day == now.date() + timedelta(days=1):
+            until_text = f" until tomorrow {time_of_day(until)}"
+        else:
+            until_text = f" until {until_at:%a} {time_of_day(until)}"
+    texts = {
+        None: "The buzzer sounds for reminders.",
+        "quiet_hours": f"The buzzer is silent: quiet hours{until_text}.",
+        "snoozed": f"The buzzer is silent: snoozed{until_text}.",
+        "muted": f"The buzzer is silent: muted{until_text}.",
+        "disabled": "The buzzer is off in Settings; the light still shows a break due.",
+    }
+    out = {"silence": reason or "sounding", "silence_text": texts.get(reason, texts[None]), "silence_pending": ""}
+    request = store.last_silence_request()
+    if request is not None and request["taken_wall"] is None:
+        age = (now - datetime.fromisoformat(request["wall"])).total_seconds()
+        out["silence_pending"] = (
+            "Waiting for the cushion to take it…"
+            if age < REQUEST_SLOW_S
+            else f"Asked {duration(age)} ago and not taken yet: is the cushion's daemon running?"
+        )
+    return out
+
+
+def _spasm_recently(store: Store, now: datetime) -> bool:
+    """A spasm logged in the diary in the last SPASM_RECENT_H hours (no stretching then)."""
+    entries = store.diary_between(now - timedelta(hours=SPASM_RECENT_H), now + timedelta(minutes=1))
+    return any(entry.get("kind") == "spasm" for entry in entries)
+
+
+def _companion(row: dict, status: str, break_min_s: float, move) -> dict | None:
+    """While up or away (not for the night): how long the break has lasted against the
+    break_min_s that makes it count, and one move to do now."""
+    away = row.get("away_s")
+    if status not in ("up", "away") or away is None or away > COMPANION_AWAY_MAX_S:
+        return None
+    progress = BreakProgress(float(away), break_min_s)
+    if progress.counts:
+        text = f"Break taken: {duration(away)} so far. Every minute up helps."
+    else:
+        text = f"Up for {timer(away)}: it counts as a break after {duration(break_min_s)}."
+    return {
+        "text": text,
+        "fraction": round(progress.fraction, 3),
+        "counts": progress.counts,
+        "title": move.title,
+        "how": move.how,
+        "href": f"/advice#{move.advice}",
+    }
 
 
 def _running_session(row: dict | None) -> tuple[float, float] | None:

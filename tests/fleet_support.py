@@ -12,9 +12,20 @@ from tests.sample_history import fill_history
 
 def state(**values):
     """A cushion's state message (SPEC section 8) with these values over an idle one."""
-    base = {"seated": False, "sitting_s": 0.0, "seated_today_s": 0.0, "sessions_today": 0, "breaks_today": 0,
-            "break_due": False, "next_prompt": None, "lean": None, "posture": None, "fidgets_per_10min": 0,
-            "silenced": None, "faults": []}
+    base = {
+        "seated": False,
+        "sitting_s": 0.0,
+        "seated_today_s": 0.0,
+        "sessions_today": 0,
+        "breaks_today": 0,
+        "break_due": False,
+        "next_prompt": None,
+        "lean": None,
+        "posture": None,
+        "fidgets_per_10min": 0,
+        "silenced": None,
+        "faults": [],
+    }
     return {**base, **values}
 
 
@@ -24,8 +35,13 @@ def make_hub(path: Path, days_of_history: int = 0) -> Path:
     now = datetime.now().astimezone()
     with FleetStore(path) as fleet:
         fleet.heard("desk-1", now, online=True)
-        fleet.heard("desk-1", now, state=state(seated=True, sitting_s=3000.0, break_due=True, seated_today_s=7200.0,
-                                              sessions_today=3, breaks_today=2))
+        fleet.heard(
+            "desk-1",
+            now,
+            state=state(
+                seated=True, sitting_s=3000.0, break_due=True, seated_today_s=7200.0, sessions_today=3, breaks_today=2
+            ),
+        )
         fleet.heard("desk-2", now, online=True)
         fleet.heard("desk-2", now, state=state(faults=["fl"], seated_today_s=600.0, sessions_today=1))
         fleet.heard("desk-3", now - timedelta(hours=2), online=True)
@@ -37,6 +53,8 @@ def make_hub(path: Path, days_of_history: int = 0) -> Path:
                 if days_of_history:
                     first = date.today() - timedelta(days=days_of_history - 1)
                     fill_history(store, first, days_of_history, seed=index + 1, until=datetime.now())
-                store.set_live({"seated": index == 0, "sitting_s": 3000.0 if index == 0 else 0.0,
-                                "break_due": index == 0}, wall=now)
+                store.set_live(
+                    {"seated": index == 0, "sitting_s": 3000.0 if index == 0 else 0.0, "break_due": index == 0},
+                    wall=now,
+                )
     return path

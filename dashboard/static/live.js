@@ -1,14 +1,22 @@
 // The Now page's live updates: fetch /api/live every second and fill in the
 // elements marked data-live="<key of view>". No framework, nothing external.
 // Without JavaScript the page still shows the state it was rendered with.
+// Desktop notifications (the browser's Notification API) are offered where the
+// browser allows them: a secure context, i.e. the page opened on the machine
+// itself (127.0.0.1) or over HTTPS. Once allowed, a break coming due, a break
+// overdue and a move nudge each show one; the page then keeps polling (every
+// 5 s) while its tab is in the background.
 (function () {
   "use strict";
   var root = document.getElementById("live");
   if (!root || !window.fetch) { return; }
   var api = root.getAttribute("data-api");
   var busy = false;
+  var lastTick = 0;
   var failures = 0;
   var lastView = null;
+  var canNotify = !!(window.isSecureContext && "Notification" in window);
+  var notified = {breakState: null, moveDue: null};
   var UNREACHABLE = "Can't reach the dashboard: is the Pi on and on this network? " +
                     "The figures below are the last ones received.";
 
@@ -52,11 +60,70 @@
       var channel = corner.getAttribute("data-channel");
       corner.classList.toggle("bad", (view.faults || []).indexOf(channel) >= 0);
     });
+    var companion = document.getElementById("companion");
+    if (companion) {
+      companion.hidden = !view.companion;
+      if (view.companion) {
+        companion.querySelectorAll("[data-companion]").forEach(function (el) {
+          var key = el.getAttribute("data-companion");
+          if (key === "href") { el.setAttribute("href", view.companion.href); } else { setText(el, view.companion[key]); }
+        });
+        var breakProgress = document.getElementById("break-progress");
+        if (breakProgress) { breakProgress.value = view.companion.fraction || 0; }
+        companion.classList.toggle("counts", !!view.companion.counts);
+      }
+    }
+    var silence = document.getElementById("silence-text");
+    if (silence && view.silence) { silence.className = "silence " + view.silence; }
+    notify(view);
     if (view.advice) {
       root.querySelectorAll("[data-live-advice=text]").forEach(function (el) { setText(el, view.advice.text); });
       root.querySelectorAll("[data-live-advice=href]").forEach(function (el) { el.setAttribute("href", view.advice.href); });
     }
   }
+
+  function notificationsOn() {
+    return canNotify && Notification.permission === "granted";
+  }
+
+  function notify(view) {
+    if (view.stale) { return; }
+    var state = view.break_state || "none";
+    var moveDue = (view.move_text || "").indexOf("Move nudge due") === 0;
+    var first = notified.breakState === null;
+    var body = null;
+    if (!first && state !== notified.breakState && (state === "due" || state === "overdue")) {
+      body = view.banner_text;
+    } else if (!first && moveDue && !notified.moveDue) {
+      body = "You've kept still a while: shift your weight, roll your shoulders.";
+    }
+    notified.breakState = state;
+    notified.moveDue = moveDue;
+    if (body && notificationsOn()) {
+      try { new Notification("Cushion", {body: body, tag: "cushion-reminder"}); } catch (e) { /* not allowed here */ }
+    }
+  }
+
+  function showNotifyChoice() {
+    var box = document.getElementById("notify");
+    var button = document.getElementById("notify-on");
+    var state = document.getElementById("notify-state");
+    if (!box || !button || !state || !canNotify) { return; }
+    box.hidden = false;
+    var permission = Notification.permission;
+    button.hidden = permission !== "default";
+    setText(state, permission === "granted" ? "Desktop notifications are on in this browser for break and move reminders."
+      : permission === "denied" ? "Desktop notifications are blocked in this browser's site settings." : "");
+  }
+
+  var notifyButton = document.getElementById("notify-on");
+  if (notifyButton && canNotify) {
+    notifyButton.addEventListener("click", function () {
+      var asked = Notification.requestPermission(showNotifyChoice);
+      if (asked && asked.then) { asked.then(showNotifyChoice); }
+    });
+  }
+  showNotifyChoice();
 
   function unreachable() {
     failures += 1;
@@ -75,7 +142,12 @@
   }
 
   function tick() {
-    if (busy || document.hidden) { return; }
+    if (busy) { return; }
+    if (document.hidden) {
+      // In the background only to notify, and then gently.
+      if (!notificationsOn() || Date.now() - lastTick < 5000) { return; }
+    }
+    lastTick = Date.now();
     busy = true;
     // A request that hangs (the Pi gone from the network) counts as a failure after 4 s.
     var controller = window.AbortController ? new AbortController() : null;

@@ -49,6 +49,22 @@ class QuietHours:
         weekday = when.weekday()
         return any(r.contains(seconds, weekday) for r in self.ranges)
 
+    def quiet_until(self, when: datetime, step_min: int = 1, horizon_h: int = 8 * 24) -> datetime | None:
+        """When the quiet stretch holding `when` ends (to the minute), or None if `when` is not quiet.
+
+        Found by stepping forward a minute at a time (ranges are whole minutes),
+        so ranges that touch or overlap ("Mon-Fri 18:00-08:00" then Saturday,
+        all day) read as one stretch; at most `horizon_h` ahead (every day quiet:
+        the end of that horizon)."""
+        if not self.is_quiet(when):
+            return None
+        moment = when.replace(second=0, microsecond=0)
+        for _ in range(horizon_h * 60 // step_min):
+            moment += timedelta(minutes=step_min)
+            if not self.is_quiet(moment):
+                return moment
+        return moment
+
     def __bool__(self) -> bool:
         return bool(self.ranges)
 

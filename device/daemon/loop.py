@@ -50,8 +50,10 @@ __all__ = ["BUSY_TIMEOUT_S", "Daemon", "DaemonCounters"]
 log = logging.getLogger("cushion")
 
 MQTT_FLUSH_S = 0.5  # with MQTT on, events are stored (and so published) this soon
-# silenced_by's reasons as SPEC section 8's state names them (the buzzer turned off is muted).
-MQTT_SILENCED = {"quiet hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "muted"}
+# silenced_by's reasons as the live row names them, and as SPEC section 8's state does
+# (there the buzzer turned off is muted).
+SILENCED = {"quiet hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "disabled"}
+MQTT_SILENCED = {"quiet_hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "muted"}
 STALL_S = 1.0  # frames stopping this long is the daemon stopped or starved: logged
 WALL_STEP_S = 2.0  # the wall clock moving this much against the frame clock is logged
 
@@ -137,6 +139,8 @@ class Daemon:
         self.live = LiveRow()
         self._led: dict[str, bool | None] = {"away": None, "break_due": None, "fault": None}
         self._last_prompt_kind = "any"
+        self._stood_at: float | None = None  # frame time of the last stand-up while away
+        self._quiet_until: tuple[datetime, datetime] | None = None  # (asked at, quiet until) while quiet
         self._resumed = False
         self._recovered = False
         self._first_t: float | None = None
@@ -316,6 +320,7 @@ class Daemon:
         if time.monotonic() >= self._next_settings_poll:
             self._next_settings_poll = time.monotonic() + self.settings_poll_s
             self._poll_settings()
+            self._take_silence_requests()
         return not getattr(self.source, "finished", False)
 
     def _note_stall(self, t: np.ndarray) -> None:
@@ -368,6 +373,7 @@ class Daemon:
         elif isinstance(event, Prompt):
             self._prompt(event.kind, event.t)
         elif isinstance(event, Sit | Stand):
+            self._stood_at = event.t if isinstance(event, Stand) else None
             log.info("%s at %s", event.type, self.source.wall_of(event.t).strftime("%H:%M:%S"))
         elif isinstance(event, Fault):
             log.warning(
@@ -466,6 +472,61 @@ class Daemon:
             else:
                 self._set_command(command.settings)
 
+    def _take_silence_requests(self) -> None:
+        """Snooze / Mute / Resume asked for on the dashboard: the same state the button sets,
+        taken here once a second; the live row shows it at once."""
+        if self.store is None or self._last_t is None:
+            return
+        try:
+            requests = self.store.pending_silence_requests()
+        except StoreError as exc:
+            self.history.disk_error(exc)
+            return
+        if not requests:
+            return
+        now = self.source.wall_of(self._last_t)
+        for request in requests:
+            action = request["action"]
+            until: datetime | None
+            if action == "snooze":
+                until = self.snooze.snooze(now, float(request["minutes"] or self.config.alerts.snooze_min))
+            elif action == "mute_day":
+                until = self.snooze.mute_day(now)
+            else:
+                self.snooze.clear()
+                until = None
+            if until is not None:
+                self.history.add_snooze(Snooze(now, self._last_prompt_kind, until, action))
+                if self.alerts is not None:
+                    self.alerts.stop_sound()
+            log.info("%s from the dashboard%s", action, f" until {until:%H:%M}" if until is not None else "")
+            try:
+                self.store.silence_request_taken(request["id"], until)
+            except StoreError as exc:
+                self.history.disk_error(exc)
+                return
+        self._write_live(self._last_t)
+
+    def silenced(self, wall: datetime) -> tuple[str | None, datetime | None]:
+        """Why the buzzer stays silent at `wall` (quiet_hours, snoozed, muted, disabled) and until when."""
+        reason = self.snooze.silenced_by(wall, self.quiet, self.config.alerts.buzzer_enabled)
+        if reason is None:
+            self._quiet_until = None
+            return None, None
+        name = SILENCED[reason]
+        if name == "snoozed":
+            return name, self.snooze.snoozed_until
+        if name == "muted":
+            return name, self.snooze.muted_until
+        if name == "quiet_hours":
+            # Stepping through the quiet stretch costs: once per stretch (or after a settings change).
+            cached = self._quiet_until
+            if cached is None or not cached[0] <= wall < cached[1]:
+                end = self.quiet.quiet_until(wall)
+                self._quiet_until = (wall, end) if end is not None else None
+            return name, self._quiet_until[1] if self._quiet_until else None
+        return name, None
+
     def _snooze_command(self, minutes: float | None) -> None:
         now = self.source.wall_of(self._last_t if self._last_t is not None else 0.0)
         if minutes is None:
@@ -527,6 +588,7 @@ class Daemon:
         self.config = config
         self.pipeline.reconfigure(config)
         self.quiet = QuietHours.from_breaks(config.breaks)
+        self._quiet_until = None
         self.gate = PromptGate(config.breaks)
         effective, replaced = self.devices.apply(config.alerts)
         self.config = dataclasses.replace(config, alerts=effective)
@@ -567,7 +629,14 @@ class Daemon:
             + int(getattr(self.source, "missing", 0))
             + self.counters.missed_frames
         )
-        return self.live.values(t, self.pipeline, self.snooze, self.source.wall_of(t), self.counters.frames, dropped)
+        wall = self.source.wall_of(t)
+        values = self.live.values(t, self.pipeline, self.snooze, wall, self.counters.frames, dropped)
+        reason, until = self.silenced(wall)
+        values["silenced"] = reason
+        values["silenced_until_wall"] = until
+        seated = self.pipeline.presence.seated
+        values["away_s"] = round(t - self._stood_at, 1) if not seated and self._stood_at is not None else None
+        return values
 
     def _check_wall_clock(self, t: float) -> None:
         """Log a step of the wall clock (NTP setting a Pi without a real-time
@@ -604,12 +673,11 @@ class Daemon:
         lean = None
         if lateral.start is not None and lateral.lean_detected_at is not None:
             lean = "right" if lateral.side > 0 else "left"
-        silenced = self.snooze.silenced_by(self.source.wall_of(t), self.quiet, self.config.alerts.buzzer_enabled)
         return {
             **values,
             "lean": lean,
             "posture": posture.kind if posture.detected_at is not None else None,
-            "silenced": MQTT_SILENCED.get(silenced) if silenced else None,
+            "silenced": MQTT_SILENCED.get(values.get("silenced") or "") or None,
             "reminders": self.config.alerts.buzzer_enabled,
             "break_after_min": self.config.breaks.break_after_min,
         }

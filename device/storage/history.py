@@ -386,7 +386,7 @@ def _live_row(values: Mapping[str, Any], updated_wall: str) -> dict[str, Any]:
         value = values.get(key)
         if key == "faults" and value is not None:
             value = json.dumps(list(value))
-        elif key == "muted_until_wall" and value is not None:
+        elif key in ("muted_until_wall", "silenced_until_wall") and value is not None:
             value = _label(_as_datetime(value))
         elif isinstance(value, bool):
             value = int(value)

@@ -81,7 +81,12 @@ LIVE_COLUMNS = {
     "dropped_recent": "frames lost in the recent window",
     "break_due": "bool: the break LED is on",
     "muted_until_wall": "prompts are snoozed or muted until this time",
+    "away_s": "seconds since the person stood up (none while seated)",
+    "silenced": "why the buzzer stays silent now: quiet_hours, snoozed, muted, disabled; none: it may sound",
+    "silenced_until_wall": "when that ends (quiet hours, a snooze, a mute); none for disabled",
 }
+# What the dashboard may ask the daemon to do with the buzzer (silence_requests.action).
+SILENCE_ACTIONS = ("snooze", "mute_day", "resume")
 
 
 def _v1_tables(db: Database) -> None:
@@ -234,6 +239,20 @@ def _v6_diary_kind(db: Database) -> None:
     db.table("diary").add_column("kind", str)
 
 
+def _v7_silence(db: Database) -> None:
+    """live.away_s, silenced, silenced_until_wall: the break so far and why the buzzer
+    is silent, for the Now page. silence_requests: Snooze / Mute / Resume asked for on
+    the dashboard, for the daemon to take (taken_wall) within a second."""
+    db.table("live").add_column("away_s", float)
+    db.table("live").add_column("silenced", str)
+    db.table("live").add_column("silenced_until_wall", str)
+    db.table("silence_requests").create(
+        {"id": int, "wall": str, "action": str, "minutes": float, "taken_wall": str, "until_wall": str},
+        pk="id",
+        not_null={"wall", "action"},
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_tables,
     _v2_event_sessions,
@@ -241,6 +260,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v4_live_recent_loss,
     _v5_event_ids,
     _v6_diary_kind,
+    _v7_silence,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

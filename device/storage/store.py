@@ -54,10 +54,12 @@ from device.storage.schema import (
     LIVE_COLUMNS,
     MIGRATIONS,
     SCHEMA_VERSION,
+    SILENCE_ACTIONS,
     SNOOZE_ACTIONS,
     Snooze,
 )
 from device.storage.settings import Settings
+from device.storage.silence import Silence
 
 __all__ = [
     "DIARY_REGIONS",
@@ -65,6 +67,7 @@ __all__ = [
     "LIVE_COLUMNS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "SILENCE_ACTIONS",
     "SNOOZE_ACTIONS",
     "Minute",
     "Snooze",
@@ -75,7 +78,7 @@ __all__ = [
 ]
 
 
-class Store(History, Settings, Diary, Aggregates, Received):
+class Store(History, Settings, Diary, Aggregates, Received, Silence):
     """The history database at `path` (created with its folders if missing).
 
     busy_timeout_s: how long a write waits for another process's write to
@@ -83,6 +86,6 @@ class Store(History, Settings, Diary, Aggregates, Received):
     as a context manager; use it from the thread that opened it (the daemon
     and each dashboard request open their own).
 
-    Its verbs come in groups (history, settings, diary, aggregates, received), each a
+    Its verbs come in groups (history, settings, diary, aggregates, received, silence), each a
     module of device.storage over one connection (device.storage.database).
     """

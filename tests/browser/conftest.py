@@ -128,8 +128,9 @@ class SimulatedDaemon:
     timer must advance in step with real time.
     """
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, scenario=None):
         self.db_path = db_path
+        self.scenario = scenario  # a device.sim Scenario; None: seated from the start for an hour
         self.daemon = None
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -147,9 +148,8 @@ class SimulatedDaemon:
         from device.daemon.sources import SimulatedSource
         from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario, Simulation
 
-        sim = Simulation(
-            Scenario(Person(mass_kg=75), seated=True).hold(3600), calibration=DEMO_CALIBRATION, rate_hz=80, seed=5
-        )
+        scenario = self.scenario or Scenario(Person(mass_kg=75), seated=True).hold(3600)
+        sim = Simulation(scenario, calibration=DEMO_CALIBRATION, rate_hz=80, seed=5)
         with Store(self.db_path) as store:  # a Store belongs to the thread that opened it
             source = SimulatedSource(sim, speed=1.0, start_wall=datetime.now().astimezone())
             self.daemon = Daemon(Config(calibration=DEMO_CALIBRATION), store, source, None)

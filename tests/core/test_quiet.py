@@ -292,3 +292,10 @@ def test_days_say_on_which_days_the_clock_times_are_quiet():
     assert friday_night.is_quiet(datetime(2026, 3, 6, 23, 0))  # Friday 23:00
     assert friday_night.is_quiet(datetime(2026, 3, 6, 1, 0))  # Friday 01:00
     assert not friday_night.is_quiet(datetime(2026, 3, 7, 1, 0))  # Saturday 01:00
+
+
+def test_quiet_until_says_when_the_stretch_ends_across_days():
+    assert WORK_HOURS_ONLY.quiet_until(datetime(2026, 3, 2, 12, 0)) is None  # Monday noon: not quiet
+    assert WORK_HOURS_ONLY.quiet_until(datetime(2026, 3, 2, 19, 30)) == datetime(2026, 3, 3, 8, 0)
+    assert WORK_HOURS_ONLY.quiet_until(datetime(2026, 3, 6, 18, 0)) == datetime(2026, 3, 9, 8, 0)  # weekend
+    assert QuietHours(["12:30-13:15"]).quiet_until(at("12:31:40")) == at("13:15")

@@ -35,8 +35,15 @@ def test_the_fleet_page_shows_every_cushion_seated_or_away_its_break_faults_and_
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "3 cushions: 2 online, 1 seated, 1 with a break due, <strong>1 with a sensor fault</strong>" in html
-    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr class="[^"]*">\s*<td class="head-cell"><a [^>]*>'
-                                                      r"(desk-\d)</a>.*?</tr>", html, re.S)}
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(
+            r'<tr class="[^"]*">\s*<td class="head-cell"><a [^>]*>'
+            r"(desk-\d)</a>.*?</tr>",
+            html,
+            re.S,
+        )
+    }
     assert set(rows) == {"desk-1", "desk-2", "desk-3"}
     assert "Seated" in rows["desk-1"] and "<strong>Due</strong>" in rows["desk-1"] and "2 h" in rows["desk-1"]
     assert "Away" in rows["desk-2"] and "front-left (fl)" in rows["desk-2"]
@@ -51,7 +58,7 @@ def test_a_cushion_is_picked_and_its_pages_show_its_own_history(hub_client):
     now = hub_client.get("/?cushion=desk-1")
     assert now.status_code == 200
     html = now.get_data(as_text=True)
-    assert '<option selected>desk-1</option>' in html and "<option>desk-2</option>" in html
+    assert "<option selected>desk-1</option>" in html and "<option>desk-2</option>" in html
     assert hub_client.get("/api/live").get_json()["live"]["seated"] == 1  # the picked cushion's live row
     day = hub_client.get("/day", follow_redirects=True)  # the choice is kept
     assert day.status_code == 200 and "<option selected>desk-1</option>" in day.get_data(as_text=True)
@@ -88,10 +95,12 @@ def test_settings_say_nothing_leaves_the_cushion_while_mqtt_is_off(db_path):
 
 def test_settings_say_what_is_shared_with_which_broker_and_whether_connected(db_path):
     with Store(db_path) as store:
-        store.set_device_info({"mqtt_status": {"cushion_id": "cushion-1a2b3c4d", "connected": True,
-                                               "since": "2026-03-02T09:00:00+01:00"}})
-    html = _settings(db_path, '[mqtt]\nhost = "192.168.1.10"\nusername = "desk"\n').get("/settings").get_data(
-        as_text=True)
+        store.set_device_info(
+            {"mqtt_status": {"cushion_id": "cushion-1a2b3c4d", "connected": True, "since": "2026-03-02T09:00:00+01:00"}}
+        )
+    html = (
+        _settings(db_path, '[mqtt]\nhost = "192.168.1.10"\nusername = "desk"\n').get("/settings").get_data(as_text=True)
+    )
     assert "Shared with the MQTT broker 192.168.1.10:1883" in html and "not encrypted" in html
     assert "cushion-1a2b3c4d" in html and "Connected since" in html
     assert "Your weight: not sent" in html and "Your diary: never sent" in html

@@ -93,8 +93,7 @@ def test_break_due_then_overdue_escalates(client, store):
         view = view_of(client)
         assert view["break_state"] == "overdue"
         assert (
-            view["banner_text"]
-            == f"Break overdue: you've been sitting {shown}. Stand up now and walk for a few minutes."
+            view["banner_text"] == f"Break overdue: you've been sitting {shown}. Stand up now: walk for a few minutes."
         )
         assert view["break_text"] == f"Break overdue: {shown} without a break; next reminder in 10 min"
         assert "Break due" not in view["banner_text"] + view["break_text"]

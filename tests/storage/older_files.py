@@ -8,6 +8,12 @@ sets PRAGMA user_version.
 from __future__ import annotations
 
 
+def _undo_v7(conn) -> None:
+    conn.execute("DROP TABLE silence_requests")
+    for column in ("away_s", "silenced", "silenced_until_wall"):
+        conn.execute(f"ALTER TABLE live DROP COLUMN {column}")
+
+
 def _undo_v6(conn) -> None:
     conn.execute("ALTER TABLE diary DROP COLUMN kind")
 
@@ -17,7 +23,7 @@ def _undo_v5(conn) -> None:
     conn.execute("ALTER TABLE events DROP COLUMN uid")
 
 
-UNDO = {6: _undo_v6, 5: _undo_v5}
+UNDO = {7: _undo_v7, 6: _undo_v6, 5: _undo_v5}
 
 
 def undo_after(conn, version: int) -> None:

@@ -56,5 +56,5 @@ def test_a_fault_goes_to_the_faults_table_and_an_open_session_runs_to_its_heartb
     (fault,) = fresh_store.faults_between(NINE, NINE + timedelta(hours=1))
     assert fault["channel"] == "fl" and fault["end_wall"].startswith("2026-03-02T09:02:00")
     fresh_store.received_heartbeat(NINE + timedelta(minutes=20))
-    (_, start, end, is_open, _), = fresh_store.session_spans(NINE, NINE + timedelta(hours=1))
+    ((_, start, end, is_open, _),) = fresh_store.session_spans(NINE, NINE + timedelta(hours=1))
     assert is_open and abs(end - start - 20 * 60) < 0.01
