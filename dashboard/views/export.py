@@ -30,7 +30,7 @@ from dashboard.advice import RED_FLAGS
 from dashboard.formatting import CHANNEL_NAMES
 from dashboard.history import local_midnight, today, ts_of
 from dashboard.views.device import REASONS
-from dashboard.views.diary import where_label
+from dashboard.views.diary import kind_label, red_flags_of, where_label
 from device.storage.store import Store
 
 bp = Blueprint("export", __name__)
@@ -38,7 +38,7 @@ bp = Blueprint("export", __name__)
 KINDS = ("sessions", "events", "diary")
 FORMATS = ("csv", "json")
 CHUNK = 64 * 1024  # characters written at a time
-DIARY_KEYS = ("id", "wall", "logged_wall", "region", "side", "severity", "note", "red_flags")
+DIARY_KEYS = ("id", "wall", "logged_wall", "region", "side", "kind", "severity", "note", "red_flags")
 
 # ---- words for people ----------------------------------------------------------------------
 
@@ -162,9 +162,11 @@ def _diary(store: Store, a, b) -> Iterator[dict]:
 
 
 def diary_row(row: dict) -> dict:
-    return {key: row[key] for key in DIARY_KEYS} | {
+    return {key: row.get(key) for key in DIARY_KEYS} | {
         "where_label": where_label(row["region"], row["side"]),
-        "red_flag_labels": red_flag_labels(row["red_flags"]),
+        "kind_label": kind_label(row.get("kind")),
+        # The flags the diary page shows: those ticked, and numbness in a leg (the guide's first red flag).
+        "red_flag_labels": red_flag_labels(red_flags_of(row)),
     }
 
 
@@ -192,6 +194,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         ("When (local time)", lambda r: local_time(r["wall"])),
         ("Written down (local time)", lambda r: local_time(r["logged_wall"])),
         ("Where", lambda r: r["where_label"]),
+        ("Kind of pain", lambda r: r["kind_label"]),
         ("How bad (0-10)", lambda r: r["severity"]),
         ("Note", lambda r: r["note"]),
         ("Red flags", lambda r: r["red_flag_labels"]),

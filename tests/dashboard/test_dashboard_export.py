@@ -151,6 +151,7 @@ def test_diary_csv_has_the_words_of_the_diary_page(client, db_path):
         "When (local time)",
         "Written down (local time)",
         "Where",
+        "Kind of pain",
         "How bad (0-10)",
         "Note",
         "Red flags",
@@ -162,6 +163,18 @@ def test_diary_csv_has_the_words_of_the_diary_page(client, db_path):
     assert row["Note"].startswith("'=")  # a spreadsheet must not run it as a formula
     assert row["Note"].endswith("après la réunion")
     assert machine_words(text(response)) == []
+
+
+def test_the_kind_of_pain_and_the_red_flag_it_implies_are_in_the_export(client, db_path):
+    from device.storage.store import Store
+
+    with Store(db_path) as store:
+        store.add_diary_entry(datetime(2024, 5, 1, 11, 0), region="leg", side="right", severity=6, kind="numbness")
+    (row,) = rows_of(client.get(f"/api/export/diary.csv?{ONE_DAY}"))
+    assert (row["Where"], row["Kind of pain"]) == ("Leg, right", "numbness or tingling")
+    assert "numbness" in row["Red flags"].lower()  # the guide's first red flag, as the diary page shows it
+    (entry,) = client.get(f"/api/export/diary.json?{ONE_DAY}").get_json()["rows"]
+    assert entry["kind"] == "numbness" and entry["red_flags"] == []  # stored as entered
 
 
 def test_the_csv_starts_with_a_byte_order_mark_so_spreadsheets_read_utf8(client, db_path):
@@ -230,7 +243,7 @@ def machine_rows(store: Store, kind: str, a, b) -> list[dict]:
 ADDED = {
     "sessions": {"duration_min", "prompt_labels"},
     "events": {"label", "duration_min"},
-    "diary": {"where_label", "red_flag_labels"},
+    "diary": {"kind", "kind_label", "where_label", "red_flag_labels"},  # kind: stored since schema v6
 }
 
 
