@@ -65,7 +65,6 @@ class LocalBroker:
             f"persistence_location {self.folder / 'data'}/",
             "autosave_interval 60",
             "max_queued_messages 1000000",  # a hub away for a while gets everything when it is back
-            "max_inflight_messages 100",
             "log_type error",
             "log_type warning",
             "log_type notice",

@@ -8,9 +8,15 @@ with QoS 1 to `{topic_prefix}/+/event` and `{topic_prefix}/+/availability`.
 the newest comes with every (re)subscription, while states queued for a hub
 that was away would only delay its catching up with the events.
 
-Messages are stored in batches (every BATCH_S, or BATCH_MAX messages) and
-acknowledged to the broker only once their batch is committed: a hub killed
-in between gets them again. An event whose `id` is stored already is kept
+Messages are stored in batches (whatever has arrived while the last batch
+was stored, up to BATCH_MAX; when idle, the first message waits no longer)
+and acknowledged to the broker only once their batch is committed: a hub
+killed in between gets them again. Storing at once matters: a broker sends a
+client only so many unacknowledged messages (Mosquitto: 20 by default), so
+waiting to fill a batch would cap the hub at a few hundred messages a
+second. Each cushion's database stays open (the hub raises its limit of open
+files to what the system allows: three descriptors per cushion); closing and
+opening them per batch cost seconds a batch with 500 cushions. An event whose `id` is stored already is kept
 once (device.storage.received). Per-cushion writes are not fsynced (WAL,
 synchronous=NORMAL): a crash of the hub loses nothing, a power cut of its
 machine may lose the last second, which the cushions still hold.
@@ -27,6 +33,7 @@ import hashlib
 import json
 import logging
 import queue
+import resource
 import socket
 import threading
 import time
@@ -45,9 +52,10 @@ from device.storage.store import Store, StoreError
 
 log = logging.getLogger("cushion")
 
-BATCH_S = 0.2
+IDLE_WAIT_S = 0.2  # with nothing to store, look at the stop flag this often
 BATCH_MAX = 5000
-OPEN_HISTORIES = 64  # cushion databases kept open at once (file descriptors are finite)
+FILES_PER_HISTORY = 3  # a database in WAL mode: the file, its -wal and its -shm
+SPARE_FILES = 100
 RETRY_S = 5.0
 MAX_RETRY_MESSAGES = 100_000
 
@@ -67,6 +75,20 @@ class _Message:
     topic: str
     payload: bytes
     ack: Callable[[], None]
+
+
+def open_histories_allowed() -> int:
+    """How many cushion databases may stay open: the soft limit of open files raised to the
+    hard one (systemd's default hard limit is 524288), three descriptors each."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        if wanted > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+    except (ValueError, OSError):
+        soft = 1024
+    return max(16, (int(soft) - SPARE_FILES) // FILES_PER_HISTORY)
 
 
 def hub_client_id(db_path: Path) -> str:
@@ -103,6 +125,7 @@ class Hub:
         self._next_retry = 0.0
         self._histories: OrderedDict[str, Store] = OrderedDict()
         self._refused_said: set[str] = set()
+        self.open_histories = 64
         self.link = BrokerLink(
             config.mqtt,
             client_id=client_id or hub_client_id(self.db_path),
@@ -118,6 +141,7 @@ class Hub:
 
     def run(self, stop: threading.Event, max_seconds: float | None = None) -> None:
         """Receive and store until `stop` is set (or max_seconds have passed)."""
+        self.open_histories = open_histories_allowed()
         fleet = FleetStore(self.db_path)
         self.link.start()
         started = time.monotonic()
@@ -139,13 +163,16 @@ class Hub:
             self._histories.clear()
             fleet.close()
 
-    def _take_batch(self, wait_s: float = BATCH_S) -> list[_Message]:
+    def _take_batch(self, wait_s: float = IDLE_WAIT_S) -> list[_Message]:
+        """What has arrived (waiting up to wait_s for a first message), up to BATCH_MAX."""
         batch: list[_Message] = []
-        deadline = time.monotonic() + wait_s
+        try:
+            batch.append(self._queue.get(timeout=wait_s) if wait_s > 0 else self._queue.get_nowait())
+        except queue.Empty:
+            return batch
         while len(batch) < BATCH_MAX:
-            timeout = deadline - time.monotonic()
             try:
-                batch.append(self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait())
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return batch
@@ -205,19 +232,18 @@ class Hub:
         self, cushion_id: str, events: list[ReceivedEvent], state: dict[str, Any] | None, now: datetime
     ) -> None:
         store = self._history(cushion_id)
-        if events:
-            new = store.add_received(events, self.config.breaks.break_min_s)
-            self.counters.events_new += new
-            self.counters.events_twice += len(events) - new
-            stored_at = time.time()
-            for event in events:
-                detected = event.wall_of(event.data.get("detected_at")) or event.wall
-                self.counters.latencies_s.append(stored_at - detected.timestamp())
+        live = heartbeat = None
         if state is not None:
             wall = _wall(state.get("wall")) or now
-            store.set_live(live_of_state(state), wall=wall)
-            if state.get("seated"):
-                store.received_heartbeat(wall)
+            live = (live_of_state(state), wall)
+            heartbeat = wall if state.get("seated") else None
+        new = store.add_received(events, self.config.breaks.break_min_s, heartbeat=heartbeat, live=live)
+        self.counters.events_new += new
+        self.counters.events_twice += len(events) - new
+        stored_at = time.time()
+        for event in events:
+            detected = event.wall_of(event.data.get("detected_at")) or event.wall
+            self.counters.latencies_s.append(stored_at - detected.timestamp())
 
     def _history(self, cushion_id: str) -> Store:
         store = self._histories.get(cushion_id)
@@ -227,7 +253,7 @@ class Hub:
         path = FleetStore.history_path_of(self.db_path, cushion_id)
         store = Store.open(path, read_only=False)
         self._histories[cushion_id] = store
-        if len(self._histories) > OPEN_HISTORIES:
+        if len(self._histories) > self.open_histories:
             _, oldest = self._histories.popitem(last=False)
             oldest.close()
         return store

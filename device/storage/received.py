@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from device.storage.database import Connection, _as_datetime, _label
+from device.storage.history import _live_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +51,16 @@ class Received(Connection):
     """Adds what a hub receives to one cushion's history."""
 
     def add_received(
-        self, events: Iterable[ReceivedEvent], break_min_s: float, heartbeat: datetime | None = None
+        self,
+        events: Iterable[ReceivedEvent],
+        break_min_s: float,
+        heartbeat: datetime | None = None,
+        live: tuple[Mapping[str, Any], datetime] | None = None,
     ) -> int:
         """Store the events not stored yet (by id), in time order, with the sessions they
-        make; returns how many were new. heartbeat: the cushion was last heard of then
-        (its open session runs to it). One transaction (WAL, not fsynced: see the hub)."""
+        make; returns how many were new. heartbeat: the cushion was seated then (its open
+        session runs to it). live: (values, wall) for the live row. One transaction (WAL,
+        not fsynced: see the hub), so a batch costs one commit per cushion."""
         ordered = sorted(events, key=lambda e: e.wall)
         new = 0
         with self._transaction("write a cushion's history"):
@@ -67,6 +73,12 @@ class Received(Connection):
                 new += 1
             if heartbeat is not None:
                 self._heartbeat(_label(_as_datetime(heartbeat)))
+            if live is not None:
+                row = _live_row(live[0], _label(_as_datetime(live[1])))
+                self.db.execute(
+                    f"INSERT OR REPLACE INTO live ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    list(row.values()),
+                )
         return new
 
     def received_heartbeat(self, wall: datetime) -> None:
