@@ -9,7 +9,7 @@ generations, its threads).
 import subprocess
 import sys
 
-BENCHMARKS = ["bench_pipeline", "bench_driver", "bench_daemon", "bench_dashboard", "bench_mqtt"]
+BENCHMARKS = ["bench_pipeline", "bench_driver", "bench_daemon", "bench_dashboard", "bench_mqtt", "bench_hub"]
 
 
 def main(argv: list[str]) -> int:

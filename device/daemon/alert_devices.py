@@ -4,6 +4,7 @@ A setting that needs no other pin (buzzer on or off, the hold time) is
 applied to the devices in place; a new device type or pin releases the old
 pins and claims the new ones. A change that cannot be applied (a pin in use)
 keeps the previous devices and says why in `problem`, for the Settings page.
+New devices are shown the state the old ones showed (away, break due, fault).
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ class AlertDevices:
         self.alerts = alerts
         self._open = open_alerts
         self.problem: str | None = None
+        self._shown: dict[str, bool] | None = None  # what the light shows now; None: not yet, or new devices
+
+    def show(self, *, away: bool, break_due: bool, fault: bool) -> None:
+        """Show this state on the light (and the buzzer's break-due state), changing only what changed."""
+        alerts = self.alerts
+        state = {"away": away, "break_due": break_due, "fault": fault}
+        if alerts is None or state == self._shown:
+            return
+        shown = self._shown or {}
+        if break_due != shown.get("break_due"):
+            alerts.set_break_due(break_due)
+        if fault != shown.get("fault"):
+            alerts.set_fault(fault)
+        if away != shown.get("away"):
+            alerts.set_away(away)
+        self._shown = state
 
     def open_first(self, wanted: AlertsConfig, fallback: AlertsConfig) -> AlertsConfig:
         """Open the devices of `wanted` (the merged config's); if its pins cannot
@@ -65,9 +82,11 @@ class AlertDevices:
         try:
             self.alerts = self._open(wanted)
             log.info("buzzer, light and button now on %s", pins_in_words(wanted))
+            self._shown = None
             return wanted, True
         except CushionError as exc:
             effective = self._refused(exc, wanted, previous)
+        self._shown = None
         try:
             self.alerts = self._open(previous)
         except CushionError as again:

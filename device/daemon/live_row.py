@@ -12,6 +12,7 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
+from device.config import Config
 from device.core.pipeline import Pipeline
 from device.core.quiet import SnoozeState
 
@@ -78,3 +79,24 @@ class LiveRow:
             "break_due": bool(p.prompts.break_due_active and tracker.open),
             "muted_until_wall": muted.isoformat() if muted else None,
         }
+
+
+# The live row's silenced reasons as SPEC section 8's state names them (there the buzzer turned off is muted).
+MQTT_SILENCED = {"quiet_hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "muted"}
+
+
+def mqtt_state(values: dict[str, Any], pipeline: Pipeline, config: Config) -> dict[str, Any]:
+    """The live row and what else MQTT's state tells: lean, posture, why the buzzer is silent, reminder settings
+    (config: the settings in effect)."""
+    lateral, posture = pipeline.lateral, pipeline.posture
+    lean = None
+    if lateral.start is not None and lateral.lean_detected_at is not None:
+        lean = "right" if lateral.side > 0 else "left"
+    return {
+        **values,
+        "lean": lean,
+        "posture": posture.kind if posture.detected_at is not None else None,
+        "silenced": MQTT_SILENCED.get(values.get("silenced") or "") or None,
+        "reminders": config.alerts.buzzer_enabled,
+        "break_after_min": config.breaks.break_after_min,
+    }

@@ -10,7 +10,11 @@ Timing uses the frame clock (time.monotonic on the Pi); the wall clock, which
 jumps when a Pi without RTC syncs NTP, only labels stored rows.
 
 Settings from the dashboard that do not validate (or are not even JSON) are
-logged and ignored one by one: the config file's value applies for those.
+logged and ignored one by one (device.daemon.settings_watch). Snooze, mute and
+resume come from the button, the dashboard and MQTT alike
+(device.daemon.silence); sessions a crash left open are dealt with by
+device.daemon.recovery; stalls and wall-clock steps are logged by
+device.daemon.clock_watch.
 
 With MQTT on (device.mqtt.publisher), the loop offers its live values to the
 publisher once a second, writes a history batch within MQTT_FLUSH_S of an
@@ -21,7 +25,6 @@ between frames; the network itself is the publisher's threads' business.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import queue
 import threading
@@ -31,18 +34,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from device.config import Alerts as AlertsConfig
-from device.config import Config, ConfigError, config_with_settings, config_with_valid_settings
+from device.config import Config
 from device.core.events import Event, Fault, Fidget, Prompt, Session, Sit, Stand
 from device.core.minutes import MinuteAccumulator
 from device.core.pipeline import Pipeline
-from device.core.quiet import PromptGate, QuietHours, SnoozeState
+from device.core.quiet import PromptGate, SnoozeState
 from device.daemon import systemd
 from device.daemon.alert_devices import AlertDevices
+from device.daemon.clock_watch import ClockWatch
 from device.daemon.history_writer import BUSY_TIMEOUT_S, RETRY_S, HistoryWriter, WriteCounters
-from device.daemon.live_row import LiveRow
+from device.daemon.live_row import LiveRow, mqtt_state
+from device.daemon.recovery import recover_left_open
+from device.daemon.settings_watch import SettingsWatch
+from device.daemon.silence import BuzzerSilence
 from device.storage.store import Snooze, Store, StoreError
 
 __all__ = ["BUSY_TIMEOUT_S", "Daemon", "DaemonCounters"]
@@ -50,12 +55,6 @@ __all__ = ["BUSY_TIMEOUT_S", "Daemon", "DaemonCounters"]
 log = logging.getLogger("cushion")
 
 MQTT_FLUSH_S = 0.5  # with MQTT on, events are stored (and so published) this soon
-# silenced_by's reasons as the live row names them, and as SPEC section 8's state does
-# (there the buzzer turned off is muted).
-SILENCED = {"quiet hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "disabled"}
-MQTT_SILENCED = {"quiet_hours": "quiet_hours", "snoozed": "snoozed", "muted": "muted", "disabled": "muted"}
-STALL_S = 1.0  # frames stopping this long is the daemon stopped or starved: logged
-WALL_STEP_S = 2.0  # the wall clock moving this much against the frame clock is logged
 
 
 @dataclass(slots=True)
@@ -121,12 +120,11 @@ class Daemon:
             on_new_file=self._new_history_file,
             counters=self.counters,
         )
-        self._settings_version = self._read_settings_version()
-        self.config = self._merged_config() or self.file_config
+        self.settings = SettingsWatch(self.history, file_config)
+        self.config = self.settings.merged() or self.file_config
         self.pipeline = Pipeline(self.config)
         self.minutes = MinuteAccumulator(source.wall_of)
-        self.quiet = QuietHours.from_breaks(self.config.breaks)
-        self.snooze = SnoozeState()
+        self.silence = BuzzerSilence(self.config.breaks)
         self.gate = PromptGate(self.config.breaks)
         self._button: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.mqtt = mqtt
@@ -137,27 +135,28 @@ class Daemon:
         self._last_t: float | None = None
         self._next_settings_poll = 0.0
         self.live = LiveRow()
-        self._led: dict[str, bool | None] = {"away": None, "break_due": None, "fault": None}
         self._last_prompt_kind = "any"
         self._stood_at: float | None = None  # frame time of the last stand-up while away
-        self._quiet_until: tuple[datetime, datetime] | None = None  # (asked at, quiet until) while quiet
-        self._resumed = False
         self._recovered = False
         self._first_t: float | None = None
-        self._frame_period = 1.0 / file_config.sensor.rate_hz
-        self._wall_anchor: tuple[float, datetime] | None = None
+        self.clocks = ClockWatch(1.0 / file_config.sensor.rate_hz, source.wall_of)
         if alerts is None and open_alerts is not None:
             effective = self.devices.open_first(self.config.alerts, self.file_config.alerts)
         else:
             effective, _ = self.devices.apply(self.config.alerts)
         self.config = dataclasses.replace(self.config, alerts=effective)
         if self.devices.problem is not None:
-            self._report_settings_problem()
+            self.settings.report_problem(self.devices.problem)
 
     @property
     def alerts(self) -> Any:
         """The buzzer, LED and button (device.hardware.alerts.Alerts), or None."""
         return self.devices.alerts
+
+    @property
+    def snooze(self) -> SnoozeState:
+        """The snooze and mute state, whoever set it."""
+        return self.silence.snooze
 
     @property
     def store(self) -> Store | None:
@@ -166,58 +165,8 @@ class Daemon:
 
     # ---- set-up -------------------------------------------------------------
 
-    def _read_settings_version(self) -> int | None:
-        if self.store is None:
-            return None
-        try:
-            return self.store.settings_version()
-        except StoreError as exc:
-            self.history.disk_error(exc)
-            return None
-
-    def _merged_config(self) -> Config | None:
-        """The config file with the dashboard's settings over it; None if they cannot be read.
-
-        Each stored setting that is not JSON or does not validate (alone, or
-        with the ones before it in key order) is logged and left out, so the
-        file's value applies for it and the rest still do.
-        """
-        if self.store is None:
-            return None
-        try:
-            settings = self.store.settings(
-                on_invalid=lambda key, problem: log.error(
-                    "ignoring the setting %s stored by the dashboard: %s; the config file's value applies", key, problem
-                )
-            )
-        except StoreError as exc:
-            self.history.disk_error(exc)
-            return None
-        if not settings:
-            return self.file_config
-        return config_with_valid_settings(
-            self.file_config,
-            settings,
-            lambda key, value, exc: log.error(
-                "ignoring the setting %s = %s stored by the dashboard: %s; the config file's value applies",
-                key,
-                _short_json(value),
-                exc,
-            ),
-        )
-
     def recover(self, first_t: float) -> None:
-        """Deal with sessions an earlier run left open (crash, power cut, restart).
-
-        The newest is carried on if its last heartbeat is less than break_min_s
-        ago: the pipeline resumes it as a session whose person is away since
-        that heartbeat, so it goes on if they are (still) seated and otherwise
-        ends at the heartbeat. Older ones are closed at their last heartbeat.
-
-        A wall clock that reads earlier than that heartbeat (a Pi without a
-        real-time clock, before NTP has set it) cannot say how long the
-        cushion was off: the session is not carried on but closed at its
-        heartbeat, and a new one starts if someone is seated.
+        """Deal with sessions an earlier run left open (device.daemon.recovery).
 
         Called with the first frame, or, if the database could not be read
         then, once it can: by then this run has its own session, so the old
@@ -227,39 +176,18 @@ class Daemon:
             return
         late = self._last_t is not None and self._last_t > first_t
         try:
-            left = self.store.left_open()
-            if left and not late:
-                newest = left[-1]
-                now_wall = self.source.wall_of(first_t)
-                heartbeat = _parse_wall(newest["last_heartbeat_wall"] or newest["start_wall"])
-                start = _parse_wall(newest["start_wall"])
-                gap = (now_wall - heartbeat).total_seconds()
-                if gap < 0:
-                    log.warning(
-                        "the clock reads %s, earlier than the last heartbeat %s of the session started %s "
-                        "(no real-time clock, and NTP has not set the time yet?): not carrying it on",
-                        now_wall.isoformat(timespec="seconds"),
-                        newest["last_heartbeat_wall"],
-                        newest["start_wall"],
-                    )
-                elif gap < self.config.breaks.break_min_s:
-                    start_t = first_t - (now_wall - start).total_seconds()
-                    away_t = first_t - gap
-                    self.store.continue_session(newest["id"], start_t)
-                    self.pipeline.resume_session(start_t, tuple(newest["prompts"] or ()), away_t)
-                    self._resumed = True
-                    log.info(
-                        "resuming the session started %s (last heartbeat %s)",
-                        newest["start_wall"],
-                        newest["last_heartbeat_wall"],
-                    )
-            closed = self.store.close_left_open()
+            recover_left_open(
+                self.store,
+                self.pipeline,
+                first_t,
+                self.source.wall_of(first_t),
+                self.config.breaks.break_min_s,
+                carry_on=not late,
+            )
         except StoreError as exc:
             self.history.write_failed(exc)
             return
         self._recovered = True
-        for row in closed:
-            log.info("closed the session started %s at its last heartbeat %s", row["start_wall"], row["end_wall"])
 
     # ---- the loop -----------------------------------------------------------
 
@@ -297,8 +225,8 @@ class Daemon:
                 if self.history.trouble is None:
                     self.recover(self._first_t)
                 self._last_flush_t = self._last_live_t = float(block.t[0])
-            elif float(block.t[-1]) - self._last_t > len(block) * self._frame_period + STALL_S:
-                self._note_stall(block.t)
+            elif self.clocks.stalled(self._last_t, block.t):
+                self.counters.missed_frames += self.clocks.missed_frames(self._last_t, block.t)
             events = self.pipeline.feed_block(block.t, block.raw)
             self.counters.frames += len(block)
             self.live.frames_read(float(block.t[-1]), len(block))
@@ -322,24 +250,6 @@ class Daemon:
             self._poll_settings()
             self._take_silence_requests()
         return not getattr(self.source, "finished", False)
-
-    def _note_stall(self, t: np.ndarray) -> None:
-        """Frames stopped for more than STALL_S somewhere before or inside this
-        block: the process was stopped (SIGSTOP, a debugger) or starved of CPU.
-        Said once per stall, and the frames it cost are counted as dropped."""
-        assert self._last_t is not None
-        times = np.concatenate(([self._last_t], t))
-        gaps = np.diff(times)
-        for index in np.flatnonzero(gaps > STALL_S):
-            gap = float(gaps[index])
-            missed = max(0, round(gap / self._frame_period) - 1)
-            self.counters.missed_frames += missed
-            log.warning(
-                "no frames for %.1f s from %s (the daemon was stopped or starved of CPU): about %d frames missed",
-                gap,
-                self.source.wall_of(float(times[index])).strftime("%H:%M:%S"),
-                missed,
-            )
 
     def finish(self) -> None:
         """Flush everything (the pipeline's open spans included) before exit.
@@ -387,7 +297,7 @@ class Daemon:
     def _prompt(self, kind: str, t: float) -> None:
         wall = self.source.wall_of(t)
         allowed = self.gate.allow(kind, t)
-        silenced = self.snooze.silenced_by(wall, self.quiet, self.config.alerts.buzzer_enabled)
+        silenced = self.silence.silenced_by(wall, self.config.alerts.buzzer_enabled)
         sound = allowed and silenced is None
         self._last_prompt_kind = kind
         log.info("prompt %s%s", kind, "" if sound else f" (silent: {silenced or 'too soon'})")
@@ -413,22 +323,12 @@ class Daemon:
             self.history.add_session(Session(tracker.start, None, tuple(tracker.prompts)))
 
     def _update_alerts(self) -> None:
-        if self.alerts is None:
-            return
-        state: dict[str, bool | None] = {
-            "away": not self.pipeline.presence.seated,
-            "break_due": self.pipeline.prompts.break_due_active and self.pipeline.session_tracker.open,
-            "fault": self.pipeline.faults.count > 0,
-        }
-        if state == self._led:
-            return
-        if state["break_due"] != self._led["break_due"]:
-            self.alerts.set_break_due(state["break_due"])
-        if state["fault"] != self._led["fault"]:
-            self.alerts.set_fault(state["fault"])
-        if state["away"] != self._led["away"]:
-            self.alerts.set_away(state["away"])
-        self._led = state
+        pipeline = self.pipeline
+        self.devices.show(
+            away=not pipeline.presence.seated,
+            break_due=bool(pipeline.prompts.break_due_active and pipeline.session_tracker.open),
+            fault=pipeline.faults.count > 0,
+        )
 
     def on_snooze(self) -> None:
         """Button pressed (called from gpiozero's thread)."""
@@ -444,18 +344,21 @@ class Daemon:
                 action = self._button.get_nowait()
             except queue.Empty:
                 return
-            t = self._last_t if self._last_t is not None else 0.0
-            now = self.source.wall_of(t)
-            if action == "snooze":
-                until = self.snooze.snooze(now, self.config.alerts.snooze_min)
-            else:
-                until = self.snooze.mute_day(now)
+            self._silence(action, self.config.alerts.snooze_min, "")
+
+    def _silence(self, action: str, minutes: float, asked_by: str) -> datetime | None:
+        """Snooze, mute for the day or resume (device.daemon.silence.ACTIONS) as asked by the button
+        (asked_by ""), the dashboard or MQTT: the snooze is stored and a sounding buzzer stops."""
+        now = self.source.wall_of(self._last_t if self._last_t is not None else 0.0)
+        until = self.silence.ask(action, now, minutes)
+        if until is not None:
             self.history.add_snooze(Snooze(now, self._last_prompt_kind, until, action))
             if self.alerts is not None:
                 self.alerts.stop_sound()
-            log.info("%s until %s", action, until.strftime("%H:%M"))
+        log.info("%s%s%s", action, asked_by and f" {asked_by}", f" until {until:%H:%M}" if until is not None else "")
+        return until
 
-    # ---- commands from MQTT ---------------------------------------------------
+    # ---- requests from the dashboard and MQTT ----------------------------------
 
     def on_command(self, command: Any) -> None:
         """A device.mqtt.publisher.Command (called from paho's thread)."""
@@ -484,22 +387,9 @@ class Daemon:
             return
         if not requests:
             return
-        now = self.source.wall_of(self._last_t)
         for request in requests:
-            action = request["action"]
-            until: datetime | None
-            if action == "snooze":
-                until = self.snooze.snooze(now, float(request["minutes"] or self.config.alerts.snooze_min))
-            elif action == "mute_day":
-                until = self.snooze.mute_day(now)
-            else:
-                self.snooze.clear()
-                until = None
-            if until is not None:
-                self.history.add_snooze(Snooze(now, self._last_prompt_kind, until, action))
-                if self.alerts is not None:
-                    self.alerts.stop_sound()
-            log.info("%s from the dashboard%s", action, f" until {until:%H:%M}" if until is not None else "")
+            minutes = float(request["minutes"] or self.config.alerts.snooze_min)
+            until = self._silence(request["action"], minutes, "from the dashboard")
             try:
                 self.store.silence_request_taken(request["id"], until)
             except StoreError as exc:
@@ -509,38 +399,15 @@ class Daemon:
 
     def silenced(self, wall: datetime) -> tuple[str | None, datetime | None]:
         """Why the buzzer stays silent at `wall` (quiet_hours, snoozed, muted, disabled) and until when."""
-        reason = self.snooze.silenced_by(wall, self.quiet, self.config.alerts.buzzer_enabled)
-        if reason is None:
-            self._quiet_until = None
-            return None, None
-        name = SILENCED[reason]
-        if name == "snoozed":
-            return name, self.snooze.snoozed_until
-        if name == "muted":
-            return name, self.snooze.muted_until
-        if name == "quiet_hours":
-            # Stepping through the quiet stretch costs: once per stretch (or after a settings change).
-            cached = self._quiet_until
-            if cached is None or not cached[0] <= wall < cached[1]:
-                end = self.quiet.quiet_until(wall)
-                self._quiet_until = (wall, end) if end is not None else None
-            return name, self._quiet_until[1] if self._quiet_until else None
-        return name, None
+        return self.silence.why(wall, self.config.alerts.buzzer_enabled)
 
     def _snooze_command(self, minutes: float | None) -> None:
-        now = self.source.wall_of(self._last_t if self._last_t is not None else 0.0)
-        if minutes is None:
-            minutes = self.config.alerts.snooze_min
         if minutes == 0:
-            self.snooze.snoozed_until = None
-            log.info("snooze ended by MQTT")
+            self._silence("end_snooze", 0, "by MQTT")
             self.mqtt.result("snooze", True, "snooze ended", snoozed_until=None)
             return
-        until = self.snooze.snooze(now, minutes)
-        self.history.add_snooze(Snooze(now, self._last_prompt_kind, until, "snooze"))
-        if self.alerts is not None:
-            self.alerts.stop_sound()
-        log.info("snooze by MQTT until %s", until.strftime("%H:%M"))
+        until = self._silence("snooze", self.config.alerts.snooze_min if minutes is None else minutes, "by MQTT")
+        assert until is not None
         self.mqtt.result(
             "snooze",
             True,
@@ -549,76 +416,29 @@ class Daemon:
         )
 
     def _set_command(self, wanted: dict[str, Any]) -> None:
-        """Settings from MQTT, validated as the dashboard's are (all together, over the stored ones),
-        then stored as the dashboard stores them: the settings poll applies them."""
-        if self.store is None:
-            self.mqtt.result("set", False, "the history database, where settings are kept, cannot be written now")
-            return
-        try:
-            stored = self.store.settings()
-            merged = {k: v for k, v in {**stored, **wanted}.items() if v is not None}
-            config_with_settings(self.file_config, merged)
-            self.store.set_settings(wanted)
-        except ConfigError as exc:
-            self.mqtt.result("set", False, str(exc))
-            return
-        except StoreError as exc:
-            self.history.disk_error(exc)
-            self.mqtt.result("set", False, f"not saved: {exc}")
-            return
-        log.info("settings changed by MQTT: %s", ", ".join(f"{k} = {_short_json(v)}" for k, v in wanted.items()))
-        self.mqtt.result("set", True, "saved; in effect within a second or two", settings=wanted)
+        """Settings from MQTT, stored as the dashboard's are: the settings poll applies them."""
+        saved, answer = self.settings.store_wanted(wanted)
+        self.mqtt.result("set", saved, answer, **({"settings": wanted} if saved else {}))
 
     # ---- settings -----------------------------------------------------------
 
     def _poll_settings(self) -> None:
-        if self.store is None:
+        config = self.settings.changed(self.config)
+        if config is None:
             return
-        try:
-            version = self.store.settings_version()
-        except StoreError as exc:
-            self.history.disk_error(exc)
-            return
-        if version == self._settings_version:
-            return
-        self._settings_version = version
-        config = self._merged_config()
-        if config is None or config == self.config:
-            return
-        self.config = config
         self.pipeline.reconfigure(config)
-        self.quiet = QuietHours.from_breaks(config.breaks)
-        self._quiet_until = None
+        self.silence.reconfigure(config.breaks)
         self.gate = PromptGate(config.breaks)
         effective, replaced = self.devices.apply(config.alerts)
         self.config = dataclasses.replace(config, alerts=effective)
         if replaced:
-            self._led = {"away": None, "break_due": None, "fault": None}  # show the state on the new devices
             self._update_alerts()
-        self._report_settings_problem()
+        self.settings.report_problem(self.devices.problem)
         log.info(
             "settings changed: now in effect"
             if self.devices.problem is None
             else "settings changed: in effect but for the buzzer, light and button"
         )
-
-    def _report_settings_problem(self) -> None:
-        """device_info "settings_problem": what the last settings version could not apply (None: all of it)."""
-        if self.store is None:
-            return
-        problem = (
-            None
-            if self.devices.problem is None
-            else {
-                "version": self._settings_version,
-                "problem": self.devices.problem,
-                "wall": datetime.now().astimezone().isoformat(timespec="seconds"),
-            }
-        )
-        try:
-            self.store.set_device_info({"settings_problem": problem})
-        except StoreError as exc:
-            self.history.disk_error(exc)
 
     # ---- writing --------------------------------------------------------------
 
@@ -638,49 +458,16 @@ class Daemon:
         values["away_s"] = round(t - self._stood_at, 1) if not seated and self._stood_at is not None else None
         return values
 
-    def _check_wall_clock(self, t: float) -> None:
-        """Log a step of the wall clock (NTP setting a Pi without a real-time
-        clock, a person changing it): stored rows are labelled by it, and a
-        step back makes wall minutes come round twice (each holds at most 60 s)."""
-        wall = self.source.wall_of(t)
-        anchor = self._wall_anchor
-        self._wall_anchor = (t, wall)
-        if anchor is None:
-            return
-        step = (wall - anchor[1]).total_seconds() - (t - anchor[0])
-        if abs(step) >= WALL_STEP_S:
-            log.warning(
-                "the wall clock stepped %s by %.0f s (now %s); stored times follow it",
-                "back" if step < 0 else "forward",
-                abs(step),
-                wall.isoformat(timespec="seconds"),
-            )
-
     def _write_live(self, t: float) -> None:
         self._last_live_t = t
-        self._check_wall_clock(t)
+        self.clocks.check_wall_clock(t)
         # Stamped with the real clock, so the dashboard can tell a stopped daemon.
         if self.mqtt is None:
             self.history.write_live(lambda: self.live_status(t), datetime.now().astimezone())
             return
         values = self.live_status(t)
         self.history.write_live(lambda: values, datetime.now().astimezone())
-        self.mqtt.offer(self._mqtt_state(values, t))
-
-    def _mqtt_state(self, values: dict, t: float) -> dict:
-        """The live values and what else MQTT's state tells: lean, posture, why the buzzer is silent."""
-        lateral, posture = self.pipeline.lateral, self.pipeline.posture
-        lean = None
-        if lateral.start is not None and lateral.lean_detected_at is not None:
-            lean = "right" if lateral.side > 0 else "left"
-        return {
-            **values,
-            "lean": lean,
-            "posture": posture.kind if posture.detected_at is not None else None,
-            "silenced": MQTT_SILENCED.get(values.get("silenced") or "") or None,
-            "reminders": self.config.alerts.buzzer_enabled,
-            "break_after_min": self.config.breaks.break_after_min,
-        }
+        self.mqtt.offer(mqtt_state(values, self.pipeline, self.config))
 
     def flush(self, t: float, final: bool = False) -> None:
         """Hand the history since the last flush to the writer, which writes it in one durable
@@ -697,19 +484,9 @@ class Daemon:
             self.recover(self._first_t)
             if not self._recovered:
                 return False
-        if self._settings_version is None:
+        if self.settings.version is None:
             self._poll_settings()
         return True
 
     def _new_history_file(self) -> None:
-        self._settings_version = None  # that file's settings are gone too: re-read
-
-
-def _short_json(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _parse_wall(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.astimezone()
+        self.settings.version = None  # that file's settings are gone too: re-read

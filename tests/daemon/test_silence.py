@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from device.config import Breaks, Config
 from device.sim.sitter import DEMO_CALIBRATION, Person, Scenario
 from tests.daemon.test_daemon import START, make_daemon
@@ -66,3 +68,22 @@ def test_quiet_hours_say_until_when_and_a_break_says_how_long_so_far(tmp_path, m
     daemon._write_live(daemon._last_t)
     assert store.live()["away_s"] is None
     daemon.finish()
+
+
+def test_every_way_of_asking_changes_the_one_silence_state():
+    """The button, the dashboard and MQTT go through BuzzerSilence.ask: a snooze ended by MQTT
+    (0 minutes) leaves a mute for the day in place; the dashboard's Resume ends both."""
+    from device.daemon.silence import BuzzerSilence
+
+    silence = BuzzerSilence(Breaks())
+    now = datetime(2026, 12, 7, 14, 0).astimezone()
+    assert silence.ask("snooze", now, 20) == now + timedelta(minutes=20)
+    assert silence.why(now, True) == ("snoozed", now + timedelta(minutes=20))
+    muted_until = silence.ask("mute_day", now, 0)
+    assert silence.ask("end_snooze", now, 0) is None
+    assert silence.why(now, True) == ("muted", muted_until)
+    assert silence.ask("resume", now, 0) is None
+    assert silence.why(now, True) == (None, None)
+    assert silence.why(now, False) == ("disabled", None)
+    with pytest.raises(ValueError, match="louder"):
+        silence.ask("louder", now, 0)
