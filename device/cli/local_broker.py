@@ -40,7 +40,15 @@ def free_port() -> int:
 class LocalBroker:
     """mosquitto on 127.0.0.1:`port` with users {name: password}; folder holds its config and data."""
 
-    def __init__(self, folder: Path, users: dict[str, str], port: int | None = None, acl: str | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        users: dict[str, str],
+        port: int | None = None,
+        acl: str | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ):
+        """tls: (certificate, key) files in PEM to listen with TLS only (no plain connections)."""
         program = mosquitto_path()
         if program is None:
             raise CushionError(f"mosquitto is not installed: {INSTALL_HINT}")
@@ -59,6 +67,7 @@ class LocalBroker:
             subprocess.run([passwd_program, "-b", str(self.passwd), name, password], check=True, capture_output=True)
         lines = [
             f"listener {self.port} 127.0.0.1",
+            *([f"certfile {tls[0]}", f"keyfile {tls[1]}"] if tls is not None else []),
             "allow_anonymous false",
             f"password_file {self.passwd}",
             "persistence true",

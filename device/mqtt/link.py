@@ -154,9 +154,17 @@ class BrokerLink:
                 log.exception("MQTT: handling the connection failed")
 
     def _disconnected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        was_connected = self.connected.is_set()
         self.connected.clear()
-        if reason.is_failure:
+        if not reason.is_failure:
+            return
+        if was_connected:
             self._say_trouble(f"lost the connection to the broker {self._where()} ({reason}); reconnecting")
+        elif not self._trouble_said:  # closed before it answered (plain MQTT to a TLS-only port does this)
+            self._say_trouble(
+                f"the broker {self._where()} closed the connection before accepting it: {self._why_not()}; "
+                f"retrying, at most every {RECONNECT_MAX_S} s (sampling and prompting go on)"
+            )
 
     def _connect_failed(self, client: paho.Client, userdata: Any) -> None:
         self.connected.clear()
@@ -184,10 +192,6 @@ class BrokerLink:
             return f"TLS failed: {getattr(exc, 'reason', None) or exc} (is port {self.mqtt.port} a TLS port?)"
         finally:
             sock.close()
-        self._say_trouble(
-            f"cannot reach the broker {self._where()}; retrying, at most every "
-            f"{RECONNECT_MAX_S} s (sampling and prompting go on)"
-        )
 
     def _message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         if self._on_message is not None:

@@ -70,13 +70,15 @@ def write_config(
 class Watcher:
     """A client subscribed to everything, keeping each message (topic, payload text, retained)."""
 
-    def __init__(self, broker: LocalBroker, topics: tuple[str, ...] = ("#",)):
+    def __init__(self, broker: LocalBroker, topics: tuple[str, ...] = ("#",), ca_file: Path | None = None):
         self.messages: list[tuple[str, str, bool]] = []
         self._cond = threading.Condition()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
         self.client.username_pw_set("watcher", USERS["watcher"])
         self.client.on_message = self._got
         self.client.on_connect = lambda c, u, f, r, p: c.subscribe([(t, 1) for t in topics])
+        if ca_file is not None:  # a broker that listens with TLS only
+            self.client.tls_set(ca_certs=str(ca_file))
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
 
@@ -120,8 +122,8 @@ class Watcher:
 def watcher_for():
     made: list[Watcher] = []
 
-    def make(broker: LocalBroker, topics: tuple[str, ...] = ("#",)) -> Watcher:
-        w = Watcher(broker, topics)
+    def make(broker: LocalBroker, topics: tuple[str, ...] = ("#",), ca_file: Path | None = None) -> Watcher:
+        w = Watcher(broker, topics, ca_file)
         made.append(w)
         return w
 
