@@ -115,6 +115,7 @@ def live_view(store: Store, config: Config, stale_after_s: float = 5.0, now: dat
         "silence": "unknown",
         "silence_text": "",
         "silence_pending": "",
+        "can_resume": False,
         "companion": None,
         "total_kg": None,
         # Counted and rounded as the sitting timer is (the running session up to the live row's
@@ -275,7 +276,12 @@ def _silence(store: Store, row: dict, now: datetime) -> dict:
         "muted": f"The buzzer is silent: muted{until_text}.",
         "disabled": "The buzzer is off in Settings; the light still shows a break due.",
     }
-    out = {"silence": reason or "sounding", "silence_text": texts.get(reason, texts[None]), "silence_pending": ""}
+    out = {
+        "silence": reason or "sounding",
+        "silence_text": texts.get(reason, texts[None]),
+        "silence_pending": "",
+        "can_resume": reason in ("snoozed", "muted"),  # what Resume ends; quiet hours and Settings' off are not
+    }
     request = store.last_silence_request()
     if request is not None and request["taken_wall"] is None:
         age = (now - datetime.fromisoformat(request["wall"])).total_seconds()

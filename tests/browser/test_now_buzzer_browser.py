@@ -26,12 +26,14 @@ def silence_text(browser) -> str:
     return text_of(browser, "#silence-text")
 
 
-def test_a_snooze_from_the_page_is_taken_by_the_daemon_and_resume_ends_it(browser, served, daemon):
+def test_a_snooze_from_the_page_is_taken_by_the_daemon_and_resume_ends_it(browser, served, daemon, tmp_path_factory):
     from selenium.webdriver.common.by import By
 
     set_viewport(browser, *DESKTOP)
     browser.get(served.url + "/")
     assert wait_for(lambda: silence_text(browser) == "The buzzer sounds for reminders.")
+    resume = "button[name=action][value=resume]"
+    assert not browser.find_element(By.CSS_SELECTOR, resume).is_displayed()  # nothing to resume yet
     browser.find_element(By.CSS_SELECTOR, "button[name=snooze][value='30']").click()
     assert wait_for(lambda: "Snoozed for 30 minutes" in text_of(browser, ".flash.ok"))
     asked = time.monotonic()
@@ -39,8 +41,11 @@ def test_a_snooze_from_the_page_is_taken_by_the_daemon_and_resume_ends_it(browse
     taken_within = time.monotonic() - asked
     assert daemon.daemon.snooze.snoozed_until is not None  # the daemon's own state, as the button sets it
     assert taken_within < 3.0  # taken within a second, shown at the next second's update
-    browser.find_element(By.CSS_SELECTOR, "button[name=action][value=resume]").click()
+    assert wait_for(lambda: browser.find_element(By.CSS_SELECTOR, resume).is_displayed(), timeout=3)
+    browser.save_screenshot(str(screens_folder(tmp_path_factory) / "now-snoozed-desktop.png"))
+    browser.find_element(By.CSS_SELECTOR, resume).click()
     assert wait_for(lambda: silence_text(browser) == "The buzzer sounds for reminders.", timeout=5)
+    assert wait_for(lambda: not browser.find_element(By.CSS_SELECTOR, resume).is_displayed(), timeout=3)
     assert daemon.daemon.snooze.snoozed_until is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -72,6 +73,11 @@ def test_the_page_says_what_the_buzzer_will_do_and_why(client, store, silenced, 
     if until == timedelta(days=2):
         assert until_wall.strftime("%a") in view["silence_text"]  # another day: its name
     assert says in visible(client.get("/"))
+    # Resume ends a snooze or a mute; quiet hours and the buzzer off in Settings are not its to end.
+    assert view["can_resume"] == (silenced in ("snoozed", "muted"))
+    page = client.get("/").get_data(as_text=True)
+    resume = re.search(r"<button[^>]*value=\"resume\"[^>]*>", page)
+    assert resume is not None and ("hidden" in resume.group(0)) == (silenced not in ("snoozed", "muted"))
 
 
 def test_a_request_not_taken_says_so_and_then_asks_whether_the_daemon_runs(client, store):
